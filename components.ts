@@ -1,0 +1,12 @@
+/**
+ * The built-in component factories. `main.ts build` generates a variant of this file that
+ * also lists user modules. Only this file knows the full list.
+ *
+ * @module
+ */
+
+import type { Factory } from "./core/component.ts";
+
+/** Every built-in factory. */
+export const builtinFactories: readonly Factory[] = [
+];
