@@ -1,0 +1,48 @@
+import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert/strict";
+import { gzipSync } from "fflate";
+import { GunzipError, gunzipIfNeeded, gzip } from "./gzip.ts";
+import { isGzip } from "./sniff.ts";
+
+function bytesOf(length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = (i * 31) & 0xff;
+  return out;
+}
+
+Deno.test("gzip output is gzip and gunzips back", () => {
+  const plain = bytesOf(1 << 20);
+  const packed = gzip(plain);
+  assert(isGzip(packed));
+  assertEquals(gunzipIfNeeded(packed, 2 << 20), plain);
+});
+
+Deno.test("non-gzip bytes are returned as is, without a copy", () => {
+  const plain = bytesOf(100);
+  assert(gunzipIfNeeded(plain, 10) === plain);
+});
+
+Deno.test("output above the cap is refused with a message naming the limit", () => {
+  const packed = gzip(new Uint8Array(10 << 20)); // 10 MiB of zeros: a small bomb
+  throws(
+    () => gunzipIfNeeded(packed, 1 << 20),
+    (e: unknown) => e instanceof GunzipError && e.message.includes("1048576 bytes"),
+  );
+  assertEquals(gunzipIfNeeded(packed, 10 << 20).length, 10 << 20);
+});
+
+Deno.test("corrupt or truncated gzip is a GunzipError", () => {
+  const packed = gzipSync(bytesOf(50_000), { level: 6 });
+  throws(() => gunzipIfNeeded(packed.subarray(0, 40), 1 << 20), GunzipError);
+  const corrupt = packed.slice();
+  corrupt.fill(0xff, 12, 40);
+  throws(() => gunzipIfNeeded(corrupt, 1 << 20), GunzipError);
+});
+
+Deno.test("concatenated gzip members are all decompressed", () => {
+  const a = gzip(new TextEncoder().encode("hello "));
+  const b = gzip(new TextEncoder().encode("world"));
+  const both = new Uint8Array(a.length + b.length);
+  both.set(a);
+  both.set(b, a.length);
+  assertEquals(new TextDecoder().decode(gunzipIfNeeded(both, 100)), "hello world");
+});

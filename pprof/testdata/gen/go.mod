@@ -1,0 +1,3 @@
+module profcol/pprof/testdata/gen
+
+go 1.19
