@@ -1,0 +1,226 @@
+/**
+ * Client-side delta of cumulative Go profiles (spec §8.6, Datadog fastdelta semantics), as
+ * Alloy's scraper does for memory, block and mutex profiles.
+ *
+ * - The first profile only primes the state: `compute` returns `null`.
+ * - Identity of a sample: its stack as location addresses (function name + line when the
+ *   address is 0) plus its labels, order-insensitive; see `identity.ts` for the 96-bit hash.
+ * - Duplicate samples (same identity) are merged into the first one, all values added.
+ * - Delta value types (memory: `alloc_objects`/`count`, `alloc_space`/`bytes`; block and
+ *   mutex: `contentions`/`count`, `delay`/`nanoseconds`) become current − previous; other
+ *   value types (`inuse_*`) pass through. Samples whose values are all zero are left out.
+ * - Counters that went backwards (the target restarted, or its stack was recycled): the
+ *   sample is treated as new and its current values are emitted, never a negative value.
+ * - `time_nanos` is kept; `duration_nanos` = this time − previous time.
+ * - A change of the profile's value types restarts priming (returns `null`).
+ * - After an error the computer is poisoned: `compute` throws, the state is dropped, and the
+ *   next profile only primes again (returns `null`). {@linkcode DeltaComputer.error} keeps
+ *   the error until a profile goes through.
+ * - Output drops locations and functions no kept sample references, and blanks unreferenced
+ *   strings while keeping their indices; it is always gzipped.
+ *
+ * State is one {@linkcode IdentityTable} plus a `Float64Array` of the previous cumulative
+ * values of the delta columns only — never the decoded profile.
+ *
+ * @example
+ * ```ts ignore
+ * const delta = new DeltaComputer("memory");
+ * delta.compute(firstScrape);  // null: primes the state
+ * delta.compute(secondScrape); // gzipped pprof holding only what was allocated in between
+ * ```
+ * @module
+ */
+
+import { decodeProfile, encodeProfile, type Profile, type Sample, stringAt } from "./profile.ts";
+import { gunzipIfNeeded, gzip } from "./gzip.ts";
+import { IdentityHasher, IdentityTable } from "./identity.ts";
+
+/** Which cumulative profile a {@linkcode DeltaComputer} handles. */
+export type DeltaKind = "memory" | "block" | "mutex";
+
+/** `type/unit` of the value types that get current − previous, per kind. */
+export const DELTA_VALUE_TYPES: Readonly<Record<DeltaKind, readonly string[]>> = {
+  memory: ["alloc_objects/count", "alloc_space/bytes"],
+  block: ["contentions/count", "delay/nanoseconds"],
+  mutex: ["contentions/count", "delay/nanoseconds"],
+};
+
+/** Options of {@linkcode DeltaComputer}. */
+export interface DeltaOptions {
+  /** Cap on a decompressed profile, in bytes (default 256 MiB). */
+  maxDecompressedBytes?: number;
+}
+
+interface DeltaState {
+  /** `type/unit` of every value type, joined: a change restarts priming. */
+  readonly signature: string;
+  readonly table: IdentityTable;
+  /** Previous cumulative values of the delta columns, `table slot × columns`. */
+  readonly values: Float64Array;
+  readonly timeNanos: number;
+}
+
+/** Computes deltas between consecutive cumulative profiles of one target. */
+export class DeltaComputer {
+  readonly #columns: readonly string[];
+  readonly #maxBytes: number;
+  #state: DeltaState | undefined;
+  #poisoned = false;
+  #error: Error | undefined;
+
+  constructor(readonly kind: DeltaKind, options: DeltaOptions = {}) {
+    this.#columns = DELTA_VALUE_TYPES[kind];
+    this.#maxBytes = options.maxDecompressedBytes ?? 256 * 1024 * 1024;
+  }
+
+  /** The error that poisoned the computer, until a later profile is processed. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /** Approximate bytes of state kept between profiles (typed arrays; exact for them). */
+  stateBytes(): number {
+    const s = this.#state;
+    return s ? s.table.bytes + s.values.byteLength : 0;
+  }
+
+  /** Forgets the previous profile: the next one only primes again. */
+  reset(): void {
+    this.#state = undefined;
+    this.#poisoned = false;
+  }
+
+  /**
+   * Returns the gzipped delta between `body` (pprof, gzipped or not) and the previous
+   * profile, or `null` when this profile only primed the state. `nowNanos` stands in for a
+   * missing `time_nanos`. Throws on invalid input, poisoning the computer.
+   */
+  compute(body: Uint8Array, nowNanos?: number): Uint8Array | null {
+    if (this.#poisoned) this.reset();
+    try {
+      const result = this.#compute(body, nowNanos);
+      this.#error = undefined;
+      return result;
+    } catch (error) {
+      this.#state = undefined;
+      this.#poisoned = true;
+      this.#error = error instanceof Error ? error : new Error(String(error));
+      throw this.#error;
+    }
+  }
+
+  #compute(body: Uint8Array, nowNanos: number | undefined): Uint8Array | null {
+    const profile = decodeProfile(gunzipIfNeeded(body, this.#maxBytes));
+    const types = profile.sampleType.map((t) =>
+      `${stringAt(profile, t.type, "sample_type.type")}/${
+        stringAt(profile, t.unit, "sample_type.unit")
+      }`
+    );
+    const signature = types.join(",");
+    const width = types.length;
+    const deltaCols: number[] = [];
+    types.forEach((t, i) => this.#columns.includes(t) && deltaCols.push(i));
+    const timeNanos = profile.timeNanos || nowNanos || Date.now() * 1e6;
+
+    // Group samples by identity; sums hold every value column.
+    const samples = profile.sample;
+    const hasher = new IdentityHasher(profile);
+    const current = new IdentityTable(samples.length);
+    const sums = new Float64Array(samples.length * width);
+    const first = new Int32Array(samples.length);
+    for (let i = 0; i < samples.length; i++) {
+      const value = samples[i]!.value;
+      if (value.length !== width) {
+        throw new Error(`sample ${i} has ${value.length} values, expected ${width}`);
+      }
+      const h = hasher.hashSample(i);
+      const before = current.size;
+      const slot = current.insert(h[0]!, h[1]!, h[2]!);
+      if (slot === before) first[slot] = i;
+      const base = slot * width;
+      for (let j = 0; j < width; j++) sums[base + j]! += value[j]!;
+    }
+
+    const previous = this.#state?.signature === signature ? this.#state : undefined;
+    this.#state = this.#nextState(signature, current, sums, width, deltaCols, timeNanos);
+    if (!previous) return null;
+
+    const out: Sample[] = [];
+    const nDelta = deltaCols.length;
+    for (let slot = 0; slot < current.size; slot++) {
+      const base = slot * width;
+      const values = Array.from(sums.subarray(base, base + width));
+      const prevSlot = previous.table.find(current.a[slot]!, current.b[slot]!, current.c[slot]!);
+      if (prevSlot >= 0) {
+        let wentBack = false;
+        for (let k = 0; k < nDelta; k++) {
+          if (values[deltaCols[k]!]! < previous.values[prevSlot * nDelta + k]!) wentBack = true;
+        }
+        if (!wentBack) {
+          for (let k = 0; k < nDelta; k++) {
+            values[deltaCols[k]!]! -= previous.values[prevSlot * nDelta + k]!;
+          }
+        }
+      }
+      if (values.every((v) => v === 0)) continue;
+      const sample = samples[first[slot]!]!;
+      out.push({ locationId: sample.locationId, value: values, label: sample.label });
+    }
+
+    profile.sample = out;
+    if (timeNanos > previous.timeNanos) profile.durationNanos = timeNanos - previous.timeNanos;
+    if (!profile.timeNanos) profile.timeNanos = timeNanos;
+    pruneUnreferenced(profile);
+    return gzip(encodeProfile(profile));
+  }
+
+  #nextState(
+    signature: string,
+    current: IdentityTable,
+    sums: Float64Array,
+    width: number,
+    deltaCols: readonly number[],
+    timeNanos: number,
+  ): DeltaState {
+    // A right-sized copy: the grouping table was sized for every sample, duplicates included.
+    const n = current.size;
+    const table = new IdentityTable(n);
+    const nDelta = deltaCols.length;
+    const values = new Float64Array(n * nDelta);
+    for (let slot = 0; slot < n; slot++) {
+      const s = table.insert(current.a[slot]!, current.b[slot]!, current.c[slot]!);
+      for (let k = 0; k < nDelta; k++) values[s * nDelta + k] = sums[slot * width + deltaCols[k]!]!;
+    }
+    return { signature, table, values, timeNanos };
+  }
+}
+
+/**
+ * Removes locations and functions no sample references and blanks strings nothing
+ * references, keeping string indices stable (fastdelta does the same for strings). A delta
+ * usually keeps a small part of the stacks, so this shrinks what is sent.
+ */
+export function pruneUnreferenced(p: Profile): void {
+  const usedLocations = new Set<number>();
+  for (const s of p.sample) for (const id of s.locationId) usedLocations.add(id);
+  p.location = p.location.filter((l) => usedLocations.has(l.id));
+  const usedFunctions = new Set<number>();
+  for (const l of p.location) for (const line of l.line) usedFunctions.add(line.functionId);
+  p.function = p.function.filter((f) => usedFunctions.has(f.id));
+
+  const used = new Uint8Array(p.stringTable.length);
+  const mark = (i: number) => {
+    if (i > 0 && i < used.length) used[i] = 1;
+  };
+  for (const t of p.sampleType) mark(t.type), mark(t.unit);
+  if (p.periodType) mark(p.periodType.type), mark(p.periodType.unit);
+  for (const s of p.sample) for (const l of s.label) mark(l.key), mark(l.str), mark(l.numUnit);
+  for (const m of p.mapping) mark(m.filename), mark(m.buildId);
+  for (const f of p.function) mark(f.name), mark(f.systemName), mark(f.filename);
+  for (const c of p.comment) mark(c);
+  mark(p.dropFrames);
+  mark(p.keepFrames);
+  mark(p.defaultSampleType);
+  mark(p.docUrl);
+  for (let i = 1; i < used.length; i++) if (used[i] === 0) p.stringTable[i] = "";
+}

@@ -1,0 +1,17 @@
+/**
+ * pprof support: the `Profile` codec, capped gzip helpers, cheap sniffing and the client-side
+ * delta of cumulative profiles.
+ *
+ * @module
+ */
+
+export * from "./profile.ts";
+export * from "./gzip.ts";
+export * from "./sniff.ts";
+export {
+  DELTA_VALUE_TYPES,
+  DeltaComputer,
+  type DeltaKind,
+  type DeltaOptions,
+  pruneUnreferenced,
+} from "./delta.ts";
