@@ -6,7 +6,9 @@
  */
 
 import type { Factory } from "./core/component.ts";
+import { fileExporterFactory } from "./exporters/file/mod.ts";
 
 /** Every built-in factory. */
 export const builtinFactories: readonly Factory[] = [
+  fileExporterFactory,
 ];

@@ -1,0 +1,81 @@
+/**
+ * Config of the `file` exporter. Byte sizes accept a number of bytes or a string with a unit
+ * (`512MiB`, `64KB`, `1GiB`, `100B`; KiB/MiB/GiB are powers of 1024, KB/MB/GB of 1000).
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { duration } from "../../core/duration.ts";
+
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/** Parses `512MiB`-style sizes into bytes; throws a message naming the value. */
+export function parseByteSize(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const factor = match ? UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || factor === undefined) {
+    throw new Error(`Expected a byte size such as 512MiB, 64KB or 1048576, got "${text}"`);
+  }
+  return Math.floor(Number(match[1]) * factor);
+}
+
+/** A zod schema for a byte size: a non-negative integer or a string with a unit. */
+export function byteSize(): z.ZodType<number, string | number> {
+  return z.union([z.string(), z.number()]).transform((value, ctx) => {
+    if (typeof value === "number") {
+      if (Number.isInteger(value) && value >= 0) return value;
+      ctx.addIssue({ code: "custom", message: `Expected a byte size of 0 or more, got ${value}` });
+      return z.NEVER;
+    }
+    try {
+      return parseByteSize(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  }) as unknown as z.ZodType<number, string | number>;
+}
+
+/** Schema of the `file` exporter's config (snake_case keys, unknown keys rejected). */
+export const fileExporterConfigSchema = z.strictObject({
+  /** Where profiles and the index are written; created when missing. */
+  directory: z.string().min(1, "directory must not be empty").default("./data/profiles"),
+  /** Disk cap for everything under `directory`; the oldest files go first. */
+  max_total_bytes: byteSize().default(512 * 1024 * 1024),
+  /** Files older than this are deleted; `0s` keeps files until the size cap. */
+  max_age: duration().default(24 * 3_600_000),
+  /** The active `index.jsonl` is rotated to `index-<n>.jsonl` past this size. */
+  max_index_bytes: byteSize().default(16 * 1024 * 1024),
+  /** Items waiting to be written before `consume` answers with backpressure. */
+  queue_size: z.number().int().min(1, "queue_size must be at least 1").default(1000),
+  /** Bytes waiting to be written before `consume` answers with backpressure. */
+  queue_bytes: byteSize().default(64 * 1024 * 1024),
+}).refine((c) => c.max_index_bytes <= c.max_total_bytes, {
+  message: "max_index_bytes must not exceed max_total_bytes",
+  path: ["max_index_bytes"],
+});
+
+/** The validated config. */
+export type FileExporterConfig = z.output<typeof fileExporterConfigSchema>;
+
+/** The default config as a user would write it. */
+export function createDefaultFileExporterConfig(): z.input<typeof fileExporterConfigSchema> {
+  return {
+    directory: "./data/profiles",
+    max_total_bytes: "512MiB",
+    max_age: "24h",
+    max_index_bytes: "16MiB",
+    queue_size: 1000,
+    queue_bytes: "64MiB",
+  };
+}

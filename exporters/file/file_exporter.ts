@@ -1,0 +1,284 @@
+/**
+ * The `file` exporter: the embedded default sink. Each push sample becomes a gzip pprof file
+ * (gzipped here only when it is not already; never decoded), each ingest item a file holding
+ * its body as received; one JSON line per written file goes to `index.jsonl`. Disk use is
+ * bounded by `max_total_bytes` and `max_age` (see `disk_budget.ts`).
+ *
+ * Writes happen asynchronously and in order from a small bounded queue inside the exporter
+ * (items and bytes): a local disk needs no retries or spool, so the shared delivery queue of
+ * the network exporters would add nothing. `consume` answers with backpressure when full.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { BackpressureError, type ComponentSettings, type Exporter } from "../../core/component.ts";
+import { type Item, itemBytes, itemProfiles } from "../../core/items.ts";
+import type { Counter, Gauge } from "../../core/telemetry/metrics.ts";
+import { gzip } from "../../pprof/gzip.ts";
+import { isGzip } from "../../pprof/sniff.ts";
+import type { FileExporterConfig } from "./config.ts";
+import { DiskBudget } from "./disk_budget.ts";
+import {
+  ACTIVE_INDEX,
+  baseName,
+  dateDir,
+  ingestExtension,
+  ingestIndexLine,
+  pushIndexLine,
+} from "./layout.ts";
+
+interface Metrics {
+  written: Counter;
+  writtenBytes: Counter;
+  dropped: Counter;
+  deleted: Counter;
+  queueItems: Gauge;
+  queueBytes: Gauge;
+  diskBytes: Gauge;
+}
+
+/** Writes profiles to a directory; see the module doc. */
+export class FileExporter implements Exporter {
+  readonly #settings: ComponentSettings;
+  readonly #config: FileExporterConfig;
+  readonly #labels: { component_id: string };
+  readonly #metrics: Metrics;
+  readonly #budget: DiskBudget;
+  readonly #queue: Item[] = [];
+  #queuedBytes = 0;
+  #draining: Promise<void> | undefined;
+  #ready: Promise<void> | undefined;
+  #closed = false;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #seq = 0;
+  #segment = 0;
+  #failing = false;
+
+  constructor(settings: ComponentSettings, config: FileExporterConfig) {
+    this.#settings = settings;
+    this.#config = config;
+    this.#labels = { component_id: settings.id };
+    const m = settings.metrics;
+    const id = ["component_id"];
+    this.#metrics = {
+      written: m.counter("profcol_file_exporter_written_profiles_total", "Profiles written.", id),
+      writtenBytes: m.counter(
+        "profcol_file_exporter_written_bytes_total",
+        "Bytes of profile files written (after gzip).",
+        id,
+      ),
+      dropped: m.counter(
+        "profcol_file_exporter_dropped_profiles_total",
+        "Profiles accepted but not written, by reason.",
+        ["component_id", "reason"],
+      ),
+      deleted: m.counter(
+        "profcol_file_exporter_deleted_files_total",
+        "Files deleted to keep disk use bounded, by reason (size, age).",
+        ["component_id", "reason"],
+      ),
+      queueItems: m.gauge("profcol_file_exporter_queue_items", "Items waiting to be written.", id),
+      queueBytes: m.gauge("profcol_file_exporter_queue_bytes", "Bytes waiting to be written.", id),
+      diskBytes: m.gauge("profcol_file_exporter_disk_bytes", "Bytes of owned files on disk.", id),
+    };
+    this.#budget = new DiskBudget(
+      config.max_total_bytes,
+      config.max_age,
+      (_file, reason) => this.#metrics.deleted.inc({ ...this.#labels, reason }),
+      (path, error) => settings.logger.warn("cannot delete old file", { path, error }),
+    );
+  }
+
+  /** Creates the directory, accounts for files of earlier runs, starts the age sweep. */
+  async start(): Promise<void> {
+    await this.#init();
+    if (this.#config.max_age > 0 && !this.#closed) {
+      const every = Math.min(Math.max(this.#config.max_age / 10, 1000), 60_000);
+      this.#timer = setInterval(() => this.#kick(), every);
+    }
+  }
+
+  #init(): Promise<void> {
+    this.#ready ??= (async () => {
+      try {
+        await Deno.mkdir(this.#config.directory, { recursive: true });
+      } catch (error) {
+        this.#ready = undefined; // try again on the next write
+        throw new Error(
+          `${this.#settings.id}: cannot create directory "${this.#config.directory}": ${
+            (error as Error).message
+          }`,
+        );
+      }
+      this.#segment = await this.#budget.scan(this.#config.directory);
+      await this.#budget.enforce(Date.now());
+      this.#publishDisk();
+      this.#settings.logger.info("writing profiles", {
+        directory: this.#config.directory,
+        files: this.#budget.fileCount,
+        bytes: this.#budget.totalBytes,
+      });
+    })();
+    return this.#ready;
+  }
+
+  hasCapacityFor(item: Item): boolean {
+    if (this.#closed) return false;
+    if (this.#queue.length === 0) return true; // an oversized item alone must not wedge us
+    return this.#queue.length < this.#config.queue_size &&
+      this.#queuedBytes + itemBytes(item) <= this.#config.queue_bytes;
+  }
+
+  consume(item: Item): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(new Error(`${this.#settings.id} is shut down`));
+    }
+    if (!this.hasCapacityFor(item)) {
+      return Promise.reject(
+        new BackpressureError(`${this.#settings.id}: write queue is full`, 1),
+      );
+    }
+    this.#queue.push(item);
+    this.#queuedBytes += itemBytes(item);
+    this.#publishQueue();
+    this.#kick();
+    return Promise.resolve();
+  }
+
+  /** Stops the sweep and waits until everything queued is written. Safe twice. */
+  async shutdown(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#draining;
+    if (this.#queue.length > 0) await this.#kick();
+  }
+
+  /** Resolves when the queue is empty (for tests and shutdown). */
+  flush(): Promise<void> {
+    return this.#queue.length > 0 ? this.#kick() : this.#draining ?? Promise.resolve();
+  }
+
+  #kick(): Promise<void> {
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = undefined;
+    });
+    return this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      await this.#init();
+    } catch (error) {
+      this.#settings.logger.error("cannot prepare directory", {
+        directory: this.#config.directory,
+        error,
+      });
+      this.#dropAll("write_error");
+      return;
+    }
+    while (this.#queue.length > 0) {
+      const item = this.#queue[0]!;
+      try {
+        if (itemBytes(item) > this.#config.max_total_bytes) {
+          this.#drop(item, "too_large");
+        } else {
+          await this.#write(item);
+          if (this.#failing) this.#settings.logger.info("writing profiles again");
+          this.#failing = false;
+        }
+      } catch (error) {
+        // One warning per failure streak, details at debug: no per-profile logs above debug.
+        if (!this.#failing) {
+          this.#settings.logger.warn("cannot write profile; dropping", { error });
+        } else this.#settings.logger.debug("cannot write profile; dropping", { error });
+        this.#failing = true;
+        this.#drop(item, "write_error");
+      }
+      this.#queue.shift();
+      this.#queuedBytes -= itemBytes(item);
+      this.#publishQueue();
+    }
+    await this.#budget.enforce(Date.now()).catch(() => {});
+    this.#publishDisk();
+  }
+
+  async #write(item: Item): Promise<void> {
+    const now = Date.now();
+    const dir = dateDir(now);
+    let lines = "";
+    if (item.kind === "push") {
+      for (const sample of item.samples) {
+        const bytes = isGzip(sample.rawProfile) ? sample.rawProfile : gzip(sample.rawProfile);
+        const file = await this.#writeFile(dir, now, "pb.gz", bytes);
+        lines += pushIndexLine(now, item.labels, file, bytes.byteLength, sample.id);
+      }
+    } else {
+      const file = await this.#writeFile(dir, now, ingestExtension(item), item.body);
+      lines += ingestIndexLine(now, item, file);
+    }
+    await this.#appendIndex(lines);
+    this.#metrics.written.inc(this.#labels, itemProfiles(item));
+    await this.#budget.enforce(now);
+    this.#publishDisk();
+  }
+
+  /** Writes a new file under the date folder; returns its path relative to `directory`. */
+  async #writeFile(dir: string, now: number, ext: string, bytes: Uint8Array): Promise<string> {
+    for (let attempt = 0;; attempt++) {
+      const relative = `${dir}/${baseName(now, this.#seq++ % 1_000_000)}.${ext}`;
+      const path = join(this.#config.directory, relative);
+      try {
+        await Deno.writeFile(path, bytes, { createNew: true });
+      } catch (error) {
+        if (attempt > 3) throw error;
+        if (error instanceof Deno.errors.NotFound) {
+          await Deno.mkdir(join(this.#config.directory, dir), { recursive: true });
+          continue;
+        }
+        if (error instanceof Deno.errors.AlreadyExists) continue;
+        throw error;
+      }
+      this.#budget.add({ path, bytes: bytes.byteLength, time: now });
+      this.#metrics.writtenBytes.inc(this.#labels, bytes.byteLength);
+      return relative;
+    }
+  }
+
+  async #appendIndex(lines: string): Promise<void> {
+    const data = new TextEncoder().encode(lines);
+    const active = join(this.#config.directory, ACTIVE_INDEX);
+    if (
+      this.#budget.activeIndexBytes > 0 &&
+      this.#budget.activeIndexBytes + data.byteLength > this.#config.max_index_bytes
+    ) {
+      const segment = join(this.#config.directory, `index-${++this.#segment}.jsonl`);
+      await Deno.rename(active, segment);
+      this.#budget.add({ path: segment, bytes: this.#budget.activeIndexBytes, time: Date.now() });
+      this.#budget.activeIndexBytes = 0;
+    }
+    await Deno.writeFile(active, data, { append: true, create: true });
+    this.#budget.activeIndexBytes += data.byteLength;
+  }
+
+  #drop(item: Item, reason: string): void {
+    this.#metrics.dropped.inc({ ...this.#labels, reason }, itemProfiles(item));
+  }
+
+  #dropAll(reason: string): void {
+    for (const item of this.#queue) this.#drop(item, reason);
+    this.#queue.length = 0;
+    this.#queuedBytes = 0;
+    this.#publishQueue();
+  }
+
+  #publishQueue(): void {
+    this.#metrics.queueItems.set(this.#labels, this.#queue.length);
+    this.#metrics.queueBytes.set(this.#labels, this.#queuedBytes);
+  }
+
+  #publishDisk(): void {
+    this.#metrics.diskBytes.set(this.#labels, this.#budget.totalBytes);
+  }
+}
