@@ -1,0 +1,3 @@
+module profcol/tests/support/go_alloc
+
+go 1.19
