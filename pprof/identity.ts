@@ -13,16 +13,16 @@
  * @module
  */
 
-import { type Profile, ProfileDecodeError, stringAt } from "./profile.ts";
+import { type Profile, ProfileDecodeError, type Sample, stringAt } from "./profile.ts";
 
 const SEEDS: readonly [number, number, number] = [0x9747b28c, 0x3c6ef372, 0xa54ff53a];
 const C1: readonly [number, number, number] = [0xcc9e2d51, 0x85ebca6b, 0x27d4eb2f];
 const C2: readonly [number, number, number] = [0x1b873593, 0xc2b2ae35, 0x165667b1];
 
-function round(h: number, v: number, lane: 0 | 1 | 2): number {
-  let k = Math.imul(v, C1[lane]);
+function round(h: number, v: number, c1: number, c2: number): number {
+  let k = Math.imul(v, c1);
   k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, C2[lane]);
+  k = Math.imul(k, c2);
   h ^= k;
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
@@ -78,7 +78,7 @@ export class IdentityHasher {
       const s = stringAt(this.#profile, index, field);
       for (const l of [0, 1, 2] as const) {
         let h = SEEDS[l];
-        for (let i = 0; i < s.length; i++) h = round(h, s.charCodeAt(i), l);
+        for (let i = 0; i < s.length; i++) h = round(h, s.charCodeAt(i), C1[l], C2[l]);
         this.#stringHash[index * 3 + l] = fmix(h ^ s.length);
       }
       this.#stringDone[index] = 1;
@@ -96,14 +96,14 @@ export class IdentityHasher {
     for (const lane of [0, 1, 2] as const) {
       let h = SEEDS[lane] ^ 0x5f3759df;
       if (loc.address !== 0) {
-        h = round(h, loc.address >>> 0, lane);
-        h = round(h, Math.floor(loc.address / TWO_32) >>> 0, lane);
+        h = round(h, loc.address >>> 0, C1[lane], C2[lane]);
+        h = round(h, Math.floor(loc.address / TWO_32) >>> 0, C1[lane], C2[lane]);
       } else {
-        h = round(h, 0xfeedface, lane);
+        h = round(h, 0xfeedface, C1[lane], C2[lane]);
         for (const line of loc.line) {
           const name = this.#functionName.get(line.functionId) ?? 0;
-          h = round(h, this.#string(name, lane, "function.name"), lane);
-          h = round(h, line.line >>> 0, lane);
+          h = round(h, this.#string(name, lane, "function.name"), C1[lane], C2[lane]);
+          h = round(h, line.line >>> 0, C1[lane], C2[lane]);
         }
       }
       this.#locationHash[i * 3 + lane] = fmix(h);
@@ -118,32 +118,46 @@ export class IdentityHasher {
 
   /**
    * Hashes sample `index` into `out[0..2]`: its stack in order, then its labels as an
-   * order-insensitive sum (a multiset), so label order never splits an identity.
+   * order-insensitive sum (a multiset), so label order never splits an identity. The three
+   * lanes are computed in one pass: this loop is the delta's hot path.
    */
   hashSample(index: number): Uint32Array {
     const sample = this.#profile.sample[index]!;
-    const out = this.out;
-    for (const lane of [0, 1, 2] as const) {
-      let h = SEEDS[lane];
-      for (const id of sample.locationId) {
-        h = round(h, this.#locationHash[this.#locationIndex(id) * 3 + lane]!, lane);
-      }
-      let labels = 0;
-      for (const label of sample.label) {
-        let lh = SEEDS[lane] ^ 0x2545f491;
-        lh = round(lh, this.#string(label.key, lane, "label.key"), lane);
-        lh = round(lh, this.#string(label.str, lane, "label.str"), lane);
-        lh = round(lh, label.num >>> 0, lane);
-        lh = round(lh, Math.floor(label.num / TWO_32) >>> 0, lane);
-        lh = round(lh, this.#string(label.numUnit, lane, "label.num_unit"), lane);
-        labels = (labels + fmix(lh)) | 0;
-      }
-      h = round(h, sample.locationId.length, lane);
-      h = round(h, labels, lane);
-      h = round(h, sample.label.length, lane);
-      out[lane] = fmix(h);
+    const locationHash = this.#locationHash;
+    const dense = this.#denseIds;
+    let h0 = SEEDS[0], h1 = SEEDS[1], h2 = SEEDS[2];
+    const ids = sample.locationId;
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k]!;
+      const i = dense ? (dense[id] ?? -1) : this.#locationIndex(id);
+      if (i < 0) throw new ProfileDecodeError(`sample refers to missing location ${id}`);
+      h0 = round(h0, locationHash[i * 3]!, 0xcc9e2d51, 0x1b873593);
+      h1 = round(h1, locationHash[i * 3 + 1]!, 0x85ebca6b, 0xc2b2ae35);
+      h2 = round(h2, locationHash[i * 3 + 2]!, 0x27d4eb2f, 0x165667b1);
     }
+    const out = this.out;
+    out[0] = this.#finish(h0, sample, 0);
+    out[1] = this.#finish(h1, sample, 1);
+    out[2] = this.#finish(h2, sample, 2);
     return out;
+  }
+
+  #finish(h: number, sample: Sample, lane: 0 | 1 | 2): number {
+    const c1 = C1[lane], c2 = C2[lane];
+    let labels = 0;
+    for (const label of sample.label) {
+      let lh = SEEDS[lane] ^ 0x2545f491;
+      lh = round(lh, this.#string(label.key, lane, "label.key"), c1, c2);
+      lh = round(lh, this.#string(label.str, lane, "label.str"), c1, c2);
+      lh = round(lh, label.num >>> 0, c1, c2);
+      lh = round(lh, Math.floor(label.num / TWO_32) >>> 0, c1, c2);
+      lh = round(lh, this.#string(label.numUnit, lane, "label.num_unit"), c1, c2);
+      labels = (labels + fmix(lh)) | 0;
+    }
+    h = round(h, sample.locationId.length, c1, c2);
+    h = round(h, labels, c1, c2);
+    h = round(h, sample.label.length, c1, c2);
+    return fmix(h);
   }
 }
 

@@ -205,7 +205,23 @@ function done(r: Reader, end: number, what: string): void {
 function repeated(r: Reader, tag: number, out: number[], signed: boolean): void {
   if ((tag & 7) === 2) {
     const end = sub(r, "packed field");
-    while (r.pos < end) out.push(varint(r, signed));
+    const buf = r.buf;
+    while (r.pos < end) {
+      // Fast path for 1- and 2-byte varints (location ids, small values): most of a profile.
+      const b0 = buf[r.pos]!;
+      if (b0 < 0x80) {
+        out.push(b0);
+        r.pos++;
+        continue;
+      }
+      const b1 = buf[r.pos + 1]!;
+      if (b1 < 0x80 && r.pos + 1 < end) {
+        out.push((b0 & 0x7f) | (b1 << 7));
+        r.pos += 2;
+        continue;
+      }
+      out.push(varint(r, signed));
+    }
     done(r, end, "packed field");
   } else if ((tag & 7) === 0) {
     out.push(varint(r, signed));
@@ -442,11 +458,18 @@ export function decodeProfile(bytes: Uint8Array): Profile {
 function packed(w: protobuf.Writer, tag: number, values: readonly number[], signed: boolean) {
   if (values.length === 0) return;
   w.uint32(tag).fork();
-  for (const v of values) {
-    if (signed) w.int64(v);
-    else w.uint64(v);
-  }
+  for (const v of values) writeNumber(w, v, signed);
   w.ldelim();
+}
+
+/**
+ * Writes a varint. Values in 0..2^31-1 (nearly all of them) take protobufjs' uint32 path,
+ * which encodes the same bytes as int64/uint64 without allocating a LongBits per value.
+ */
+function writeNumber(w: protobuf.Writer, v: number, signed: boolean): void {
+  if (v >= 0 && v <= 0x7fffffff) w.uint32(v);
+  else if (signed) w.int64(v);
+  else w.uint64(v);
 }
 
 function writeValueType(w: protobuf.Writer, tag: number, v: ValueType): void {

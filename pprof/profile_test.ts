@@ -156,3 +156,13 @@ for (const [name, types] of Object.entries(expectedTypes)) {
     assertEquals(decodeProfile(encodeProfile(p)), p);
   });
 }
+
+Deno.test("varint boundaries round-trip in packed and single fields", () => {
+  const edges = [0, 1, 127, 128, 16383, 16384, 2 ** 21, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1];
+  const p = emptyProfile();
+  p.sample.push({ locationId: edges, value: [...edges, ...edges.map((v) => -v - 1)], label: [] });
+  p.location.push({ id: 2 ** 40, mappingId: 0, address: 2 ** 53 - 1, line: [], isFolded: false });
+  const decoded = decodeProfile(encodeProfile(p));
+  assertEquals(decoded.sample[0], p.sample[0]);
+  assertEquals(decoded.location[0], p.location[0]);
+});
