@@ -1,0 +1,24 @@
+/** Go simple case mapping (spec relabel.md §9) and hashmod values (§8). */
+import { strictEqual } from "node:assert/strict";
+import { goToLower, goToUpper } from "./case.ts";
+import { hashmod } from "./hashmod.ts";
+
+Deno.test("case: Go simple mappings differ from JavaScript's full ones", () => {
+  strictEqual(goToUpper("ß"), "ß");
+  strictEqual(goToUpper("ﬁ"), "ﬁ");
+  strictEqual(goToUpper("ᾀ"), "ᾈ");
+  strictEqual(goToUpper("ᾳ"), "ᾼ");
+  strictEqual(goToLower("İ"), "i");
+  strictEqual(goToLower("ΣΑΣ"), "σασ");
+  strictEqual(goToUpper("abc-Ž"), "ABC-Ž");
+  strictEqual(goToLower("ABC"), "abc");
+  strictEqual(goToUpper("😀a"), "😀A");
+});
+
+Deno.test("hashmod: values from the spec and upstream tests", () => {
+  strictEqual(hashmod("baz", 1000n), "976");
+  strictEqual(hashmod("foo\nbar", 1000n), "734");
+  strictEqual(hashmod("", 1000n), "958");
+  strictEqual(hashmod("foo", 4294967296n), "3435439320");
+  strictEqual(hashmod("baz", 18446744073709551615n), "16450797887570275976");
+});
