@@ -1,0 +1,56 @@
+/**
+ * The `--config FILE` flag shared by `run`, `validate` and `print-config`, and loading with
+ * errors printed the same way everywhere.
+ *
+ * @module
+ */
+
+import { ConfigError, formatIssue } from "../core/config/errors.ts";
+import { loadAndValidate, type ValidatedConfig } from "../core/config/mod.ts";
+import { Registry } from "../core/registry.ts";
+import { parseFlags, UsageError } from "./args.ts";
+import type { CliContext } from "./mod.ts";
+
+/** Usage lines for the config flag. */
+export const CONFIG_FLAG_USAGE =
+  "  -c, --config FILE  Config file (YAML). Repeat to deep-merge several files in order.";
+
+/** Parses `--config` (at least one); throws `UsageError`. */
+export function configFiles(args: readonly string[], booleans: readonly string[] = []): {
+  files: readonly string[];
+  booleans: ReadonlySet<string>;
+} {
+  const flags = parseFlags(args, {
+    strings: ["config"],
+    booleans,
+    aliases: { c: "config" },
+  });
+  if (flags.positionals.length > 0) {
+    throw new UsageError(`unexpected argument "${flags.positionals[0]}"`);
+  }
+  const files = flags.strings.get("config") ?? [];
+  if (files.length === 0) throw new UsageError("--config FILE is required");
+  return { files, booleans: flags.booleans };
+}
+
+/** Loads and validates; on `ConfigError` prints every issue and returns undefined. */
+export function loadForCli(
+  files: readonly string[],
+  context: CliContext,
+): { config: ValidatedConfig; registry: Registry } | undefined {
+  const registry = new Registry(context.factories);
+  try {
+    const config = loadAndValidate(files, registry);
+    for (const warning of config.warnings) context.err(`warning: ${formatIssue(warning)}`);
+    return { config, registry };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const issue of error.issues) context.err(`error: ${formatIssue(issue)}`);
+    context.err(
+      `${files.join(", ")}: invalid configuration (${error.issues.length} ${
+        error.issues.length === 1 ? "error" : "errors"
+      })`,
+    );
+    return undefined;
+  }
+}

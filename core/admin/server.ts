@@ -1,0 +1,134 @@
+/**
+ * The admin HTTP server (`service.telemetry.http`, default 127.0.0.1:12345):
+ *
+ * | route | answer |
+ * |---|---|
+ * | `GET /metrics` | Prometheus text format 0.0.4 |
+ * | `GET /-/healthy` | 200 while the process serves |
+ * | `GET /-/ready` | 200 once the graph is started, else 503 |
+ * | `POST /-/reload` | re-reads the config; 200 when swapped, 400 with the reason when kept |
+ * | `GET /api/v1/status` | JSON: state, pipelines, components, published status |
+ * | `GET /api/v1/targets` | JSON array merged from the `"targets"` status providers |
+ * | `GET /` | the same as a small HTML page |
+ *
+ * @module
+ */
+
+import type { Service } from "../service/service.ts";
+import type { Logger } from "../telemetry/logger.ts";
+import type { MetricsRegistry } from "../telemetry/metrics.ts";
+import { type PageInfo, renderStatusPage } from "./page.ts";
+
+/** Outcome of a reload as the admin server reports it. */
+export interface ReloadOutcome {
+  readonly ok: boolean;
+  readonly message: string;
+}
+
+/** What the admin server serves. */
+export interface AdminOptions {
+  readonly hostname: string;
+  readonly port: number;
+  readonly service: Service;
+  readonly metrics: MetricsRegistry;
+  readonly logger: Logger;
+  /** Triggers a reload from the config files. */
+  readonly reload: () => Promise<ReloadOutcome>;
+  readonly info: () => PageInfo;
+}
+
+const TEXT = { "content-type": "text/plain; charset=utf-8" };
+const JSON_TYPE = { "content-type": "application/json" };
+
+/** The admin server. */
+export class AdminServer {
+  readonly #options: AdminOptions;
+  #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+
+  constructor(options: AdminOptions) {
+    this.#options = options;
+  }
+
+  /** Binds and serves; resolves with the bound address (useful with port 0). */
+  start(): Promise<Deno.NetAddr> {
+    return new Promise((resolve, reject) => {
+      try {
+        this.#server = Deno.serve({
+          hostname: this.#options.hostname,
+          port: this.#options.port,
+          onListen: (addr) => resolve(addr),
+          onError: (error) => {
+            this.#options.logger.error("admin request failed", { err: error });
+            return new Response("internal error\n", { status: 500, headers: TEXT });
+          },
+        }, (request) => this.handle(request));
+      } catch (error) {
+        const where = `${this.#options.hostname}:${this.#options.port}`;
+        reject(
+          new Error(
+            `service::telemetry::http: cannot listen on ${where}: ${(error as Error).message}`,
+          ),
+        );
+      }
+    });
+  }
+
+  /** The bound address, once started. */
+  get addr(): Deno.NetAddr | undefined {
+    return this.#server?.addr;
+  }
+
+  /** Stops serving; safe twice. */
+  async shutdown(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (server) await server.shutdown();
+  }
+
+  /** Routes one request (exposed for tests). */
+  async handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const { service } = this.#options;
+    const method = request.method;
+    const only = (allowed: string) =>
+      new Response(`method ${method} not allowed; use ${allowed}\n`, {
+        status: 405,
+        headers: { ...TEXT, allow: allowed },
+      });
+    switch (url.pathname) {
+      case "/metrics":
+        if (method !== "GET" && method !== "HEAD") return only("GET");
+        return new Response(this.#options.metrics.render(), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        });
+      case "/-/healthy":
+        return new Response("profcol is healthy.\n", { headers: TEXT });
+      case "/-/ready":
+        return service.ready
+          ? new Response("profcol is ready.\n", { headers: TEXT })
+          : new Response(`profcol is not ready (${service.state}).\n`, {
+            status: 503,
+            headers: TEXT,
+          });
+      case "/-/reload": {
+        if (method !== "POST" && method !== "PUT") return only("POST");
+        const outcome = await this.#options.reload();
+        return new Response(outcome.message + "\n", {
+          status: outcome.ok ? 200 : 400,
+          headers: TEXT,
+        });
+      }
+      case "/api/v1/status":
+        return Response.json(service.status(), { headers: JSON_TYPE });
+      case "/api/v1/targets":
+        return Response.json(service.published("targets"), { headers: JSON_TYPE });
+      case "/":
+        if (method !== "GET" && method !== "HEAD") return only("GET");
+        return new Response(renderStatusPage(service.status(), this.#options.info()), {
+          headers: { "content-type": "text/html; charset=utf-8" },
+        });
+      default:
+        return new Response(`not found: ${url.pathname}\n`, { status: 404, headers: TEXT });
+    }
+  }
+}

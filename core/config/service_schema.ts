@@ -1,0 +1,92 @@
+/**
+ * Schema of the `service` section: pipelines, telemetry (logs and the admin server) and the
+ * shutdown deadline.
+ *
+ * ```yaml
+ * service:
+ *   pipelines:
+ *     profiles: { receivers: [...], processors: [...], exporters: [...] }
+ *   telemetry:
+ *     logs: { level: info, format: logfmt }
+ *     http: { listen_address: 127.0.0.1, listen_port: 12345 }
+ *   shutdown_timeout: 30s
+ * ```
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { duration } from "../duration.ts";
+
+const componentList = (what: string) =>
+  z.array(z.string({ error: `Expected a ${what} id such as "type" or "type/name"` }), {
+    error: `Expected a list of ${what} ids`,
+  }).default([]);
+
+/** One pipeline: receivers feed processors (in list order) which feed every exporter. */
+export const pipelineSchema = z.strictObject({
+  receivers: componentList("receiver"),
+  processors: componentList("processor"),
+  exporters: componentList("exporter"),
+});
+
+/** A TCP port, 0 meaning "any free port". */
+export const portSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const port = typeof value === "number" ? value : /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    ctx.addIssue({
+      code: "custom",
+      message: `Expected a port number from 0 to 65535, got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  return port;
+});
+
+/** `service.telemetry`. */
+export const telemetrySchema = z.strictObject({
+  logs: z.strictObject({
+    level: z.enum(["debug", "info", "warn", "error"], {
+      error: (issue) =>
+        `Expected one of debug, info, warn, error, got ${JSON.stringify(issue.input)}`,
+    }).default("info"),
+    format: z.enum(["logfmt", "json"], {
+      error: (issue) => `Expected logfmt or json, got ${JSON.stringify(issue.input)}`,
+    }).default("logfmt"),
+  }).default({ level: "info", format: "logfmt" }),
+  http: z.strictObject({
+    listen_address: z.string().min(1, "listen_address must not be empty").default("127.0.0.1"),
+    listen_port: portSchema.default(12345),
+  }).default({ listen_address: "127.0.0.1", listen_port: 12345 }),
+});
+
+/** The whole `service` section. */
+export const serviceSchema = z.strictObject({
+  pipelines: z.record(z.string(), pipelineSchema).default({}),
+  telemetry: telemetrySchema.default({
+    logs: { level: "info", format: "logfmt" },
+    http: { listen_address: "127.0.0.1", listen_port: 12345 },
+  }),
+  /**
+   * How long a graceful shutdown (SIGINT/SIGTERM) may take: receivers stop, processors drain,
+   * exporters flush or persist. Past it the process exits with status 1.
+   */
+  shutdown_timeout: duration().default(30_000),
+});
+
+/** The validated `service` section. */
+export type ServiceConfig = z.output<typeof serviceSchema>;
+/** One validated pipeline. */
+export type PipelineConfig = z.output<typeof pipelineSchema>;
+
+/** The `service` defaults as a user would write them (for `print-config`). */
+export function defaultServiceConfig(): Record<string, unknown> {
+  return {
+    pipelines: {},
+    telemetry: {
+      logs: { level: "info", format: "logfmt" },
+      http: { listen_address: "127.0.0.1", listen_port: 12345 },
+    },
+    shutdown_timeout: "30s",
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * Reads config files: YAML parsed with the line of every key kept for error messages,
+ * `${env:VAR}` / `${file:PATH}` expanded in values, then several files deep-merged in order
+ * (maps merge key by key, lists and scalars of a later file replace earlier ones — the
+ * OpenTelemetry Collector's rule for repeated `--config`).
+ *
+ * @module
+ */
+
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { ConfigError, type ConfigIssue, type SourceLocation } from "./errors.ts";
+import { type ExpandOptions, expandValue } from "./expand.ts";
+
+/** A plain YAML value after expansion. */
+export type ConfigValue = unknown;
+
+/** Config text merged from one or more files, with the source of every path. */
+export interface ConfigSource {
+  /** The merged, expanded document (a plain object). */
+  readonly value: Record<string, unknown>;
+  /** The files in merge order. */
+  readonly files: readonly string[];
+  /** Locates a path; falls back to the nearest ancestor that has a location. */
+  locate(path: readonly (string | number)[]): SourceLocation | undefined;
+  /** The original text of a value that `${env:...}` expansion turned into a number/boolean. */
+  coercedText(path: readonly (string | number)[]): string | undefined;
+}
+
+/** Key for the position map. `\0` cannot appear in YAML keys we accept. */
+function pathKey(path: readonly (string | number)[]): string {
+  return path.map(String).join("\0");
+}
+
+/** Options of {@linkcode loadConfigFiles} and {@linkcode parseConfigText}. */
+export interface LoadOptions extends Partial<ExpandOptions> {
+  /** Reads a file (default `Deno.readTextFileSync`); injectable for tests. */
+  readFile?: (path: string) => string;
+}
+
+/** One parsed file: its value and the location of each path it defines. */
+interface ParsedFile {
+  value: unknown;
+  positions: Map<string, SourceLocation>;
+  /** Paths whose `${env:...}` text was turned into a number or boolean, with the text. */
+  coerced: Map<string, string>;
+}
+
+/**
+ * Parses one YAML text. `file` names it in errors and anchors relative `${file:...}` paths.
+ * Throws {@linkcode ConfigError} on YAML syntax errors, duplicate keys or missing variables.
+ */
+export function parseConfigText(text: string, file: string, options: LoadOptions = {}): ParsedFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(doc.errors.map((error) => ({
+      path: [],
+      severity: "error",
+      message: `YAML syntax error: ${error.message.split("\n")[0]}`,
+      location: { file, line: error.linePos?.[0]?.line ?? 1, col: error.linePos?.[0]?.col },
+    })));
+  }
+  const positions = new Map<string, SourceLocation>();
+  const at = (node: Node | null | undefined): SourceLocation | undefined => {
+    if (!node?.range) return undefined;
+    const pos = lineCounter.linePos(node.range[0]);
+    return { file, line: pos.line, col: pos.col };
+  };
+  const walk = (node: unknown, path: (string | number)[]) => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        const child = [...path, key];
+        const location = at(pair.key as Node);
+        if (location) positions.set(pathKey(child), location);
+        walk(pair.value, child);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, index) => {
+        const child = [...path, index];
+        const location = at(item as Node);
+        if (location) positions.set(pathKey(child), location);
+        walk(item, child);
+      });
+    }
+  };
+  walk(doc.contents, []);
+  const raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  const issues: ConfigIssue[] = [];
+  const coerced = new Map<string, string>();
+  const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : ".";
+  const value = expandValue(raw, [], {
+    env: options.env ?? ((name) => Deno.env.get(name)),
+    readFile: options.readFile ?? ((path) => Deno.readTextFileSync(path)),
+    baseDir: options.baseDir ?? dir,
+  }, (path, message) => {
+    issues.push({ path, message, severity: "error", location: positions.get(pathKey(path)) });
+  }, (path, text) => coerced.set(pathKey(path), text));
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { value, positions, coerced };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Deep-merges `override` into `base`: maps merge, everything else is replaced. */
+export function deepMerge(base: unknown, override: unknown): unknown {
+  if (override === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) out[key] = deepMerge(base[key], value);
+  return out;
+}
+
+/** Builds a {@linkcode ConfigSource} from already parsed files (merged in order). */
+export function mergeParsed(files: readonly string[], parsed: readonly ParsedFile[]): ConfigSource {
+  let value: unknown = {};
+  const positions = new Map<string, SourceLocation>();
+  const coerced = new Map<string, string>();
+  const issues: ConfigIssue[] = [];
+  parsed.forEach((one, index) => {
+    const file = files[index]!;
+    if (one.value !== null && one.value !== undefined && !isPlainObject(one.value)) {
+      issues.push({
+        path: [],
+        severity: "error",
+        message: `${file}: the top level must be a map of sections (receivers, processors, ` +
+          `exporters, service), got ${Array.isArray(one.value) ? "a list" : typeof one.value}`,
+      });
+      return;
+    }
+    value = deepMerge(value, one.value ?? {});
+    for (const [key, location] of one.positions) positions.set(key, location);
+    for (const [key, text] of one.coerced) coerced.set(key, text);
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return {
+    value: value as Record<string, unknown>,
+    files,
+    locate(path) {
+      for (let length = path.length; length > 0; length--) {
+        const location = positions.get(pathKey(path.slice(0, length)));
+        if (location) return location;
+      }
+      return undefined;
+    },
+    coercedText: (path) => coerced.get(pathKey(path)),
+  };
+}
+
+/**
+ * Reads, expands and merges config files in order. Throws {@linkcode ConfigError} naming the
+ * file when one cannot be read or parsed.
+ */
+export function loadConfigFiles(files: readonly string[], options: LoadOptions = {}): ConfigSource {
+  if (files.length === 0) {
+    throw new ConfigError([{ path: [], severity: "error", message: "no config file given" }]);
+  }
+  const readFile = options.readFile ?? ((path: string) => Deno.readTextFileSync(path));
+  const parsed: ParsedFile[] = [];
+  const issues: ConfigIssue[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFile(file);
+    } catch (error) {
+      const reason = error instanceof Deno.errors.NotFound
+        ? "file not found"
+        : (error as Error).message;
+      issues.push({ path: [], severity: "error", message: `cannot read ${file}: ${reason}` });
+      continue;
+    }
+    try {
+      parsed.push(parseConfigText(text, file, options));
+    } catch (error) {
+      if (error instanceof ConfigError) issues.push(...error.issues);
+      else throw error;
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return mergeParsed(files, parsed);
+}

@@ -1,0 +1,84 @@
+/**
+ * Per-component counters kept by the pipeline itself, so every component — built-in or user
+ * module — is counted the same way. Naming scheme: `profcol_<kind>_<what>_<unit>_total`,
+ * labels `component_id` and (for drops and refusals) `reason` only.
+ *
+ * | metric | meaning |
+ * |---|---|
+ * | `profcol_receiver_accepted_profiles_total`, `..._bytes_total` | items a receiver handed in that every target queue took |
+ * | `profcol_receiver_refused_profiles_total{reason}`, `..._bytes_total` | handed back to the caller: `backpressure` (429), `invalid` (400), `error` |
+ * | `profcol_processor_dropped_profiles_total{reason}`, `..._bytes_total` | `filtered` (the processor returned null) or `processor_error` (it threw) |
+ * | `profcol_exporter_enqueued_profiles_total`, `..._bytes_total` | accepted into an exporter's queue |
+ * | `profcol_exporter_refused_profiles_total{reason}`, `..._bytes_total` | an exporter refused after others took the item: `queue_full`, `invalid`, `exporter_error` |
+ *
+ * @module
+ */
+
+import type { Counter, MetricsRegistry } from "../telemetry/metrics.ts";
+
+const ID = ["component_id"];
+const ID_REASON = ["component_id", "reason"];
+
+/** The pipeline's counters, created once per registry. */
+export class PipelineMetrics {
+  readonly receiverAcceptedProfiles: Counter;
+  readonly receiverAcceptedBytes: Counter;
+  readonly receiverRefusedProfiles: Counter;
+  readonly receiverRefusedBytes: Counter;
+  readonly processorDroppedProfiles: Counter;
+  readonly processorDroppedBytes: Counter;
+  readonly exporterEnqueuedProfiles: Counter;
+  readonly exporterEnqueuedBytes: Counter;
+  readonly exporterRefusedProfiles: Counter;
+  readonly exporterRefusedBytes: Counter;
+
+  constructor(registry: MetricsRegistry) {
+    const c = (name: string, help: string, labels = ID) => registry.counter(name, help, labels);
+    this.receiverAcceptedProfiles = c(
+      "profcol_receiver_accepted_profiles_total",
+      "Profiles a receiver handed to its pipelines and every target queue accepted.",
+    );
+    this.receiverAcceptedBytes = c(
+      "profcol_receiver_accepted_bytes_total",
+      "Payload bytes of accepted profiles.",
+    );
+    this.receiverRefusedProfiles = c(
+      "profcol_receiver_refused_profiles_total",
+      "Profiles handed back to the caller, by reason (backpressure, invalid, error).",
+      ID_REASON,
+    );
+    this.receiverRefusedBytes = c(
+      "profcol_receiver_refused_bytes_total",
+      "Payload bytes of refused profiles, by reason.",
+      ID_REASON,
+    );
+    this.processorDroppedProfiles = c(
+      "profcol_processor_dropped_profiles_total",
+      "Profiles a processor dropped, by reason (filtered, processor_error).",
+      ID_REASON,
+    );
+    this.processorDroppedBytes = c(
+      "profcol_processor_dropped_bytes_total",
+      "Payload bytes of profiles a processor dropped, by reason.",
+      ID_REASON,
+    );
+    this.exporterEnqueuedProfiles = c(
+      "profcol_exporter_enqueued_profiles_total",
+      "Profiles accepted into an exporter's queue.",
+    );
+    this.exporterEnqueuedBytes = c(
+      "profcol_exporter_enqueued_bytes_total",
+      "Payload bytes accepted into an exporter's queue.",
+    );
+    this.exporterRefusedProfiles = c(
+      "profcol_exporter_refused_profiles_total",
+      "Profiles an exporter refused while other targets took them, by reason.",
+      ID_REASON,
+    );
+    this.exporterRefusedBytes = c(
+      "profcol_exporter_refused_bytes_total",
+      "Payload bytes an exporter refused, by reason.",
+      ID_REASON,
+    );
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * The running collector graph: builds components from a validated config, starts them
+ * exporters → processors → receivers, reloads by swapping only what changed, and shuts down
+ * receivers → processors → exporters.
+ *
+ * Reload keeps every component whose id and config are unchanged running (exporter queues
+ * survive the swap, kept receivers keep their sockets). Items already accepted finish along
+ * the routes they started on before the components they use are shut down, and removed
+ * exporters flush or persist on shutdown, so no accepted item is lost.
+ *
+ * @module
+ */
+
+import type { ComponentSettings, Host } from "../component.ts";
+import type { ValidatedConfig } from "../config/validate.ts";
+import { PipelineMetrics } from "../pipeline/metrics.ts";
+import type { Logger } from "../telemetry/logger.ts";
+import type { MetricsRegistry } from "../telemetry/metrics.ts";
+import { buildGraph, type Graph, type Node } from "./graph.ts";
+
+/** Options of a {@linkcode Service}. */
+export interface ServiceOptions {
+  readonly logger: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly version: string;
+}
+
+/** Lifecycle state of the service. */
+export type ServiceState = "idle" | "starting" | "running" | "stopping" | "stopped" | "failed";
+
+/** What `/api/v1/status` shows. */
+export interface ServiceStatus {
+  readonly state: ServiceState;
+  readonly version: string;
+  readonly pipelines: readonly {
+    name: string;
+    receivers: readonly string[];
+    processors: readonly string[];
+    exporters: readonly string[];
+  }[];
+  readonly components: readonly {
+    id: string;
+    kind: string;
+    type: string;
+    pipeline?: string;
+    state: string;
+    error?: string;
+  }[];
+  /** Whatever components published with `host.registerStatus`, by name. */
+  readonly published: Readonly<Record<string, unknown>>;
+}
+
+/** Thrown by {@linkcode Service.reload}; `applied` says whether the new graph is in place. */
+export class ReloadError extends Error {
+  override readonly name = "ReloadError";
+  constructor(message: string, readonly applied: boolean) {
+    super(message);
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** See the module doc. */
+export class Service {
+  readonly #options: ServiceOptions;
+  readonly #pipelineMetrics: PipelineMetrics;
+  readonly #providers = new Map<string, Set<() => unknown>>();
+  #graph: Graph | undefined;
+  #state: ServiceState = "idle";
+  /** Serializes start, reload and shutdown. */
+  #lock: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ServiceOptions) {
+    this.#options = options;
+    this.#pipelineMetrics = new PipelineMetrics(options.metrics);
+  }
+
+  /** The host handed to components (via their settings). */
+  readonly host: Host = {
+    registerStatus: (name, provider) => {
+      let set = this.#providers.get(name);
+      if (!set) this.#providers.set(name, set = new Set());
+      set.add(provider);
+      return () => void this.#providers.get(name)?.delete(provider);
+    },
+  };
+
+  get state(): ServiceState {
+    return this.#state;
+  }
+
+  /** True once the graph is started and until shutdown begins. */
+  get ready(): boolean {
+    return this.#state === "running";
+  }
+
+  /** The config currently running. */
+  get config(): ValidatedConfig | undefined {
+    return this.#graph?.config;
+  }
+
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(task, task);
+    this.#lock = run.catch(() => {});
+    return run;
+  }
+
+  #context() {
+    return {
+      metrics: this.#pipelineMetrics,
+      logger: this.#options.logger.child({ component: "pipeline" }),
+      settings: (id: string): { settings: ComponentSettings; release: () => void } => {
+        const unregister: (() => void)[] = [];
+        const settings: ComponentSettings = {
+          id,
+          logger: this.#options.logger.child({ component: id }),
+          metrics: this.#options.metrics,
+          version: this.#options.version,
+          host: {
+            registerStatus: (name, provider) => {
+              const off = this.host.registerStatus(name, provider);
+              unregister.push(off);
+              return off;
+            },
+          },
+        };
+        return { settings, release: () => unregister.splice(0).forEach((off) => off()) };
+      },
+    };
+  }
+
+  /** Builds and starts the graph. Throws (after undoing what started) if a component fails. */
+  start(config: ValidatedConfig): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#state !== "idle") throw new Error(`cannot start a service that is ${this.#state}`);
+      this.#state = "starting";
+      const created: Node[] = [];
+      try {
+        const graph = buildGraph(config, this.#context(), undefined, created);
+        await this.#startNodes(created, "exporter");
+        await this.#startNodes(created, "processor");
+        for (const node of graph.receivers.values()) void node.port.swap(graph.routesFor(node.id));
+        await this.#startNodes(created, "receiver");
+        this.#graph = graph;
+        this.#state = "running";
+        this.#options.logger.info("collector started", {
+          pipelines: config.pipelines.length,
+          components: graph.all().length,
+        });
+      } catch (error) {
+        await this.#stopNodes(created.slice().reverse());
+        this.#state = "failed";
+        throw error;
+      }
+    });
+  }
+
+  async #startNodes(nodes: readonly Node[], kind: Node["kind"]): Promise<void> {
+    const failures: string[] = [];
+    await Promise.all(
+      nodes.filter((node) => node.kind === kind).map(async (node) => {
+        node.state = "starting";
+        try {
+          await node.instance.start();
+          node.state = "running";
+        } catch (error) {
+          node.state = "failed";
+          node.error = errorText(error);
+          failures.push(`${kind} ${node.id}: ${node.error}`);
+        }
+      }),
+    );
+    if (failures.length > 0) throw new Error(`failed to start ${failures.join("; ")}`);
+  }
+
+  async #stopNodes(nodes: readonly Node[]): Promise<void> {
+    await Promise.all(nodes.map(async (node) => {
+      if (node.state === "stopped") return;
+      node.state = "stopping";
+      try {
+        await node.instance.shutdown();
+        node.state = "stopped";
+      } catch (error) {
+        node.state = "failed";
+        node.error = errorText(error);
+        this.#options.logger.error("component failed to shut down", {
+          component: node.id,
+          err: error,
+        });
+      } finally {
+        node.release();
+      }
+    }));
+  }
+
+  /**
+   * Swaps in `config`. Unchanged components keep running; new exporters and processors start
+   * before anything changes, so a failure there leaves the running graph untouched (and throws
+   * `ReloadError` with `applied: false`). Removed receivers stop first (a changed receiver may
+   * need the same port), routes switch, new receivers start, then removed processors and
+   * exporters shut down once the items they hold are through.
+   */
+  reload(config: ValidatedConfig): Promise<void> {
+    return this.#serial(async () => {
+      const old = this.#graph;
+      if (this.#state !== "running" || !old) {
+        throw new ReloadError(`cannot reload a service that is ${this.#state}`, false);
+      }
+      const created: Node[] = [];
+      let graph: Graph;
+      try {
+        graph = buildGraph(config, this.#context(), old, created);
+        await this.#startNodes(created, "exporter");
+        await this.#startNodes(created, "processor");
+      } catch (error) {
+        await this.#stopNodes(created.slice().reverse());
+        throw new ReloadError(`reload failed, kept the running config: ${errorText(error)}`, false);
+      }
+      const keptNodes = new Set<Node>(graph.all());
+      const removed = old.all().filter((node) => !keptNodes.has(node));
+      const removedReceivers = removed.filter((node) => node.kind === "receiver");
+      await this.#stopNodes(removedReceivers);
+      const drains: Promise<void>[] = [];
+      for (const node of old.receivers.values()) {
+        if (!keptNodes.has(node)) drains.push(node.port.drained());
+      }
+      for (const node of graph.receivers.values()) {
+        drains.push(node.port.swap(graph.routesFor(node.id)));
+      }
+      let startError: unknown;
+      try {
+        await this.#startNodes(created, "receiver");
+      } catch (error) {
+        startError = error;
+      }
+      await Promise.all(drains);
+      await this.#stopNodes(removed.filter((node) => node.kind === "processor"));
+      await this.#stopNodes(removed.filter((node) => node.kind === "exporter"));
+      this.#graph = graph;
+      this.#options.logger.info("config reloaded", {
+        started: created.length,
+        stopped: removed.length,
+        kept: graph.all().length - created.length,
+      });
+      if (startError !== undefined) {
+        throw new ReloadError(
+          `reload applied, but ${errorText(startError)} (it stays down until the next reload)`,
+          true,
+        );
+      }
+    });
+  }
+
+  /** Stops receivers, waits for items in flight, then stops processors and exporters. */
+  shutdown(): Promise<void> {
+    return this.#serial(async () => {
+      const graph = this.#graph;
+      if (this.#state === "stopped") return;
+      this.#state = "stopping";
+      if (graph) {
+        const receivers = [...graph.receivers.values()];
+        await this.#stopNodes(receivers);
+        await Promise.all(receivers.map((node) => node.port.drained()));
+        await this.#stopNodes([...graph.processors.values()]);
+        await this.#stopNodes([...graph.exporters.values()]);
+      }
+      this.#state = "stopped";
+    });
+  }
+
+  /** Values published under `name` by components (`host.registerStatus`). Arrays are merged. */
+  published(name: string): unknown[] {
+    const out: unknown[] = [];
+    for (const provider of this.#providers.get(name) ?? []) {
+      try {
+        const value = provider();
+        if (Array.isArray(value)) out.push(...value);
+        else if (value !== undefined) out.push(value);
+      } catch (error) {
+        out.push({ error: `status provider failed: ${errorText(error)}` });
+      }
+    }
+    return out;
+  }
+
+  /** A snapshot for the admin server. */
+  status(): ServiceStatus {
+    const graph = this.#graph;
+    const published: Record<string, unknown> = {};
+    for (const name of [...this.#providers.keys()].sort()) published[name] = this.published(name);
+    return {
+      state: this.#state,
+      version: this.#options.version,
+      pipelines: graph?.pipelines.map((p) => ({
+        name: p.name,
+        receivers: p.receivers,
+        processors: p.processors,
+        exporters: p.exporters,
+      })) ?? [],
+      components: graph?.all().map((node) => ({
+        id: node.id,
+        kind: node.kind,
+        type: node.type,
+        ...(node.pipeline === undefined ? {} : { pipeline: node.pipeline }),
+        state: node.state,
+        ...(node.error === undefined ? {} : { error: node.error }),
+      })) ?? [],
+      published,
+    };
+  }
+}
