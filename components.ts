@@ -7,8 +7,14 @@
 
 import type { Factory } from "./core/component.ts";
 import { fileExporterFactory } from "./exporters/file/mod.ts";
+import { dropInternalLabelsProcessorFactory } from "./processors/drop_internal_labels/mod.ts";
+import { relabelProcessorFactory } from "./processors/relabel/mod.ts";
+import { serviceNameProcessorFactory } from "./processors/service_name/mod.ts";
 
 /** Every built-in factory. */
 export const builtinFactories: readonly Factory[] = [
   fileExporterFactory,
+  relabelProcessorFactory,
+  serviceNameProcessorFactory,
+  dropInternalLabelsProcessorFactory,
 ];
