@@ -51,14 +51,17 @@ interface ParsedFile {
  */
 export function parseConfigText(text: string, file: string, options: LoadOptions = {}): ParsedFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((error) => ({
-      path: [],
-      severity: "error",
-      message: `YAML syntax error: ${error.message.split("\n")[0]}`,
-      location: { file, line: error.linePos?.[0]?.line ?? 1, col: error.linePos?.[0]?.col },
-    })));
+    // One syntax error tends to cascade; the first few are the useful ones.
+    throw new ConfigError(
+      doc.errors.slice(0, 3).map((error) => ({
+        path: [],
+        severity: "error",
+        message: `YAML syntax error: ${error.message.split("\n")[0]}`,
+        location: { file, line: error.linePos?.[0]?.line ?? 1, col: error.linePos?.[0]?.col },
+      })),
+    );
   }
   const positions = new Map<string, SourceLocation>();
   const at = (node: Node | null | undefined): SourceLocation | undefined => {
@@ -66,13 +69,25 @@ export function parseConfigText(text: string, file: string, options: LoadOptions
     const pos = lineCounter.linePos(node.range[0]);
     return { file, line: pos.line, col: pos.col };
   };
+  const duplicates: ConfigIssue[] = [];
   const walk = (node: unknown, path: (string | number)[]) => {
     if (isMap(node)) {
+      const seen = new Set<string>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
         const child = [...path, key];
         const location = at(pair.key as Node);
+        if (seen.has(key)) {
+          // A silent "last one wins" would hide half of a config.
+          duplicates.push({
+            path: child,
+            severity: "error",
+            message: `Duplicate key "${key}"`,
+            location,
+          });
+        }
+        seen.add(key);
         if (location) positions.set(pathKey(child), location);
         walk(pair.value, child);
       }
@@ -86,6 +101,7 @@ export function parseConfigText(text: string, file: string, options: LoadOptions
     }
   };
   walk(doc.contents, []);
+  if (duplicates.length > 0) throw new ConfigError(duplicates);
   const raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
   const issues: ConfigIssue[] = [];
   const coerced = new Map<string, string>();
