@@ -1,0 +1,229 @@
+import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
+import {
+  BackpressureError,
+  type Exporter,
+  InvalidItemError,
+  type Processor,
+} from "../component.ts";
+import { type Item, type PushItem, withLabels } from "../items.ts";
+import { LabelSet } from "../labels.ts";
+import { silentLogger } from "../telemetry/logger.ts";
+import { MetricsRegistry } from "../telemetry/metrics.ts";
+import { ReceiverPort, type Route } from "./fanout.ts";
+import { PipelineMetrics } from "./metrics.ts";
+
+const item: PushItem = {
+  kind: "push",
+  labels: LabelSet.from({ __name__: "process_cpu", service_name: "api" }),
+  samples: [{ rawProfile: new Uint8Array([1, 2, 3]) }],
+};
+
+class Recorder implements Exporter {
+  readonly items: Item[] = [];
+  room = true;
+  gate: Promise<void> | undefined;
+  error: Error | undefined;
+  start = () => Promise.resolve();
+  shutdown = () => Promise.resolve();
+  hasCapacityFor(): boolean {
+    return this.room;
+  }
+  async consume(item: Item): Promise<void> {
+    await this.gate;
+    if (this.error) throw this.error;
+    this.items.push(item);
+  }
+}
+
+function processor(fn: (item: Item) => Item | null): Processor {
+  return { start: () => Promise.resolve(), shutdown: () => Promise.resolve(), process: fn };
+}
+
+const setLabel = (name: string, value: string) =>
+  processor((i) => withLabels(i, i.labels.with(name, value)));
+
+function port(routes: Route[]) {
+  const registry = new MetricsRegistry();
+  const metrics = new PipelineMetrics(registry);
+  return { port: new ReceiverPort("recv", routes, metrics, silentLogger()), metrics, registry };
+}
+
+Deno.test("fanout: a change in one pipeline is never seen in another", async () => {
+  const a = new Recorder();
+  const b = new Recorder();
+  const { port: p } = port([
+    {
+      pipeline: "one",
+      processors: [{ id: "p1", processor: setLabel("env", "one") }],
+      exporters: [{ id: "a", exporter: a }],
+    },
+    { pipeline: "two", processors: [], exporters: [{ id: "b", exporter: b }] },
+  ]);
+  await p.consume(item);
+  assertEquals(a.items[0]!.labels.get("env"), "one");
+  assertEquals(b.items[0]!.labels.get("env"), undefined);
+  assertEquals(item.labels.get("env"), undefined);
+  // Payload bytes are shared, not copied.
+  assert((a.items[0] as PushItem).samples[0]!.rawProfile === item.samples[0]!.rawProfile);
+});
+
+Deno.test("fanout: processors run in list order", async () => {
+  const out = new Recorder();
+  const { port: p } = port([{
+    pipeline: "p",
+    processors: [
+      { id: "first", processor: setLabel("order", "first") },
+      {
+        id: "second",
+        processor: processor((i) =>
+          withLabels(i, i.labels.with("order", i.labels.get("order") + ",second"))
+        ),
+      },
+    ],
+    exporters: [{ id: "out", exporter: out }],
+  }]);
+  await p.consume(item);
+  assertEquals(out.items[0]!.labels.get("order"), "first,second");
+});
+
+Deno.test("fanout: a full exporter refuses the item for everyone; nothing is enqueued", async () => {
+  const a = new Recorder();
+  const b = new Recorder();
+  b.room = false;
+  const { port: p, metrics } = port([
+    { pipeline: "one", processors: [], exporters: [{ id: "a", exporter: a }] },
+    { pipeline: "two", processors: [], exporters: [{ id: "b", exporter: b }] },
+  ]);
+  const error = await assertRejects(() => p.consume(item), BackpressureError, "exporter b");
+  assertEquals((error as BackpressureError).retryAfterSeconds, 1);
+  assertEquals(a.items.length + b.items.length, 0);
+  assertEquals(
+    metrics.receiverRefusedProfiles.get({ component_id: "recv", reason: "backpressure" }),
+    1,
+  );
+  b.room = true;
+  await p.consume(item);
+  assertEquals([a.items.length, b.items.length], [1, 1]);
+  assertEquals(metrics.receiverAcceptedProfiles.get({ component_id: "recv" }), 1);
+  assertEquals(metrics.receiverAcceptedBytes.get({ component_id: "recv" }), 3);
+});
+
+Deno.test("fanout: a throwing processor drops the item for its pipeline only and is counted", async () => {
+  const a = new Recorder();
+  const b = new Recorder();
+  const { port: p, metrics, registry } = port([
+    {
+      pipeline: "one",
+      processors: [{
+        id: "bad",
+        processor: processor(() => {
+          throw new Error("boom");
+        }),
+      }],
+      exporters: [{ id: "a", exporter: a }],
+    },
+    {
+      pipeline: "two",
+      processors: [{ id: "drop", processor: processor(() => null) }],
+      exporters: [{ id: "b", exporter: b }],
+    },
+    { pipeline: "three", processors: [], exporters: [{ id: "a", exporter: a }] },
+  ]);
+  await p.consume(item);
+  assertEquals([a.items.length, b.items.length], [1, 0]);
+  assertEquals(
+    metrics.processorDroppedProfiles.get({ component_id: "bad", reason: "processor_error" }),
+    1,
+  );
+  assertEquals(
+    metrics.processorDroppedProfiles.get({ component_id: "drop", reason: "filtered" }),
+    1,
+  );
+  const text = registry.render();
+  assert(
+    text.includes(
+      'profcol_processor_dropped_profiles_total{component_id="bad",reason="processor_error"} 1',
+    ),
+  );
+});
+
+Deno.test("fanout: a slow exporter does not hold back another exporter", async () => {
+  const fast = new Recorder();
+  const slow = new Recorder();
+  const release = Promise.withResolvers<void>();
+  slow.gate = release.promise;
+  const { port: p } = port([{
+    pipeline: "p",
+    processors: [],
+    exporters: [{ id: "slow", exporter: slow }, { id: "fast", exporter: fast }],
+  }]);
+  const done = p.consume(item);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals([fast.items.length, slow.items.length], [1, 0]);
+  release.resolve();
+  await done;
+  assertEquals(slow.items.length, 1);
+});
+
+Deno.test("fanout: a failing exporter does not fail the others; all failing hands the error back", async () => {
+  const ok = new Recorder();
+  const bad = new Recorder();
+  bad.error = new Error("disk on fire");
+  const { port: p, metrics } = port([{
+    pipeline: "p",
+    processors: [],
+    exporters: [{ id: "bad", exporter: bad }, { id: "ok", exporter: ok }],
+  }]);
+  await p.consume(item); // accepted by `ok`: the caller must not retry (no duplicates)
+  assertEquals(ok.items.length, 1);
+  assertEquals(
+    metrics.exporterRefusedProfiles.get({ component_id: "bad", reason: "exporter_error" }),
+    1,
+  );
+  assertEquals(metrics.exporterEnqueuedProfiles.get({ component_id: "ok" }), 1);
+
+  const { port: only } = port([{
+    pipeline: "p",
+    processors: [],
+    exporters: [{ id: "bad", exporter: bad }],
+  }]);
+  await assertRejects(() => only.consume(item), Error, "disk on fire");
+  bad.error = new InvalidItemError("bad labels", "invalid_labels");
+  await assertRejects(() => only.consume(item), InvalidItemError, "bad labels");
+});
+
+Deno.test("fanout: swap switches routes; items in flight finish on the old routes", async () => {
+  const old = new Recorder();
+  const next = new Recorder();
+  const release = Promise.withResolvers<void>();
+  old.gate = release.promise;
+  const { port: p } = port([{
+    pipeline: "p",
+    processors: [],
+    exporters: [{ id: "old", exporter: old }],
+  }]);
+  const inFlight = p.consume(item);
+  let drained = false;
+  const drain = p.swap([{
+    pipeline: "p",
+    processors: [],
+    exporters: [{ id: "next", exporter: next }],
+  }])
+    .then(() => drained = true);
+  await p.consume(item);
+  assertEquals([old.items.length, next.items.length, drained], [0, 1, false]);
+  release.resolve();
+  await inFlight;
+  await drain;
+  assertEquals([old.items.length, drained], [1, true]);
+});
+
+Deno.test("fanout: an item no pipeline keeps is accepted (nothing to deliver)", async () => {
+  const { port: p, metrics } = port([{
+    pipeline: "p",
+    processors: [{ id: "d", processor: processor(() => null) }],
+    exporters: [],
+  }]);
+  await p.consume(item);
+  assertEquals(metrics.receiverAcceptedProfiles.get({ component_id: "recv" }), 1);
+});
