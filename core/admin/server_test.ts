@@ -1,0 +1,126 @@
+import { assert, assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
+import { testFactories } from "../../tests/support/test_factories.ts";
+import { Registry } from "../registry.ts";
+import { Collector } from "../service/collector.ts";
+import { Logger } from "../telemetry/logger.ts";
+import { escapeHtml, renderStatusPage } from "./page.ts";
+
+const CONFIG = `receivers:
+  test.receiver/a: { target: "<script>alert(1)</script>" }
+exporters:
+  test.exporter: {}
+service:
+  pipelines:
+    profiles: { receivers: [test.receiver/a], exporters: [test.exporter] }
+  telemetry: { http: { listen_port: 0 } }
+`;
+
+async function withCollector(fn: (base: string, collector: Collector) => Promise<void>) {
+  let text = CONFIG;
+  const collector = new Collector({
+    configFiles: ["c.yaml"],
+    registry: new Registry(testFactories),
+    version: "1.2.3",
+    logger: new Logger({ write: () => {} }),
+    loadOptions: { readFile: () => text, env: () => undefined },
+  });
+  await collector.start();
+  try {
+    const addr = collector.adminAddr!;
+    assertEquals(addr.hostname, "127.0.0.1");
+    await fn(
+      `http://127.0.0.1:${addr.port}`,
+      Object.assign(collector, {
+        setConfig: (next: string) => text = next,
+      }),
+    );
+  } finally {
+    await collector.shutdown();
+  }
+}
+
+Deno.test("admin: health, readiness, metrics with process gauges", async () => {
+  await withCollector(async (base) => {
+    const healthy = await fetch(`${base}/-/healthy`);
+    assertEquals([healthy.status, await healthy.text()], [200, "profcol is healthy.\n"]);
+    const ready = await fetch(`${base}/-/ready`);
+    assertEquals(ready.status, 200);
+    await ready.body?.cancel();
+    const metrics = await fetch(`${base}/metrics`);
+    assertStringIncludes(metrics.headers.get("content-type")!, "text/plain; version=0.0.4");
+    const text = await metrics.text();
+    assert(/^process_resident_memory_bytes \d+$/m.test(text), "rss");
+    assert(/^profcol_uptime_seconds [\d.]+$/m.test(text), "uptime");
+    assertStringIncludes(text, 'profcol_build_info{version="1.2.3"} 1');
+    assertStringIncludes(text, "profcol_config_last_reload_successful 1");
+    assertStringIncludes(text, "# TYPE profcol_receiver_accepted_profiles_total counter");
+  });
+});
+
+Deno.test("admin: status and targets JSON, HTML page escapes everything", async () => {
+  await withCollector(async (base) => {
+    const status = await (await fetch(`${base}/api/v1/status`)).json();
+    assertEquals(status.state, "running");
+    assertEquals(status.pipelines[0].name, "profiles");
+    assertEquals(status.components.map((c: { id: string }) => c.id).sort(), [
+      "test.exporter",
+      "test.receiver/a",
+    ]);
+    const targets = await (await fetch(`${base}/api/v1/targets`)).json();
+    assertEquals(targets, [{
+      job: "test.receiver/a",
+      target: "<script>alert(1)</script>",
+      health: "up",
+    }]);
+    const page = await (await fetch(`${base}/`)).text();
+    assert(!page.includes("<script>alert"), "raw script tag on the page");
+    assertStringIncludes(page, "&lt;script&gt;alert(1)&lt;/script&gt;");
+    assertStringIncludes(page, "<h2>Pipelines</h2>");
+    const missing = await fetch(`${base}/nope`);
+    assertEquals(missing.status, 404);
+    await missing.body?.cancel();
+  });
+});
+
+Deno.test("admin: POST /-/reload keeps the running pipeline on a bad config, swaps on a good one", async () => {
+  await withCollector(async (base, collector) => {
+    const set = (collector as unknown as { setConfig(t: string): void }).setConfig;
+    const get = await fetch(`${base}/-/reload`);
+    assertEquals(get.status, 405);
+    await get.body?.cancel();
+
+    set(CONFIG.replace("test.exporter: {}", "test.exporter: { capacityy: 1 }"));
+    const bad = await fetch(`${base}/-/reload`, { method: "POST" });
+    const badText = await bad.text();
+    assertEquals(bad.status, 400);
+    assertStringIncludes(badText, "kept the running config");
+    assertStringIncludes(badText, 'exporters::test.exporter::capacityy: Unknown key "capacityy"');
+    const ready = await fetch(`${base}/-/ready`);
+    assertEquals(ready.status, 200);
+    await ready.body?.cancel();
+    let metrics = await (await fetch(`${base}/metrics`)).text();
+    assertStringIncludes(metrics, "profcol_config_last_reload_successful 0");
+
+    set(CONFIG.replace("test.exporter: {}", "test.exporter: { capacity: 1 }"));
+    const good = await fetch(`${base}/-/reload`, { method: "POST" });
+    assertEquals([good.status, await good.text()], [200, "config reloaded\n"]);
+    metrics = await (await fetch(`${base}/metrics`)).text();
+    assertStringIncludes(metrics, "profcol_config_last_reload_successful 1");
+  });
+});
+
+Deno.test("admin page: escapeHtml and published non-object values", () => {
+  assertEquals(
+    escapeHtml(`<a href="x">'&'</a>`),
+    "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
+  );
+  const html = renderStatusPage({
+    state: "running",
+    version: "v<1>",
+    pipelines: [],
+    components: [],
+    published: { notes: ["<b>hi</b>"] },
+  }, { uptimeSeconds: 3 });
+  assertStringIncludes(html, "version v&lt;1&gt;");
+  assertStringIncludes(html, "&lt;b&gt;hi&lt;/b&gt;");
+});
