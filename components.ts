@@ -8,6 +8,7 @@
 import type { Factory } from "./core/component.ts";
 import { fileExporterFactory } from "./exporters/file/mod.ts";
 import { dropInternalLabelsProcessorFactory } from "./processors/drop_internal_labels/mod.ts";
+import { moduleProcessorFactory } from "./processors/module/mod.ts";
 import { relabelProcessorFactory } from "./processors/relabel/mod.ts";
 import { serviceNameProcessorFactory } from "./processors/service_name/mod.ts";
 
@@ -17,4 +18,5 @@ export const builtinFactories: readonly Factory[] = [
   relabelProcessorFactory,
   serviceNameProcessorFactory,
   dropInternalLabelsProcessorFactory,
+  moduleProcessorFactory,
 ];

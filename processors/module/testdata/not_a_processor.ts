@@ -1,0 +1,2 @@
+// Exports something that was not made with defineProcessor.
+export default { type: "fake", kind: "processor" };
