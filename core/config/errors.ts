@@ -80,6 +80,7 @@ export function closest(word: string, candidates: Iterable<string>): string | un
       bestDistance = distance;
     }
   }
-  const limit = Math.max(2, Math.floor(word.length / 3));
+  // Small typos only: a far-fetched hint is worse than none.
+  const limit = Math.min(3, Math.max(1, Math.floor(word.length / 4)));
   return bestDistance <= limit ? best : undefined;
 }

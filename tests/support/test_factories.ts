@@ -35,6 +35,8 @@ const receiverSchema = z.strictObject({
   fail_start: z.boolean().default(false),
   /** Registers a `"targets"` status entry with this name when set. */
   target: z.string().default(""),
+  /** A secret, to test redaction. */
+  password: z.string().default(""),
 });
 
 /** A receiver whose `push` hands an item to the pipeline. */
