@@ -60,7 +60,7 @@ export class Profcol {
 
   /** Waits for the admin server's log line; returns its base URL. */
   async adminUrl(): Promise<string> {
-    const match = await this.waitFor(/admin server listening address=(http:\/\/[\d.]+:\d+)\//);
+    const match = await this.waitFor(/admin server listening"? address=(http:\/\/[\d.]+:\d+)\//);
     return match[1]!;
   }
 
