@@ -26,6 +26,7 @@
 
 import type { Factory } from "../core/component.ts";
 import { UsageError } from "./args.ts";
+import { buildCommand } from "./build.ts";
 import { componentsCommand } from "./components.ts";
 import { printConfigCommand } from "./print_config.ts";
 import { runCommand } from "./run.ts";
@@ -63,6 +64,7 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
   validateCommand,
   componentsCommand,
   printConfigCommand,
+  buildCommand,
 ];
 
 /** Top-level help text. */
