@@ -10,7 +10,9 @@
 
 import { runCli } from "./cli/mod.ts";
 import { builtinFactories } from "./components.ts";
+import { preloadModules } from "./processors/module/mod.ts";
 
 if (import.meta.main) {
-  Deno.exit(await runCli(Deno.args, { factories: builtinFactories }));
+  // Preloading user modules lets `validate` check a module processor's own config.
+  Deno.exit(await runCli(Deno.args, { factories: builtinFactories, preloaders: [preloadModules] }));
 }

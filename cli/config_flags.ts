@@ -6,7 +6,7 @@
  */
 
 import { ConfigError, formatIssue } from "../core/config/errors.ts";
-import { loadAndValidate, type ValidatedConfig } from "../core/config/mod.ts";
+import { loadAndValidateAsync, type ValidatedConfig } from "../core/config/mod.ts";
 import { Registry } from "../core/registry.ts";
 import { parseFlags, UsageError } from "./args.ts";
 import type { CliContext } from "./mod.ts";
@@ -34,13 +34,15 @@ export function configFiles(args: readonly string[], booleans: readonly string[]
 }
 
 /** Loads and validates; on `ConfigError` prints every issue and returns undefined. */
-export function loadForCli(
+export async function loadForCli(
   files: readonly string[],
   context: CliContext,
-): { config: ValidatedConfig; registry: Registry } | undefined {
+): Promise<{ config: ValidatedConfig; registry: Registry } | undefined> {
   const registry = new Registry(context.factories);
   try {
-    const config = loadAndValidate(files, registry);
+    const config = await loadAndValidateAsync(files, registry, {
+      preloaders: context.preloaders,
+    });
     for (const warning of config.warnings) context.err(`warning: ${formatIssue(warning)}`);
     return { config, registry };
   } catch (error) {

@@ -25,6 +25,7 @@
  */
 
 import type { Factory } from "../core/component.ts";
+import type { ConfigPreloader } from "../core/config/mod.ts";
 import { UsageError } from "./args.ts";
 import { buildCommand } from "./build.ts";
 import { componentsCommand } from "./components.ts";
@@ -39,6 +40,8 @@ export { UsageError } from "./args.ts";
 export interface CliContext {
   /** Every component factory this binary knows. */
   readonly factories: readonly Factory[];
+  /** Async steps run on the config before validation (e.g. preloading processor modules). */
+  readonly preloaders: readonly ConfigPreloader[];
   readonly version: string;
   /** Writes to stdout (a newline is added). */
   out(text: string): void;
@@ -89,6 +92,7 @@ export function helpText(subcommands: readonly Subcommand[] = SUBCOMMANDS): stri
 /** Options of {@linkcode runCli}. */
 export interface RunCliOptions {
   readonly factories: readonly Factory[];
+  readonly preloaders?: readonly ConfigPreloader[];
   readonly version?: string;
   readonly subcommands?: readonly Subcommand[];
   readonly out?: (text: string) => void;
@@ -100,6 +104,7 @@ export async function runCli(args: readonly string[], options: RunCliOptions): P
   const subcommands = options.subcommands ?? SUBCOMMANDS;
   const context: CliContext = {
     factories: options.factories,
+    preloaders: options.preloaders ?? [],
     version: options.version ?? VERSION,
     out: options.out ?? ((text) => console.log(text)),
     err: options.err ?? ((text) => console.error(text)),

@@ -25,16 +25,16 @@ export const printConfigCommand: Subcommand = {
     CONFIG_FLAG_USAGE,
     "  --json             Print JSON instead of YAML",
   ].join("\n"),
-  run(args, context) {
+  async run(args, context) {
     const { files, booleans } = configFiles(args, ["json"]);
-    const loaded = loadForCli(files, context);
-    if (!loaded) return Promise.resolve(2);
+    const loaded = await loadForCli(files, context);
+    if (!loaded) return 2;
     const printable = printableConfig(loaded.config);
     context.out(
       booleans.has("json")
         ? JSON.stringify(printable, null, 2)
         : stringify(printable, { lineWidth: 0 }).trimEnd(),
     );
-    return Promise.resolve(0);
+    return 0;
   },
 };

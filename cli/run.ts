@@ -27,7 +27,7 @@ export const runCommand: Subcommand = {
   ].join("\n"),
   async run(args, context) {
     const { files } = configFiles(args);
-    const loaded = loadForCli(files, context);
+    const loaded = await loadForCli(files, context);
     if (!loaded) return 2;
     const logger = new Logger();
     const collector = new Collector({
@@ -35,6 +35,7 @@ export const runCommand: Subcommand = {
       registry: loaded.registry,
       version: context.version,
       logger,
+      preloaders: context.preloaders,
     });
     try {
       await collector.start(loaded.config);

@@ -21,10 +21,10 @@ export const validateCommand: Subcommand = {
     "Flags:",
     CONFIG_FLAG_USAGE,
   ].join("\n"),
-  run(args, context) {
+  async run(args, context) {
     const { files } = configFiles(args);
-    const loaded = loadForCli(files, context);
-    if (!loaded) return Promise.resolve(2);
+    const loaded = await loadForCli(files, context);
+    if (!loaded) return 2;
     const { config } = loaded;
     const components = config.receivers.size + config.processors.size + config.exporters.size;
     context.out(
@@ -32,6 +32,6 @@ export const validateCommand: Subcommand = {
         config.pipelines.length === 1 ? "pipeline" : "pipelines"
       }, ${components} ${components === 1 ? "component" : "components"})`,
     );
-    return Promise.resolve(0);
+    return 0;
   },
 };

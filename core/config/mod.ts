@@ -21,6 +21,27 @@ export * from "./source.ts";
 export * from "./validate.ts";
 export { printableConfig } from "./printable.ts";
 
+/**
+ * An async step run on the merged, expanded config before validation — e.g. importing user
+ * processor modules so their schemas can validate synchronously. `baseDir` is the directory of
+ * the config file that (last) defined the `processors` section, else of the first file; relative
+ * paths in the config resolve against it.
+ */
+export type ConfigPreloader = (doc: Record<string, unknown>, baseDir: string) => Promise<void>;
+
+/** Like {@linkcode loadAndValidate}, running `preloaders` between loading and validation. */
+export async function loadAndValidateAsync(
+  files: readonly string[],
+  registry: Registry,
+  options: LoadOptions & { preloaders?: readonly ConfigPreloader[] } = {},
+): Promise<ValidatedConfig> {
+  const source = loadConfigFiles(files, options);
+  const anchor = source.locate(["processors"])?.file ?? files[0] ?? ".";
+  const baseDir = anchor.includes("/") ? anchor.slice(0, anchor.lastIndexOf("/")) || "/" : ".";
+  for (const preload of options.preloaders ?? []) await preload(source.value, baseDir);
+  return validateConfig(source, registry);
+}
+
 /** Reads, expands, merges and validates config files; throws `ConfigError`. */
 export function loadAndValidate(
   files: readonly string[],

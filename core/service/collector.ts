@@ -9,7 +9,7 @@
 import { AdminServer, type ReloadOutcome } from "../admin/server.ts";
 import { registerProcessMetrics } from "../admin/process_metrics.ts";
 import { ConfigError, formatIssue } from "../config/errors.ts";
-import { loadAndValidate } from "../config/mod.ts";
+import { type ConfigPreloader, loadAndValidateAsync } from "../config/mod.ts";
 import type { LoadOptions } from "../config/source.ts";
 import type { ValidatedConfig } from "../config/validate.ts";
 import type { Registry } from "../registry.ts";
@@ -26,6 +26,8 @@ export interface CollectorOptions {
   readonly logger: Logger;
   readonly metrics?: MetricsRegistry;
   readonly loadOptions?: LoadOptions;
+  /** Async steps before validation (e.g. importing user processor modules). */
+  readonly preloaders?: readonly ConfigPreloader[];
 }
 
 /** See the module doc. */
@@ -56,11 +58,11 @@ export class Collector {
   }
 
   /** Loads the config files; throws `ConfigError`. Warnings are logged. */
-  load(): ValidatedConfig {
-    const config = loadAndValidate(
+  async load(): Promise<ValidatedConfig> {
+    const config = await loadAndValidateAsync(
       this.#options.configFiles,
       this.#options.registry,
-      this.#options.loadOptions,
+      { ...this.#options.loadOptions, preloaders: this.#options.preloaders },
     );
     for (const warning of config.warnings) this.#options.logger.warn(formatIssue(warning));
     return config;
@@ -71,7 +73,8 @@ export class Collector {
    * invalid config and another error when a component or the admin server fails to start
    * (everything started is stopped again).
    */
-  async start(config: ValidatedConfig = this.load()): Promise<void> {
+  async start(config?: ValidatedConfig): Promise<void> {
+    config ??= await this.load();
     this.#options.logger.configure(config.service.telemetry.logs);
     const reload = this.metrics.gauge(
       "profcol_config_last_reload_successful",
@@ -140,7 +143,7 @@ export class Collector {
     const outcome = await (async (): Promise<ReloadOutcome> => {
       let config: ValidatedConfig;
       try {
-        config = this.load();
+        config = await this.load();
       } catch (error) {
         const message = error instanceof ConfigError
           ? `config reload failed, kept the running config: ${error.message}`
