@@ -103,7 +103,8 @@ export interface ReceiverFactory<Schema extends z.ZodType = z.ZodType> extends F
 }
 
 /** Builds processors. */
-export interface ProcessorFactory<Schema extends z.ZodType = z.ZodType> extends FactoryBase<Schema> {
+export interface ProcessorFactory<Schema extends z.ZodType = z.ZodType>
+  extends FactoryBase<Schema> {
   readonly kind: "processor";
   create(settings: ComponentSettings, config: z.output<Schema>): Processor;
 }

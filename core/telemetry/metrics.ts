@@ -85,13 +85,17 @@ export class Counter implements Metric {
   /** Drops every series whose labels match all of `match` (e.g. a removed component). */
   removeMatching(match: MetricLabels): void {
     for (const [key, series] of this.#series) {
-      if (Object.entries(match).every(([k, v]) => series.labels?.[k] === v)) this.#series.delete(key);
+      if (Object.entries(match).every(([k, v]) => series.labels?.[k] === v)) {
+        this.#series.delete(key);
+      }
     }
   }
 
   render(lines: string[]): void {
     for (const series of this.#series.values()) {
-      lines.push(`${this.name}${formatLabels(this.labelNames, series.labels)} ${formatNumber(series.value)}`);
+      lines.push(
+        `${this.name}${formatLabels(this.labelNames, series.labels)} ${formatNumber(series.value)}`,
+      );
     }
   }
 }
@@ -138,14 +142,18 @@ export class Gauge implements Metric {
   /** Drops every series whose labels match all of `match`. */
   removeMatching(match: MetricLabels): void {
     for (const [key, series] of this.#series) {
-      if (Object.entries(match).every(([k, v]) => series.labels?.[k] === v)) this.#series.delete(key);
+      if (Object.entries(match).every(([k, v]) => series.labels?.[k] === v)) {
+        this.#series.delete(key);
+      }
     }
   }
 
   render(lines: string[]): void {
     for (const collector of this.#collectors) collector();
     for (const series of this.#series.values()) {
-      lines.push(`${this.name}${formatLabels(this.labelNames, series.labels)} ${formatNumber(series.value)}`);
+      lines.push(
+        `${this.name}${formatLabels(this.labelNames, series.labels)} ${formatNumber(series.value)}`,
+      );
     }
   }
 }
@@ -207,14 +215,20 @@ export class Histogram implements Metric {
       for (let i = 0; i < this.buckets.length; i++) {
         const le = `le="${formatNumber(this.buckets[i]!)}"`;
         lines.push(
-          `${this.name}_bucket${formatLabels(this.labelNames, series.labels, le)} ${series.counts[i]}`,
+          `${this.name}_bucket${formatLabels(this.labelNames, series.labels, le)} ${
+            series.counts[i]
+          }`,
         );
       }
       lines.push(
-        `${this.name}_bucket${formatLabels(this.labelNames, series.labels, 'le="+Inf"')} ${series.count}`,
+        `${this.name}_bucket${
+          formatLabels(this.labelNames, series.labels, 'le="+Inf"')
+        } ${series.count}`,
       );
       lines.push(`${this.name}_sum${formatLabels(this.labelNames, series.labels)} ${series.sum}`);
-      lines.push(`${this.name}_count${formatLabels(this.labelNames, series.labels)} ${series.count}`);
+      lines.push(
+        `${this.name}_count${formatLabels(this.labelNames, series.labels)} ${series.count}`,
+      );
     }
   }
 }
@@ -254,7 +268,9 @@ export class MetricsRegistry {
     const existing = this.#metrics.get(name);
     if (existing) {
       if (existing.kind !== kind) {
-        throw new Error(`Metric ${name} is already registered as a ${existing.kind}, not a ${kind}`);
+        throw new Error(
+          `Metric ${name} is already registered as a ${existing.kind}, not a ${kind}`,
+        );
       }
       return existing;
     }

@@ -18,7 +18,10 @@ import { silentLogger } from "../telemetry/logger.ts";
 import { MetricsRegistry } from "../telemetry/metrics.ts";
 
 /** Settings for a component under test, with a silent logger and a fresh registry. */
-export function testSettings(id: string, overrides: Partial<ComponentSettings> = {}): ComponentSettings {
+export function testSettings(
+  id: string,
+  overrides: Partial<ComponentSettings> = {},
+): ComponentSettings {
   return {
     id,
     logger: silentLogger(),
