@@ -22,3 +22,25 @@ Deno.test("hashmod: values from the spec and upstream tests", () => {
   strictEqual(hashmod("foo", 4294967296n), "3435439320");
   strictEqual(hashmod("baz", 18446744073709551615n), "16450797887570275976");
 });
+
+Deno.test("md5: matches node:crypto on many inputs, including multi-block and non-ASCII", async () => {
+  const { createHash } = await import("node:crypto");
+  const { md5 } = await import("./hashmod.ts");
+  const inputs = [
+    "",
+    "a",
+    "abc",
+    "baz",
+    "foo\nbar",
+    "é😀",
+    "x".repeat(55),
+    "y".repeat(56),
+    "z".repeat(64),
+    "w".repeat(1000),
+  ];
+  for (const input of inputs) {
+    const expected = createHash("md5").update(input, "utf8").digest("hex");
+    const actual = [...md5(input)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    strictEqual(actual, expected, JSON.stringify(input));
+  }
+});

@@ -71,8 +71,23 @@ class Literal implements RelabelRegex {
   }
 }
 
+/**
+ * The literal text every match must start with, for a cheap pre-check (`__meta_(.+)` →
+ * `__meta_`). Conservative: any `|` in the pattern disables it, and a literal followed by a
+ * quantifier gives up its last character.
+ */
+export function literalPrefix(source: string): string {
+  if (source.includes("|")) return "";
+  const start = source.startsWith("^") ? 1 : 0;
+  let end = start;
+  while (end < source.length && LITERAL.test(source[end]!)) end++;
+  if (end < source.length && "*?+{".includes(source[end]!)) end--;
+  return end > start ? source.slice(start, end) : "";
+}
+
 class Re2Regex implements RelabelRegex {
   readonly groupCount: number;
+  readonly #prefix: string;
   readonly names: Readonly<Record<string, number>>;
   readonly #re: RE2JS;
   readonly #offsets: Int32Array;
@@ -92,13 +107,16 @@ class Re2Regex implements RelabelRegex {
     this.names = Object.freeze({ ...this.#re.namedGroups() });
     this.#offsets = new Int32Array(2 * (this.groupCount + 1));
     this.#matcher = this.#re.matcher("");
+    this.#prefix = literalPrefix(source);
   }
 
   test(input: string): boolean {
+    if (this.#prefix !== "" && !input.startsWith(this.#prefix)) return false;
     return this.#re.test(input);
   }
 
   exec(input: string): Int32Array | null {
+    if (this.#prefix !== "" && !input.startsWith(this.#prefix)) return null;
     const matcher = this.#matcher;
     matcher.resetMatcherInput(input);
     if (!matcher.find()) return null;
@@ -111,6 +129,36 @@ class Re2Regex implements RelabelRegex {
   }
 }
 
+/** `P(.*)S` or `P(.+)S` with literal `P` and `S`: a very common shape, matched by slicing. */
+class AffixCapture implements RelabelRegex {
+  readonly groupCount = 1;
+  readonly names = Object.freeze({});
+  readonly #offsets = new Int32Array(4);
+  readonly #min: number;
+  constructor(
+    readonly source: string,
+    readonly prefix: string,
+    readonly suffix: string,
+    nonEmpty: boolean,
+  ) {
+    this.#min = prefix.length + suffix.length + (nonEmpty ? 1 : 0);
+  }
+  test(input: string): boolean {
+    return input.length >= this.#min && input.startsWith(this.prefix) &&
+      input.endsWith(this.suffix);
+  }
+  exec(input: string): Int32Array | null {
+    if (!this.test(input)) return null;
+    const offsets = this.#offsets;
+    offsets[1] = input.length;
+    offsets[2] = this.prefix.length;
+    offsets[3] = input.length - this.suffix.length;
+    return offsets;
+  }
+}
+
+const AFFIX = /^([A-Za-z0-9_\-/ ,:=@!%'"<>~;#&]*)\(\.([*+])\)([A-Za-z0-9_\-/ ,:=@!%'"<>~;#&]*)$/;
+
 /** The shared default regex `(.*)`. */
 export const DEFAULT_REGEX: RelabelRegex = new MatchAll();
 
@@ -122,5 +170,7 @@ export const DEFAULT_REGEX: RelabelRegex = new MatchAll();
 export function compileRelabelRegex(source: string): RelabelRegex {
   if (source === "(.*)") return new MatchAll();
   if (LITERAL.test(source)) return new Literal(source);
+  const affix = AFFIX.exec(source);
+  if (affix) return new AffixCapture(source, affix[1]!, affix[3]!, affix[2] === "+");
   return new Re2Regex(source);
 }

@@ -69,19 +69,35 @@ class Builder {
   }
 
   labels(): LabelSet {
-    if (this.addNames.length === 0 && this.del.length === 0) return this.base;
-    const pairs: [string, string][] = [];
-    const names = this.base.names;
-    const values = this.base.values;
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]!;
-      if (this.del.includes(name) || this.addNames.includes(name)) continue;
-      pairs.push([name, values[i]!]);
+    const addCount = this.addNames.length;
+    if (addCount === 0 && this.del.length === 0) return this.base;
+    const del = this.del;
+    const addNames = this.addNames;
+    if (addCount === 0) return this.base.filter((name) => !del.includes(name));
+    // The base is sorted and additions are few: sort the additions and merge.
+    const order = Array.from({ length: addCount }, (_, i) => i);
+    if (addCount > 1) order.sort((a, b) => (addNames[a]! < addNames[b]! ? -1 : 1));
+    const baseNames = this.base.names;
+    const baseValues = this.base.values;
+    const names: string[] = [];
+    const values: string[] = [];
+    let next = 0;
+    for (let i = 0; i < baseNames.length; i++) {
+      const name = baseNames[i]!;
+      while (next < addCount && addNames[order[next]!]! < name) {
+        names.push(addNames[order[next]!]!);
+        values.push(this.addValues[order[next]!]!);
+        next++;
+      }
+      if ((del.length > 0 && del.includes(name)) || addNames.includes(name)) continue;
+      names.push(name);
+      values.push(baseValues[i]!);
     }
-    for (let i = 0; i < this.addNames.length; i++) {
-      pairs.push([this.addNames[i]!, this.addValues[i]!]);
+    for (; next < addCount; next++) {
+      names.push(addNames[order[next]!]!);
+      values.push(this.addValues[order[next]!]!);
     }
-    return LabelSet.from(pairs);
+    return LabelSet.fromSortedUnchecked(names, values);
   }
 }
 

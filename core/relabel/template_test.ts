@@ -49,3 +49,49 @@ for (const [template, expected] of TABLE) {
     strictEqual(expandTemplate(compiled, "foo", offsets), expected);
   });
 }
+
+Deno.test("regex: literal prefixes are conservative", async () => {
+  const { literalPrefix } = await import("./regex.ts");
+  strictEqual(literalPrefix("__meta_kubernetes_pod_label_(.+)"), "__meta_kubernetes_pod_label_");
+  strictEqual(literalPrefix("^__meta_(.+)"), "__meta_");
+  strictEqual(literalPrefix("ab*c"), "a");
+  strictEqual(literalPrefix("a{2}"), "");
+  strictEqual(literalPrefix("abc|xyz"), "");
+  strictEqual(literalPrefix("(?i)abc"), "");
+  strictEqual(literalPrefix("a\\.b"), "a");
+  const re = compileRelabelRegex("api-(.*)");
+  strictEqual(re.test("api-x"), true);
+  strictEqual(re.test("xapi-x"), false);
+});
+
+Deno.test("regex: the P(.*)S fast shape agrees with re2js", async () => {
+  const { RE2JS } = await import("re2js");
+  const patterns = ["__meta_(.+)", "f(.*)", "(.*)-suffix", "a(.+)b", "(.+)", "x(.*)x"];
+  const inputs = [
+    "",
+    "f",
+    "foo",
+    "__meta_",
+    "__meta_x",
+    "a-suffix",
+    "-suffix",
+    "ab",
+    "axb",
+    "x",
+    "xx",
+    "xax",
+    "a\nb",
+    "é",
+  ];
+  for (const pattern of patterns) {
+    const fast = compileRelabelRegex(pattern);
+    const re = RE2JS.compile(`^(?s:${pattern})$`);
+    for (const input of inputs) {
+      const m = re.matcher(input);
+      const found = m.find();
+      strictEqual(fast.test(input), found, `${pattern} on ${JSON.stringify(input)}`);
+      const offsets = fast.exec(input);
+      if (found) strictEqual(input.slice(offsets![2], offsets![3]), m.group(1), `${pattern} group`);
+    }
+  }
+});
