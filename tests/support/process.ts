@@ -16,8 +16,11 @@ export class Profcol {
   readonly #done: Promise<Deno.CommandStatus>;
   readonly #reading: Promise<void>;
 
-  constructor(args: string[], options: { entry?: string; env?: Record<string, string> } = {}) {
-    this.child = new Deno.Command(Deno.execPath(), {
+  constructor(
+    args: string[],
+    options: { entry?: string; env?: Record<string, string>; child?: Deno.ChildProcess } = {},
+  ) {
+    this.child = options.child ?? new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-all", options.entry ?? "tests/support/test_main.ts", ...args],
       cwd: ROOT,
       env: { NO_COLOR: "1", ...options.env },
@@ -35,6 +38,11 @@ export class Profcol {
       ),
     ]).then(() => {});
     this.#done = this.child.status;
+  }
+
+  /** Wraps a child spawned elsewhere (stdout and stderr must be piped). */
+  static attach(child: Deno.ChildProcess): Profcol {
+    return new Profcol([], { child });
   }
 
   get stderr(): string {
