@@ -43,6 +43,9 @@ export interface Route {
   readonly exporters: readonly ExporterNode[];
 }
 
+/** Processors that already logged a failure at warn level. */
+const warnedProcessors = new WeakSet<Processor>();
+
 /** A set of routes plus the count of items currently travelling along them. */
 class RouteTable {
   #inflight = 0;
@@ -184,7 +187,11 @@ export class ReceiverPort implements Consumer {
         next = await node.processor.process(current);
       } catch (error) {
         this.#dropped(node.id, "processor_error", current);
-        this.logger.debug("processor threw; item dropped", {
+        // The first failure of each processor is worth a warning; the rest are counted
+        // (profcol_processor_dropped_profiles_total) and logged at debug only.
+        const level = warnedProcessors.has(node.processor) ? "debug" : "warn";
+        warnedProcessors.add(node.processor);
+        this.logger[level]("processor threw; item dropped (further failures at debug)", {
           pipeline: route.pipeline,
           processor: node.id,
           err: error,
