@@ -136,9 +136,9 @@ export class LabelSet {
   /** A copy with every label of `other` applied on top (override; empty values delete). */
   merge(other: LabelSet | LabelRecord): LabelSet {
     const entries = other instanceof LabelSet ? other.entries() : Object.entries(other);
-    let result: LabelSet = this;
-    for (const [name, value] of entries) result = result.with(name, value);
-    return result;
+    let result: LabelSet | undefined;
+    for (const [name, value] of entries) result = (result ?? this).with(name, value);
+    return result ?? this;
   }
 
   /** A copy keeping only the labels for which `keep` returns true. */
