@@ -43,8 +43,11 @@ export interface Route {
   readonly exporters: readonly ExporterNode[];
 }
 
-/** Processors that already logged a failure at warn level. */
-const warnedProcessors = new WeakSet<Processor>();
+/**
+ * Components that already logged a failure at warn level: the first failure is worth a
+ * warning, the rest are counted in metrics and logged at debug (no per-item logs above debug).
+ */
+const warned = new WeakSet<Processor | Exporter>();
 
 /** A set of routes plus the count of items currently travelling along them. */
 class RouteTable {
@@ -168,7 +171,9 @@ export class ReceiverPort implements Consumer {
       this.metrics.exporterRefusedProfiles.inc(refused, itemProfiles(output));
       this.metrics.exporterRefusedBytes.inc(refused, itemBytes(output));
       if (reason === "exporter_error") {
-        this.logger.warn("exporter failed to accept an item", {
+        const level = warned.has(node.exporter) ? "debug" : "warn";
+        warned.add(node.exporter);
+        this.logger[level]("exporter failed to accept an item (further failures at debug)", {
           exporter: node.id,
           err: result.reason,
         });
@@ -187,10 +192,8 @@ export class ReceiverPort implements Consumer {
         next = await node.processor.process(current);
       } catch (error) {
         this.#dropped(node.id, "processor_error", current);
-        // The first failure of each processor is worth a warning; the rest are counted
-        // (profcol_processor_dropped_profiles_total) and logged at debug only.
-        const level = warnedProcessors.has(node.processor) ? "debug" : "warn";
-        warnedProcessors.add(node.processor);
+        const level = warned.has(node.processor) ? "debug" : "warn";
+        warned.add(node.processor);
         this.logger[level]("processor threw; item dropped (further failures at debug)", {
           pipeline: route.pipeline,
           processor: node.id,
