@@ -15,13 +15,16 @@ service:
   telemetry: { http: { listen_port: 0 } }
 `;
 
+const logLines: string[] = [];
+
 async function withCollector(fn: (base: string, collector: Collector) => Promise<void>) {
   let text = CONFIG;
+  logLines.length = 0;
   const collector = new Collector({
     configFiles: ["c.yaml"],
     registry: new Registry(testFactories),
     version: "1.2.3",
-    logger: new Logger({ write: () => {} }),
+    logger: new Logger({ write: (line) => logLines.push(line) }),
     loadOptions: { readFile: () => text, env: () => undefined },
   });
   await collector.start();
@@ -101,9 +104,15 @@ Deno.test("admin: POST /-/reload keeps the running pipeline on a bad config, swa
     let metrics = await (await fetch(`${base}/metrics`)).text();
     assertStringIncludes(metrics, "profcol_config_last_reload_successful 0");
 
-    set(CONFIG.replace("test.exporter: {}", "test.exporter: { capacity: 1 }"));
+    assert(logLines.some((l) => l.startsWith("ts=") && l.includes("config reload failed")));
+    set(
+      CONFIG.replace("test.exporter: {}", "test.exporter: { capacity: 1 }")
+        .replace("{ listen_port: 0 } }", "{ listen_port: 0 }, logs: { format: json } }"),
+    );
     const good = await fetch(`${base}/-/reload`, { method: "POST" });
     assertEquals([good.status, await good.text()], [200, "config reloaded\n"]);
+    // Log format follows the new config.
+    assertEquals(JSON.parse(logLines.at(-1)!).msg, "config reloaded");
     metrics = await (await fetch(`${base}/metrics`)).text();
     assertStringIncludes(metrics, "profcol_config_last_reload_successful 1");
   });
