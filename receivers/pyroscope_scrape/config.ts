@@ -1,0 +1,212 @@
+/**
+ * Config of `pyroscope.scrape`: Alloy's argument names and defaults (spec §8.1), plus
+ * profcol's discovery (`file_sd_configs`, `http_sd_configs`), target relabeling, sharding and
+ * `body_size_limit`. Validation follows spec §8.2, checked on the *effective* delta duration.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { duration } from "../../core/duration.ts";
+import { relabelRulesSchema } from "../../core/relabel/mod.ts";
+import { checkHttpClientConfig, httpClientConfigShape } from "./http_options.ts";
+import { DEFAULT_DELTA_PROFILING_MS, PROFILE_BLOCKS, resolveProfiles } from "./profiles.ts";
+
+const profileBlockSchema = (name: string) =>
+  z.strictObject({
+    enabled: z.boolean({ error: `${name}.enabled must be true or false` }).optional(),
+    path: z.string({ error: `${name}.path must be a string` }).optional(),
+    delta: z.boolean({ error: `${name}.delta must be true or false` }).optional(),
+  }, { error: `${name} must be a map with enabled, path and delta` });
+
+const customProfileSchema = z.strictObject({
+  enabled: z.boolean({ error: "profile.custom enabled is required (true or false)" }),
+  path: z.string({ error: "profile.custom path is required" }).min(1, {
+    error: "profile.custom path must not be empty",
+  }),
+  delta: z.boolean({ error: "profile.custom delta must be true or false" }).default(false),
+});
+
+const profilingConfigShape: Record<string, z.ZodType> = {
+  path_prefix: z.string({ error: "path_prefix must be a string" }).default(""),
+  "profile.custom": z.record(
+    z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, {
+      error: (issue) =>
+        `profile.custom name ${JSON.stringify(issue.input)} must be a label-safe name`,
+    }),
+    customProfileSchema,
+    { error: "profile.custom must be a map of name → { enabled, path, delta }" },
+  ).default({}),
+};
+for (const block of PROFILE_BLOCKS) {
+  profilingConfigShape[`profile.${block}`] = profileBlockSchema(`profile.${block}`).optional();
+}
+
+/** `profiling_config`: path prefix, the built-in `profile.*` blocks and `profile.custom`. */
+export const profilingConfigSchema = z.strictObject(profilingConfigShape) as unknown as z.ZodType<
+  ProfilingConfig,
+  Partial<ProfilingConfig>
+>;
+
+/** Parsed `profiling_config`; `profile.<type>` blocks hold only what the user set. */
+export interface ProfilingConfig {
+  readonly path_prefix: string;
+  readonly "profile.custom": Record<string, { enabled: boolean; path: string; delta: boolean }>;
+  readonly [block: string]: unknown;
+}
+
+const nonNegativeInt = (field: string) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const text = String(value).trim();
+    const n = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(n)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `Expected ${field} to be a whole number ≥ 0, got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/** A byte size: a number or a string like `64MiB`, `10MB`, `512KiB`. */
+export const byteSize = (field: string) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(String(value));
+    const unit = SIZE_UNITS[(m?.[2] ?? "x").toLowerCase()];
+    if (!m || unit === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        message: `Cannot parse ${
+          JSON.stringify(value)
+        } as a size for ${field} (use e.g. 64MiB, 10MB, 1048576)`,
+      });
+      return z.NEVER;
+    }
+    return Math.floor(Number(m[1]) * unit);
+  });
+
+const labelMap = z.record(z.string(), z.string({ error: "target label values must be strings" }), {
+  error: "each target must be a map of label name → string value",
+});
+
+/** `file_sd_configs` entry. */
+export const fileSdConfigSchema = z.strictObject({
+  files: z.array(z.string(), { error: "file_sd_configs.files must be a list of paths or globs" })
+    .min(1, { error: "file_sd_configs.files must list at least one path or glob" }),
+  refresh_interval: duration().prefault("5m"),
+});
+
+/** `http_sd_configs` entry. */
+export const httpSdConfigSchema = z.strictObject({
+  url: z.string({ error: "http_sd_configs.url is required" }).refine((u) => {
+    try {
+      const url = new URL(u);
+      return url.protocol === "http:" || url.protocol === "https:";
+    } catch {
+      return false;
+    }
+  }, {
+    error: (issue) =>
+      `http_sd_configs.url must be an http(s) URL, got ${JSON.stringify(issue.input)}`,
+  }),
+  refresh_interval: duration().prefault("60s"),
+  ...httpClientConfigShape,
+}).superRefine((c, ctx) => checkHttpClientConfig(c, ctx));
+
+/** Schema of `pyroscope.scrape` (unknown keys are errors). */
+export const scrapeConfigSchema = z.strictObject({
+  targets: z.array(labelMap, { error: "targets must be a list of label maps" }).default([]),
+  file_sd_configs: z.array(fileSdConfigSchema).default([]),
+  http_sd_configs: z.array(httpSdConfigSchema).default([]),
+  relabel_configs: relabelRulesSchema.default([]),
+  job_name: z.string({ error: "job_name must be a string" }).default(""),
+  params: z.record(
+    z.string(),
+    z.union([z.string().transform((v) => [v]), z.array(z.string())]),
+    { error: "params must be a map of name → list of values" },
+  ).default({}),
+  scrape_interval: duration().prefault("15s"),
+  scrape_timeout: duration().prefault("10s"),
+  delta_profiling_duration: duration().optional(),
+  scheme: z.enum(["http", "https"], {
+    error: (issue) => `scheme must be "http" or "https", got ${JSON.stringify(issue.input)}`,
+  }).default("http"),
+  body_size_limit: byteSize("body_size_limit").prefault("64MiB"),
+  service_name_fallback: z.string({ error: "service_name_fallback must be a string" }).default(
+    "unspecified",
+  ),
+  sharding: z.strictObject({
+    shard_index: nonNegativeInt("sharding.shard_index"),
+    total_shards: nonNegativeInt("sharding.total_shards"),
+    source_labels: z.array(z.string()).default(["__address__"]),
+  }).optional(),
+  profiling_config: profilingConfigSchema.prefault({}),
+  ...httpClientConfigShape,
+}).superRefine((config, ctx) => {
+  checkHttpClientConfig(config, ctx);
+  const fail = (path: string[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  if (config.scrape_interval <= 0) fail(["scrape_interval"], "scrape_interval must be > 0");
+  if (config.scrape_timeout <= 0) {
+    fail(["scrape_timeout"], "scrape_timeout must be > 0; set it to e.g. 10s");
+  }
+  if (config.sharding) {
+    const { shard_index, total_shards } = config.sharding;
+    if (total_shards < 1) fail(["sharding", "total_shards"], "sharding.total_shards must be ≥ 1");
+    else if (shard_index >= total_shards) {
+      fail(
+        ["sharding", "shard_index"],
+        `sharding.shard_index must be below total_shards (${total_shards}), got ${shard_index}`,
+      );
+    }
+  }
+  const profiles = resolveProfiles(config.profiling_config);
+  const deltaOn = profiles.filter((p) => p.enabled && p.delta).map((p) => p.name);
+  if (deltaOn.length === 0) return;
+  const which = `(delta profiles enabled: ${deltaOn.join(", ")})`;
+  if (config.scrape_interval < 2000) {
+    fail(["scrape_interval"], `scrape_interval must be at least 2s ${which}`);
+    return;
+  }
+  const effective = effectiveDeltaDuration(config);
+  if (config.delta_profiling_duration !== undefined && config.delta_profiling_duration <= 1000) {
+    fail(["delta_profiling_duration"], `delta_profiling_duration must be greater than 1s ${which}`);
+  } else if (effective > config.scrape_interval - 1000) {
+    fail(
+      ["delta_profiling_duration"],
+      `delta_profiling_duration must be at most scrape_interval - 1s ${which}; lower ` +
+        `delta_profiling_duration or raise scrape_interval`,
+    );
+  }
+});
+
+/** The parsed config. */
+export type ScrapeConfig = z.output<typeof scrapeConfigSchema>;
+
+/**
+ * The `seconds` a delta profile asks for (spec §8.4): `floor(scrape_interval) − 1s`, unless
+ * `delta_profiling_duration` was set to something other than Alloy's default 14s.
+ */
+export function effectiveDeltaDuration(
+  config: Pick<ScrapeConfig, "scrape_interval" | "delta_profiling_duration">,
+): number {
+  const d = config.delta_profiling_duration;
+  if (d !== undefined && d !== DEFAULT_DELTA_PROFILING_MS) return Math.floor(d / 1000) * 1000;
+  return (Math.floor(config.scrape_interval / 1000) - 1) * 1000;
+}
+
+/** The default config in input form. */
+export function createDefaultScrapeConfig(): z.input<typeof scrapeConfigSchema> {
+  return { targets: [], scrape_interval: "15s", scrape_timeout: "10s" };
+}

@@ -1,0 +1,225 @@
+/**
+ * One loop per target and profile type: starts at a hash-derived, wall-clock-aligned offset
+ * within the interval, keeps at most one scrape in flight (missed ticks are skipped and
+ * counted), applies the client-side delta for memory/block/mutex and hands the profile to
+ * the pipeline. Stopping aborts an in-flight request.
+ *
+ * @module
+ */
+
+import { BackpressureError, type Consumer } from "../../core/component.ts";
+import type { PushItem } from "../../core/items.ts";
+import type { Logger } from "../../core/telemetry/logger.ts";
+import { DeltaComputer, type DeltaKind } from "../../pprof/delta.ts";
+import { fetchProfile, ScrapeError } from "./fetch_profile.ts";
+import type { HttpClient } from "./http_options.ts";
+import type { ScrapeMetrics } from "./metrics.ts";
+import { exportLabels, fnv32, type ScrapeTarget } from "./targets.ts";
+import type { LabelSet } from "../../core/labels.ts";
+
+/** The scope label profcol puts on scraped profiles (Alloy uses its own name). */
+export const SCOPE_NAME = "profcol/pyroscope.scrape";
+
+/** Health of a loop. */
+export type Health = "unknown" | "up" | "down";
+
+/** One entry of `/api/v1/targets`. */
+export interface TargetStatus {
+  component_id: string;
+  job: string;
+  url: string;
+  profile_type: string;
+  health: Health;
+  last_error: string;
+  last_scrape: string | null;
+  last_scrape_duration_seconds: number;
+  labels: Record<string, string>;
+  discovered_labels: Record<string, string>;
+  delta_state_bytes: number;
+  missed_ticks: number;
+}
+
+/** What every loop of a component shares. */
+export interface LoopContext {
+  readonly componentId: string;
+  readonly version: string;
+  readonly client: HttpClient;
+  readonly next: Consumer;
+  readonly logger: Logger;
+  readonly metrics: ScrapeMetrics;
+  readonly intervalMs: number;
+  readonly bodySizeLimit: number;
+}
+
+/** A running scrape loop. */
+export class ScrapeLoop {
+  readonly target: ScrapeTarget;
+  readonly #ctx: LoopContext;
+  readonly #delta: DeltaComputer | undefined;
+  readonly #labels: LabelSet;
+  readonly #abort = new AbortController();
+  #startTimer: ReturnType<typeof setTimeout> | undefined;
+  #ticker: ReturnType<typeof setInterval> | undefined;
+  #inFlight: Promise<void> | undefined;
+  #stopped = false;
+  health: Health = "unknown";
+  lastError = "";
+  lastScrape: Date | undefined;
+  lastDurationSeconds = 0;
+  missedTicks = 0;
+  scrapes = 0;
+
+  constructor(target: ScrapeTarget, ctx: LoopContext) {
+    this.target = target;
+    this.#ctx = ctx;
+    this.#delta = target.clientDelta
+      ? new DeltaComputer(target.profileType as DeltaKind)
+      : undefined;
+    let labels = exportLabels(target.labels);
+    if (!labels.has("otel.scope.name")) labels = labels.with("otel.scope.name", SCOPE_NAME);
+    if (labels.get("otel.scope.name") === SCOPE_NAME && !labels.has("otel.scope.version")) {
+      labels = labels.with("otel.scope.version", ctx.version);
+    }
+    if (this.#delta) labels = labels.with("__delta__", "false");
+    this.#labels = labels;
+  }
+
+  /** Labels of forwarded profiles. */
+  get labels(): LabelSet {
+    return this.#labels;
+  }
+
+  /** Bytes of delta state this loop keeps. */
+  deltaStateBytes(): number {
+    return this.#delta?.stateBytes() ?? 0;
+  }
+
+  /**
+   * Schedules the loop. The first scrape happens at `hash(key) mod interval` past the wall
+   * clock's interval boundary, so restarts keep a target's phase and targets spread out.
+   */
+  start(now = Date.now()): void {
+    const interval = this.#ctx.intervalMs;
+    const offset = (fnv32(this.target.key) % interval - (now % interval) + interval) % interval;
+    this.#startTimer = setTimeout(() => {
+      this.#startTimer = undefined;
+      if (this.#stopped) return;
+      this.#ticker = setInterval(() => this.#tick(), interval);
+      this.#tick();
+    }, offset);
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    if (this.#inFlight) {
+      this.missedTicks++;
+      this.#ctx.metrics.missedTicks.inc({ component_id: this.#ctx.componentId });
+      return;
+    }
+    this.#inFlight = this.scrapeOnce().finally(() => {
+      this.#inFlight = undefined;
+    });
+  }
+
+  /** One scrape → validate → delta → forward. Never throws; records health instead. */
+  async scrapeOnce(): Promise<void> {
+    const { componentId, metrics } = this.#ctx;
+    const id = { component_id: componentId };
+    const started = new Date();
+    const t0 = performance.now();
+    let error: string | undefined;
+    try {
+      let body = await fetchProfile(this.#ctx.client, {
+        url: this.target.url,
+        profileType: this.target.profileType,
+        timeoutMs: this.target.timeoutMs,
+        bodySizeLimit: this.#ctx.bodySizeLimit,
+        signal: this.#abort.signal,
+      });
+      metrics.bytes.inc(id, body.byteLength);
+      if (this.#delta) {
+        let delta: Uint8Array | null;
+        try {
+          delta = this.#delta.compute(body, started.getTime() * 1e6);
+        } catch (cause) {
+          throw new ScrapeError(
+            `delta of ${this.target.profileType} profile from ${this.target.url} failed: ${
+              (cause as Error).message
+            }`,
+            "delta",
+          );
+        }
+        if (delta === null) return; // the first profile of a loop only primes the delta
+        body = delta;
+      }
+      if (this.#stopped) return;
+      const item: PushItem = {
+        kind: "push",
+        labels: this.#labels,
+        samples: [{ rawProfile: body }],
+      };
+      try {
+        await this.#ctx.next.consume(item);
+        metrics.profiles.inc(id);
+      } catch (cause) {
+        if (cause instanceof BackpressureError) {
+          // The target is fine; the pipeline is full. Drop this profile and say so.
+          metrics.errors.inc({ ...id, reason: "backpressure" });
+          this.lastError = `profile dropped: downstream is full (${cause.message})`;
+          this.health = "up";
+          return;
+        }
+        metrics.errors.inc({ ...id, reason: "push" });
+        error = `push failed: ${(cause as Error).message}`;
+        return;
+      }
+      this.lastError = "";
+    } catch (cause) {
+      if (this.#stopped) return;
+      const reason = cause instanceof ScrapeError ? cause.reason : "internal";
+      metrics.errors.inc({ ...id, reason });
+      error = (cause as Error).message;
+    } finally {
+      if (!this.#stopped) {
+        const seconds = (performance.now() - t0) / 1000;
+        this.scrapes++;
+        this.lastScrape = started;
+        this.lastDurationSeconds = seconds;
+        metrics.duration.observe(id, seconds);
+        if (error !== undefined) {
+          this.health = "down";
+          this.lastError = error;
+          this.#ctx.logger.debug("scrape failed", { url: this.target.url, error });
+        } else this.health = "up";
+      }
+    }
+  }
+
+  /** Stops timers, aborts an in-flight scrape and waits for it. Safe twice. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#startTimer !== undefined) clearTimeout(this.#startTimer);
+    if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    this.#startTimer = this.#ticker = undefined;
+    this.#abort.abort();
+    await this.#inFlight;
+  }
+
+  /** The status entry of this loop. */
+  status(): TargetStatus {
+    return {
+      component_id: this.#ctx.componentId,
+      job: this.target.labels.get("job") ?? "",
+      url: this.target.url,
+      profile_type: this.target.profileType,
+      health: this.health,
+      last_error: this.lastError,
+      last_scrape: this.lastScrape?.toISOString() ?? null,
+      last_scrape_duration_seconds: this.lastDurationSeconds,
+      labels: this.#labels.toRecord(),
+      discovered_labels: this.target.discoveredLabels.toRecord(),
+      delta_state_bytes: this.deltaStateBytes(),
+      missed_ticks: this.missedTicks,
+    };
+  }
+}

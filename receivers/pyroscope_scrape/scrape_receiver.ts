@@ -1,0 +1,192 @@
+/**
+ * The `pyroscope.scrape` receiver: discovery → target relabeling (with `__meta_*` visible) →
+ * sharding → one {@linkcode ScrapeLoop} per target and profile type. Target-set changes start
+ * and stop only the loops whose identity (public labels + URL) changed.
+ *
+ * @module
+ */
+
+import type { ComponentSettings, Consumer, Receiver } from "../../core/component.ts";
+import { LabelSet } from "../../core/labels.ts";
+import { relabel } from "../../core/relabel/mod.ts";
+import type { ScrapeConfig } from "./config.ts";
+import { FileDiscoverer } from "./discovery/file_sd.ts";
+import { HttpDiscoverer } from "./discovery/http_sd.ts";
+import { StaticDiscoverer } from "./discovery/static.ts";
+import type { Discoverer, TargetGroup } from "./discovery/target_group.ts";
+import { createHttpClient, type HttpClient } from "./http_options.ts";
+import { type ScrapeMetrics, scrapeMetrics } from "./metrics.ts";
+import { resolveProfiles } from "./profiles.ts";
+import { ScrapeLoop, type TargetStatus } from "./scrape_loop.ts";
+import { inShard } from "./sharding.ts";
+import { buildScrapeTargets, type ScrapeTarget, TargetError } from "./targets.ts";
+
+/** The running scraper. */
+export class ScrapeReceiver implements Receiver {
+  readonly #settings: ComponentSettings;
+  readonly #config: ScrapeConfig;
+  readonly #next: Consumer;
+  readonly #metrics: ScrapeMetrics;
+  readonly #profiles;
+  readonly #loops = new Map<string, ScrapeLoop>();
+  readonly #groups = new Map<number, TargetGroup[]>();
+  readonly #discoverers: Discoverer[] = [];
+  readonly #cleanups: (() => void)[] = [];
+  #client: HttpClient | undefined;
+  #started = false;
+  #stopped = false;
+  #stopping: Promise<void>[] = [];
+  /** Targets rejected by the last sync, with why (for status and tests). */
+  lastSyncErrors: string[] = [];
+
+  constructor(settings: ComponentSettings, config: ScrapeConfig, next: Consumer) {
+    this.#settings = settings;
+    this.#config = config;
+    this.#next = next;
+    this.#metrics = scrapeMetrics(settings.metrics);
+    this.#profiles = resolveProfiles(config.profiling_config);
+  }
+
+  async start(): Promise<void> {
+    if (this.#started || this.#stopped) return;
+    this.#started = true;
+    const { id, logger, version } = this.#settings;
+    const userAgent = `profcol/${version}`;
+    if (this.#config.tls_config?.insecure_skip_verify) {
+      logger.warn(
+        "tls_config.insecure_skip_verify is not supported per client by Deno; run with " +
+          "--unsafely-ignore-certificate-errors=<hosts> instead",
+      );
+    }
+    this.#client = createHttpClient(this.#config, { userAgent });
+    const labels = { component_id: id };
+    this.#cleanups.push(
+      this.#settings.host.registerStatus("targets", () => this.status()),
+      this.#metrics.up.collect(() => this.#collectJobGauges()),
+      this.#metrics.deltaStateBytes.collect(() =>
+        this.#metrics.deltaStateBytes.set(labels, this.deltaStateBytes())
+      ),
+    );
+    this.#discoverers.push(new StaticDiscoverer(this.#config.targets));
+    for (const fileSd of this.#config.file_sd_configs) {
+      this.#discoverers.push(new FileDiscoverer(fileSd, logger.child({ discovery: "file_sd" })));
+    }
+    for (const httpSd of this.#config.http_sd_configs) {
+      this.#discoverers.push(
+        new HttpDiscoverer(httpSd, logger.child({ discovery: "http_sd" }), userAgent),
+      );
+    }
+    await Promise.all(this.#discoverers.map((d, i) =>
+      d.start((groups) => {
+        if (this.#stopped) return;
+        this.#groups.set(i, groups);
+        this.sync();
+      })
+    ));
+  }
+
+  #collectJobGauges(): void {
+    const id = this.#settings.id;
+    this.#metrics.up.removeMatching({ component_id: id });
+    this.#metrics.targets.removeMatching({ component_id: id });
+    for (const loop of this.#loops.values()) {
+      const labels = { component_id: id, job: loop.target.labels.get("job") ?? "" };
+      this.#metrics.targets.add(labels, 1);
+      this.#metrics.up.add(labels, loop.health === "up" ? 1 : 0);
+    }
+  }
+
+  /** Total bytes of client-side delta state over all loops. */
+  deltaStateBytes(): number {
+    let total = 0;
+    for (const loop of this.#loops.values()) total += loop.deltaStateBytes();
+    return total;
+  }
+
+  /** Rebuilds the wanted loop set from the current groups and applies the difference. */
+  sync(): void {
+    if (this.#stopped || !this.#client) return;
+    const wanted = new Map<string, ScrapeTarget>();
+    const errors: string[] = [];
+    const ctx = { config: this.#config, componentId: this.#settings.id, profiles: this.#profiles };
+    const rules = this.#config.relabel_configs;
+    for (const groups of this.#groups.values()) {
+      for (const group of groups) {
+        for (const [index, target] of group.targets.entries()) {
+          const discovered = LabelSet.from({ ...group.labels, ...target });
+          const relabeled = rules.length > 0 ? relabel(discovered, rules) : discovered;
+          if (relabeled === null) continue;
+          if (!inShard(relabeled, this.#config.sharding)) continue;
+          try {
+            for (const t of buildScrapeTargets(relabeled, discovered, ctx)) {
+              if (!wanted.has(t.key)) wanted.set(t.key, t);
+            }
+          } catch (error) {
+            if (!(error instanceof TargetError)) throw error;
+            errors.push(`target ${index} in ${group.source}: ${error.message}`);
+          }
+        }
+      }
+    }
+    if (errors.length > 0) {
+      this.#settings.logger.warn("skipped invalid scrape targets", {
+        count: errors.length,
+        first: errors[0],
+      });
+    }
+    this.lastSyncErrors = errors;
+    for (const [key, loop] of this.#loops) {
+      if (wanted.has(key)) continue;
+      this.#loops.delete(key);
+      this.#stopping.push(loop.stop());
+    }
+    const loopCtx = {
+      componentId: this.#settings.id,
+      version: this.#settings.version,
+      client: this.#client,
+      next: this.#next,
+      logger: this.#settings.logger,
+      metrics: this.#metrics,
+      intervalMs: this.#config.scrape_interval,
+      bodySizeLimit: this.#config.body_size_limit,
+    };
+    for (const [key, target] of wanted) {
+      if (this.#loops.has(key)) continue;
+      if (target.serviceNameFallback) {
+        this.#metrics.serviceNameFallbacks.inc({ component_id: this.#settings.id });
+      }
+      const loop = new ScrapeLoop(target, loopCtx);
+      this.#loops.set(key, loop);
+      loop.start();
+    }
+  }
+
+  /** The active loops (for tests). */
+  get loops(): readonly ScrapeLoop[] {
+    return [...this.#loops.values()];
+  }
+
+  /** `/api/v1/targets` entries. */
+  status(): TargetStatus[] {
+    return this.loops.map((loop) => loop.status());
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.#stopped) {
+      await Promise.all(this.#stopping);
+      return;
+    }
+    this.#stopped = true;
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    await Promise.all(this.#discoverers.map((d) => d.stop()));
+    for (const loop of this.#loops.values()) this.#stopping.push(loop.stop());
+    this.#loops.clear();
+    await Promise.all(this.#stopping);
+    const id = { component_id: this.#settings.id };
+    this.#metrics.up.removeMatching(id);
+    this.#metrics.targets.removeMatching(id);
+    this.#metrics.deltaStateBytes.removeMatching(id);
+    this.#client?.close();
+    this.#client = undefined;
+  }
+}

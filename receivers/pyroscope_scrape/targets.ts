@@ -1,0 +1,204 @@
+/**
+ * Discovered target → scrape targets, one per enabled profile type (spec §8.3 and §8.4):
+ * profile labels, `job`, `__scheme__`, `__param_*`, default ports, `instance`, `service_name`
+ * inference, godeltaprof renaming, the URL, the `seconds` rule and the timeout extension.
+ *
+ * Unlike Alloy, `params` is never mutated (each target gets its own query map), and a bad
+ * target drops only itself, not its whole group.
+ *
+ * @module
+ */
+
+import type { LabelSet } from "../../core/labels.ts";
+import { effectiveDeltaDuration, type ScrapeConfig } from "./config.ts";
+import {
+  CLIENT_DELTA_TYPES,
+  GODELTAPROF_RENAMES,
+  type ProfileType,
+  resolveProfiles,
+} from "./profiles.ts";
+import { addressPort, buildScrapeUrl } from "./url.ts";
+
+/** One loop's worth of work: a target for one profile type. */
+export interface ScrapeTarget {
+  /** Labels including private ones (`__address__`, `__meta_*`, …). */
+  readonly labels: LabelSet;
+  /** Labels before target relabeling, for the status page. */
+  readonly discoveredLabels: LabelSet;
+  readonly url: string;
+  /** Final `__name__` (after godeltaprof renaming). */
+  readonly profileType: string;
+  /** Whether the client-side delta applies (memory/block/mutex, not godeltaprof). */
+  readonly clientDelta: boolean;
+  /** Effective HTTP timeout: `scrape_timeout`, plus `scrape_interval − 1s` with `seconds`. */
+  readonly timeoutMs: number;
+  /** Identity: public labels + URL; equal keys keep their running loop. */
+  readonly key: string;
+  /** Whether `service_name` fell back to the configured default. */
+  readonly serviceNameFallback: boolean;
+}
+
+/** Inputs of {@linkcode buildScrapeTargets} that do not change per target. */
+export interface TargetBuildContext {
+  readonly config: ScrapeConfig;
+  readonly componentId: string;
+  /** Cached `resolveProfiles(config.profiling_config)`. */
+  readonly profiles?: readonly ProfileType[];
+}
+
+/**
+ * `service_name` inference (spec §8.3 step 5), first match wins; `undefined` when nothing
+ * names the service (the caller applies the fallback).
+ */
+export function inferServiceName(labels: LabelSet): string | undefined {
+  const annotation = labels.get("__meta_kubernetes_pod_annotation_pyroscope_io_service_name");
+  if (annotation) return annotation;
+  const ns = labels.get("__meta_kubernetes_namespace");
+  const container = labels.get("__meta_kubernetes_pod_container_name");
+  if (ns && container) return `${ns}/${container}`;
+  const docker = labels.get("__meta_docker_container_name");
+  if (docker) return docker;
+  const swarmLabel = labels.get("__meta_dockerswarm_container_label_service_name");
+  if (swarmLabel) return swarmLabel;
+  const swarmService = labels.get("__meta_dockerswarm_service_name");
+  if (swarmService) return swarmService;
+  return undefined;
+}
+
+function setIfEmpty(labels: LabelSet, name: string, value: string): LabelSet {
+  return labels.get(name) ? labels : labels.with(name, value);
+}
+
+/** Why a target could not be turned into scrape targets. */
+export class TargetError extends Error {
+  override readonly name = "TargetError";
+}
+
+/**
+ * Builds the scrape targets of one discovered target (`base`: merged group and target labels
+ * after target relabeling). Throws {@linkcode TargetError} naming the label at fault.
+ */
+export function buildScrapeTargets(
+  base: LabelSet,
+  discovered: LabelSet,
+  ctx: TargetBuildContext,
+): ScrapeTarget[] {
+  const { config } = ctx;
+  const profiles = ctx.profiles ?? resolveProfiles(config.profiling_config);
+  const byName = new Map(profiles.map((p) => [p.name, p]));
+  const out = new Map<string, ScrapeTarget>();
+  for (const profile of profiles) {
+    if (!profile.enabled) continue;
+    let lb = setIfEmpty(base, "__profile_path__", profile.path);
+    lb = setIfEmpty(lb, "__name__", profile.name);
+    const prefix = config.profiling_config.path_prefix;
+    if (prefix) lb = setIfEmpty(lb, "__profile_path_prefix__", prefix);
+    const target = populate(lb, base, discovered, config, ctx.componentId, byName);
+    if (!out.has(target.key)) out.set(target.key, target);
+  }
+  return [...out.values()];
+}
+
+function populate(
+  input: LabelSet,
+  base: LabelSet,
+  discovered: LabelSet,
+  config: ScrapeConfig,
+  componentId: string,
+  byName: ReadonlyMap<string, ProfileType>,
+): ScrapeTarget {
+  let lb = input;
+  if (!lb.get("job")) lb = lb.with("job", config.job_name || componentId);
+  if (!lb.get("__scheme__")) lb = lb.with("__scheme__", config.scheme);
+  for (const [k, values] of Object.entries(config.params)) {
+    if (values[0] !== undefined) lb = lb.with(`__param_${k}`, values[0]);
+  }
+  let address = lb.get("__address__");
+  if (!address) throw new TargetError("target has no __address__ label");
+  const scheme = lb.get("__scheme__")!;
+  if (addressPort(address) === "addable") {
+    if (scheme === "http") address += ":80";
+    else if (scheme === "https") address += ":443";
+    else throw new TargetError(`invalid __scheme__ ${JSON.stringify(scheme)}: use http or https`);
+    lb = lb.with("__address__", address);
+  } else if (scheme !== "http" && scheme !== "https") {
+    throw new TargetError(`invalid __scheme__ ${JSON.stringify(scheme)}: use http or https`);
+  }
+  if (address.includes("/")) {
+    throw new TargetError(
+      `__address__ ${JSON.stringify(address)} must be host:port, without a path`,
+    );
+  }
+  if (!lb.get("instance")) lb = lb.with("instance", address);
+  let serviceNameFallback = false;
+  if (!lb.get("service_name")) {
+    const inferred = inferServiceName(base);
+    if (inferred === undefined) serviceNameFallback = true;
+    const value = inferred ?? config.service_name_fallback;
+    if (value) lb = lb.with("service_name", value);
+  }
+  for (let i = 0; i < lb.size; i++) {
+    if (!lb.values[i]!.isWellFormed() || !lb.names[i]!.isWellFormed()) {
+      throw new TargetError(`label ${JSON.stringify(lb.names[i])} is not valid UTF-8`);
+    }
+  }
+
+  // The query: a fresh copy of the config params per target (Alloy's shared-map bug fixed).
+  const params: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(config.params)) params[k] = [...v];
+  let hasSeconds = false;
+  const rawName = lb.get("__name__")!;
+  if (byName.get(rawName)?.delta) {
+    (params.seconds ??= []).push(String(effectiveDeltaDuration(config) / 1000));
+    hasSeconds = true;
+  }
+  for (let i = 0; i < lb.size; i++) {
+    const name = lb.names[i]!;
+    if (!name.startsWith("__param_")) continue;
+    const key = name.slice("__param_".length);
+    const existing = params[key];
+    if (existing && existing.length > 0) existing[0] = lb.values[i]!;
+    else params[key] = [lb.values[i]!];
+    if (key === "seconds") hasSeconds = true;
+  }
+
+  const renamed = GODELTAPROF_RENAMES[rawName];
+  if (renamed) lb = lb.with("__name__", renamed);
+  const profileType = renamed ?? rawName;
+  const url = buildScrapeUrl(
+    scheme,
+    address,
+    lb.get("__profile_path_prefix__") ?? "",
+    lb.get("__profile_path__") ?? "",
+    params,
+  );
+  const timeoutMs = config.scrape_timeout + (hasSeconds ? config.scrape_interval - 1000 : 0);
+  const publicKey = lb.filter((name) => !name.startsWith("__")).key();
+  return {
+    labels: lb,
+    discoveredLabels: discovered,
+    url,
+    profileType,
+    clientDelta: renamed === undefined && CLIENT_DELTA_TYPES.has(profileType),
+    timeoutMs,
+    key: `${publicKey}\u0000${url}`,
+    serviceNameFallback,
+  };
+}
+
+/** Labels a forwarded profile carries: public ones plus `__name__` and `__delta__`. */
+export function exportLabels(labels: LabelSet): LabelSet {
+  return labels.filter((name) =>
+    !name.startsWith("__") || name === "__name__" || name === "__delta__"
+  );
+}
+
+/** FNV-1a (32-bit) of a string; spreads loop start offsets over the interval. */
+export function fnv32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
