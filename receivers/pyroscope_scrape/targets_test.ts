@@ -1,0 +1,184 @@
+import { deepStrictEqual as eq, ok, throws } from "node:assert/strict";
+import { LabelSet } from "../../core/labels.ts";
+import { scrapeConfigSchema } from "./config.ts";
+import { buildScrapeTargets, exportLabels, inferServiceName, TargetError } from "./targets.ts";
+import { addressPort, buildScrapeUrl, cleanPath, encodeQuery, joinUrlPath } from "./url.ts";
+
+const build = (labels: Record<string, string>, config: Record<string, unknown> = {}) => {
+  const parsed = scrapeConfigSchema.parse(config);
+  const base = LabelSet.from(labels);
+  return buildScrapeTargets(base, base, { config: parsed, componentId: "pyroscope.scrape/t" });
+};
+const byType = (targets: ReturnType<typeof build>) =>
+  Object.fromEntries(targets.map((t) => [t.profileType, t]));
+
+Deno.test("URL builder: the spec's TestProfileURL examples", () => {
+  eq(
+    buildScrapeUrl("http", "localhost:9090", "", "/debug/pprof/profile", { seconds: ["14"] }),
+    "http://localhost:9090/debug/pprof/profile?seconds=14",
+  );
+  const prefixed = build({
+    __address__: "127.0.0.1:4100",
+    __profile_path_prefix__: "/mimir-prometheus",
+  }, { scheme: "https" });
+  eq(
+    byType(prefixed).memory!.url,
+    "https://127.0.0.1:4100/mimir-prometheus/debug/pprof/allocs",
+  );
+  eq(
+    byType(build({ __address__: "localhost" }, { scheme: "https" })).block!.url,
+    "https://localhost:443/debug/pprof/block",
+  );
+});
+
+Deno.test("URL builder: JoinPath cleaning, trailing slash, sorted Go query encoding", () => {
+  eq(joinUrlPath("", "/debug/pprof/allocs"), "/debug/pprof/allocs");
+  eq(joinUrlPath("/a//b/", "../c/./d"), "/a/c/d");
+  eq(joinUrlPath("prefix", "x/"), "/prefix/x/");
+  eq(joinUrlPath("", "/../../etc"), "/etc");
+  eq(cleanPath("a/../../b"), "../b");
+  eq(encodeQuery({ z: ["1"], a: ["x y", "*"], "b&": ["é"] }), "a=x+y&a=%2A&b%26=%C3%A9&z=1");
+});
+
+Deno.test("default ports: http → 80, https → 443; IPv6 and explicit ports untouched", () => {
+  eq(byType(build({ __address__: "app" })).goroutine!.labels.get("__address__"), "app:80");
+  eq(byType(build({ __address__: "[::1]" })).goroutine!.url.startsWith("http://[::1]:80/"), true);
+  eq(byType(build({ __address__: "app:6060" })).goroutine!.labels.get("instance"), "app:6060");
+  eq(addressPort("::1"), "invalid");
+  eq(addressPort("[::1]:1"), "port");
+});
+
+Deno.test("label rules: profile labels, job default, scheme, instance, every enabled type", () => {
+  const targets = byType(build({ __address__: "app:6060", service_name: "api" }));
+  eq(Object.keys(targets).sort(), ["block", "goroutine", "memory", "mutex", "process_cpu"]);
+  const cpu = targets.process_cpu!;
+  eq(cpu.labels.get("__name__"), "process_cpu");
+  eq(cpu.labels.get("__profile_path__"), "/debug/pprof/profile");
+  eq(cpu.labels.get("__scheme__"), "http");
+  eq(cpu.labels.get("job"), "pyroscope.scrape/t");
+  eq(cpu.labels.get("instance"), "app:6060");
+  eq(cpu.url, "http://app:6060/debug/pprof/profile?seconds=14");
+  eq(cpu.timeoutMs, 10_000 + 14_000);
+  eq(targets.memory!.timeoutMs, 10_000);
+  ok(targets.memory!.clientDelta && !cpu.clientDelta && !targets.goroutine!.clientDelta);
+  eq(
+    exportLabels(cpu.labels).toRecord(),
+    {
+      __name__: "process_cpu",
+      instance: "app:6060",
+      job: "pyroscope.scrape/t",
+      service_name: "api",
+    },
+  );
+  const named = byType(build({ __address__: "a:1", job: "mine" }, { job_name: "cfg" }));
+  eq(named.memory!.labels.get("job"), "mine");
+  eq(byType(build({ __address__: "a:1" }, { job_name: "cfg" })).memory!.labels.get("job"), "cfg");
+});
+
+Deno.test("a target's own __name__ or __profile_path__ applies to every type and collapses loops", () => {
+  const targets = build({ __address__: "a:1", __profile_path__: "/custom" });
+  ok(targets.every((t) => t.url.startsWith("http://a:1/custom")));
+  const one = build({ __address__: "a:1", __name__: "goroutine", __profile_path__: "/g" });
+  eq(one.length, 1);
+  eq(one[0]!.profileType, "goroutine");
+});
+
+Deno.test("params: config params win over __param_ labels; never mutated across targets", () => {
+  const config = { params: { foo: ["bar", "baz"] } };
+  const parsed = scrapeConfigSchema.parse(config);
+  for (let i = 0; i < 3; i++) {
+    const base = LabelSet.from({ __address__: "a:1", __param_foo: "target" });
+    const t = buildScrapeTargets(base, base, { config: parsed, componentId: "x" });
+    const cpu = t.find((x) => x.profileType === "process_cpu")!;
+    eq(cpu.labels.get("__param_foo"), "bar");
+    eq(cpu.url, "http://a:1/debug/pprof/profile?foo=bar&foo=baz&seconds=14");
+    const mem = t.find((x) => x.profileType === "memory")!;
+    eq(mem.url, "http://a:1/debug/pprof/allocs?foo=bar&foo=baz");
+  }
+  eq(parsed.params, { foo: ["bar", "baz"] });
+  const own = byType(build({ __address__: "a:1", __param_debug: "1" }));
+  eq(own.goroutine!.url, "http://a:1/debug/pprof/goroutine?debug=1");
+});
+
+Deno.test("seconds rule: interval − 1s unless delta_profiling_duration differs from 14s", () => {
+  const cpu = (config: Record<string, unknown>) =>
+    byType(build({ __address__: "a:1" }, config)).process_cpu!;
+  eq(cpu({ scrape_interval: "10s" }).url.endsWith("seconds=9"), true);
+  eq(
+    cpu({ scrape_interval: "10s", delta_profiling_duration: "14s" }).url.endsWith("seconds=9"),
+    true,
+  );
+  eq(
+    cpu({ scrape_interval: "30s", delta_profiling_duration: "20s" }).url.endsWith("seconds=20"),
+    true,
+  );
+  eq(cpu({ scrape_interval: "30s", delta_profiling_duration: "20s" }).timeoutMs, 10_000 + 29_000);
+  eq(cpu({ scrape_interval: "2500ms" }).url.endsWith("seconds=1"), true);
+  const withSecondsLabel = byType(build({ __address__: "a:1", __param_seconds: "3" })).memory!;
+  eq(withSecondsLabel.timeoutMs, 10_000 + 14_000);
+});
+
+Deno.test("godeltaprof types are renamed and skip the client-side delta", () => {
+  const targets = build({ __address__: "a:1" }, {
+    profiling_config: {
+      "profile.godeltaprof_memory": { enabled: true },
+      "profile.memory": { enabled: false },
+    },
+  });
+  const mem = targets.find((t) => t.url.includes("delta_heap"))!;
+  eq(mem.profileType, "memory");
+  eq(mem.labels.get("__name__"), "memory");
+  eq(mem.clientDelta, false);
+});
+
+Deno.test("service_name inference order and fallback", () => {
+  const all = {
+    __meta_kubernetes_pod_annotation_pyroscope_io_service_name: "annot",
+    __meta_kubernetes_namespace: "ns",
+    __meta_kubernetes_pod_container_name: "c",
+    __meta_docker_container_name: "/docker",
+    __meta_dockerswarm_container_label_service_name: "swarmlabel",
+    __meta_dockerswarm_service_name: "swarm",
+  };
+  const steps: [string, string | undefined][] = [
+    ["__meta_kubernetes_pod_annotation_pyroscope_io_service_name", "ns/c"],
+    ["__meta_kubernetes_namespace", "/docker"],
+    ["__meta_docker_container_name", "swarmlabel"],
+    ["__meta_dockerswarm_container_label_service_name", "swarm"],
+    ["__meta_dockerswarm_service_name", undefined],
+  ];
+  let labels = LabelSet.from(all);
+  eq(inferServiceName(labels), "annot");
+  for (const [remove, expected] of steps) {
+    labels = labels.without(remove);
+    eq(inferServiceName(labels), expected, `after removing ${remove}`);
+  }
+  eq(inferServiceName(LabelSet.from({ __meta_kubernetes_namespace: "ns" })), undefined);
+  const fallback = build({ __address__: "a:1" });
+  ok(
+    fallback.every((t) => t.labels.get("service_name") === "unspecified" && t.serviceNameFallback),
+  );
+  const custom = build({ __address__: "a:1" }, { service_name_fallback: "unknown-svc" });
+  eq(custom[0]!.labels.get("service_name"), "unknown-svc");
+  const given = build({ __address__: "a:1", service_name: "", __meta_docker_container_name: "/d" });
+  eq(given[0]!.labels.get("service_name"), "/d");
+  eq(given[0]!.serviceNameFallback, false);
+});
+
+Deno.test("bad targets: missing address, path in address, bad scheme, bad UTF-8", () => {
+  throws(
+    () => build({ job: "x" }),
+    (e: Error) => e instanceof TargetError && /__address__/.test(e.message),
+  );
+  throws(() => build({ __address__: "a:1/path" }), /must be host:port/);
+  throws(() => build({ __address__: "a", __scheme__: "ftp" }), /__scheme__ "ftp"/);
+  throws(() => build({ __address__: "a:1", bad: "\ud800" }), /not valid UTF-8/);
+});
+
+Deno.test("identity: private label changes keep the key; public ones change it", () => {
+  const a = build({ __address__: "a:1", __type__: "x", env: "prod" })[0]!;
+  const b = build({ __address__: "a:1", __type__: "y", env: "prod" })[0]!;
+  const c = build({ __address__: "a:1", env: "dev" })[0]!;
+  eq(a.key, b.key);
+  ok(a.key !== c.key);
+});
