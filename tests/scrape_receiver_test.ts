@@ -1,0 +1,277 @@
+/**
+ * The scraper end to end over real sockets on 127.0.0.1: loops per target and type,
+ * client-side deltas (first profile primes only), labels and status, target relabeling with
+ * `__meta_*`, down targets, backpressure, and loops kept across target-set changes.
+ */
+import { deepStrictEqual as eq, ok } from "node:assert/strict";
+import { BackpressureError, type Consumer } from "../core/component.ts";
+import type { Item, PushItem } from "../core/items.ts";
+import { RecordingConsumer, testSettings } from "../core/testing/conformance.ts";
+import { MetricsRegistry } from "../core/telemetry/metrics.ts";
+import { decodeProfile } from "../pprof/profile.ts";
+import { gunzipIfNeeded } from "../pprof/gzip.ts";
+import { scrapeConfigSchema } from "../receivers/pyroscope_scrape/config.ts";
+import { ScrapeReceiver } from "../receivers/pyroscope_scrape/scrape_receiver.ts";
+import type { TargetStatus } from "../receivers/pyroscope_scrape/scrape_loop.ts";
+
+const fixture = (name: string) =>
+  Deno.readFileSync(new URL(`../pprof/testdata/${name}`, import.meta.url));
+const allocs = [fixture("allocs_1.pb.gz"), fixture("allocs_2.pb.gz")];
+const goroutine = fixture("goroutine.pb.gz");
+
+/** A fake Go pprof server: allocs alternates between two cumulative fixtures. */
+function pprofServer() {
+  let allocCount = 0;
+  const hits: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const url = new URL(req.url);
+    hits.push(url.pathname + url.search);
+    const headers = { "content-type": "application/octet-stream" };
+    if (url.pathname.endsWith("/allocs")) {
+      return new Response(allocs[allocCount++ % 2], { headers });
+    }
+    if (url.pathname.endsWith("/goroutine")) return new Response(goroutine, { headers });
+    return new Response("not found", { status: 404 });
+  });
+  return { address: `127.0.0.1:${server.addr.port}`, server, hits };
+}
+
+const fast = (extra: Record<string, unknown>) =>
+  scrapeConfigSchema.parse({
+    scrape_interval: "100ms",
+    scrape_timeout: "2s",
+    profiling_config: {
+      "profile.process_cpu": { enabled: false },
+      "profile.block": { enabled: false },
+      "profile.mutex": { enabled: false },
+    },
+    ...extra,
+  });
+
+async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("scrape: memory deltas skip the first profile; labels, status and metrics", async () => {
+  const peer = pprofServer();
+  const sink = new RecordingConsumer();
+  let status: () => unknown = () => [];
+  const metrics = new MetricsRegistry();
+  const settings = testSettings("pyroscope.scrape/app", {
+    metrics,
+    version: "9.9.9",
+    host: {
+      registerStatus: (_name, provider) => {
+        status = provider;
+        return () => {};
+      },
+    },
+  });
+  const receiver = new ScrapeReceiver(
+    settings,
+    fast({ targets: [{ __address__: peer.address, env: "test", __meta_x: "hidden" }] }),
+    sink,
+  );
+  try {
+    await receiver.start();
+    eq(receiver.loops.length, 2);
+    await until(
+      () => sink.items.filter((i) => i.labels.get("__name__") === "memory").length >= 2,
+      "two memory deltas",
+    );
+    const mem = sink.items.filter((i) => i.labels.get("__name__") === "memory") as PushItem[];
+    const memScrapes = peer.hits.filter((h) => h.endsWith("/allocs")).length;
+    ok(memScrapes >= mem.length + 1, "the first memory scrape was not forwarded");
+    eq(mem[0]!.labels.toRecord(), {
+      __delta__: "false",
+      __name__: "memory",
+      env: "test",
+      instance: peer.address,
+      job: "pyroscope.scrape/app",
+      "otel.scope.name": "profcol/pyroscope.scrape",
+      "otel.scope.version": "9.9.9",
+      service_name: "unspecified",
+    });
+    const delta = decodeProfile(gunzipIfNeeded(mem[0]!.samples[0]!.rawProfile, 1 << 28));
+    ok(delta.durationNanos > 0, "duration_nanos is set on deltas");
+    await until(
+      () => sink.items.some((i) => i.labels.get("__name__") === "goroutine"),
+      "goroutine",
+    );
+    const g = sink.items.find((i) => i.labels.get("__name__") === "goroutine") as PushItem;
+    eq(g.labels.has("__delta__"), false);
+    eq(g.samples[0]!.rawProfile, goroutine);
+
+    const entries = status() as TargetStatus[];
+    const memStatus = entries.find((e) => e.profile_type === "memory")!;
+    eq(memStatus.health, "up");
+    eq(memStatus.url, `http://${peer.address}/debug/pprof/allocs`);
+    eq(memStatus.discovered_labels.__meta_x, "hidden");
+    eq(memStatus.labels.__meta_x, undefined);
+    ok(memStatus.delta_state_bytes > 0 && receiver.deltaStateBytes() > 0);
+    const all = metrics.render();
+    ok(
+      all.includes(
+        'profcol_scrape_targets_up{component_id="pyroscope.scrape/app",job="pyroscope.scrape/app"} 2',
+      ),
+      all,
+    );
+    ok(/profcol_scrape_delta_state_bytes\{component_id="pyroscope.scrape\/app"\} [1-9]/.test(all));
+    ok(
+      all.includes(
+        'profcol_scrape_service_name_fallbacks_total{component_id="pyroscope.scrape/app"} 2',
+      ),
+    );
+  } finally {
+    await receiver.shutdown();
+    await peer.server.shutdown();
+  }
+});
+
+Deno.test("scrape: a failing target is down with an error naming URL and type; others keep going", async () => {
+  const peer = pprofServer();
+  const sink = new RecordingConsumer();
+  const receiver = new ScrapeReceiver(
+    testSettings("pyroscope.scrape"),
+    fast({
+      targets: [{ __address__: peer.address, service_name: "ok" }],
+      profiling_config: {
+        "profile.process_cpu": { enabled: false },
+        "profile.block": { enabled: false },
+        "profile.mutex": { enabled: false },
+        "profile.memory": { enabled: false },
+        "profile.custom": { missing: { enabled: true, path: "/nope" } },
+      },
+    }),
+    sink,
+  );
+  try {
+    await receiver.start();
+    await until(() => receiver.status().every((s) => s.health !== "unknown"), "both scraped");
+    const missing = receiver.status().find((s) => s.profile_type === "missing")!;
+    eq(missing.health, "down");
+    ok(missing.last_error.includes(`http://${peer.address}/nope`), missing.last_error);
+    ok(missing.last_error.includes("missing profile") && missing.last_error.includes("404"));
+    eq(receiver.status().find((s) => s.profile_type === "goroutine")!.health, "up");
+  } finally {
+    await receiver.shutdown();
+    await peer.server.shutdown();
+  }
+});
+
+Deno.test("scrape: backpressure drops the profile, counts it, and keeps the target up", async () => {
+  const peer = pprofServer();
+  let refused = 0;
+  const full: Consumer = {
+    consume(_item: Item) {
+      refused++;
+      return Promise.reject(new BackpressureError("queue full", 1));
+    },
+  };
+  const metrics = new MetricsRegistry();
+  const receiver = new ScrapeReceiver(
+    testSettings("pyroscope.scrape", { metrics }),
+    fast({
+      targets: [{ __address__: peer.address }],
+      profiling_config: {
+        "profile.memory": { enabled: false },
+        "profile.process_cpu": { enabled: false },
+        "profile.block": { enabled: false },
+        "profile.mutex": { enabled: false },
+      },
+    }),
+    full,
+  );
+  try {
+    await receiver.start();
+    await until(() => refused >= 1 && receiver.status()[0]!.health !== "unknown", "a refused push");
+    const s = receiver.status()[0]!;
+    eq(s.health, "up");
+    ok(s.last_error.includes("downstream is full"));
+    ok(
+      metrics.counter("profcol_scrape_errors_total", "", ["component_id", "reason"]).get({
+        component_id: "pyroscope.scrape",
+        reason: "backpressure",
+      }) >= 1,
+    );
+  } finally {
+    await receiver.shutdown();
+    await peer.server.shutdown();
+  }
+});
+
+Deno.test("scrape: target relabeling sees __meta_*, can drop targets, and rewrites labels", async () => {
+  const sink = new RecordingConsumer();
+  const receiver = new ScrapeReceiver(
+    testSettings("pyroscope.scrape"),
+    fast({
+      targets: [
+        {
+          __address__: "127.0.0.1:9",
+          __meta_kubernetes_namespace: "shop",
+          __meta_kubernetes_pod_container_name: "api",
+        },
+        { __address__: "127.0.0.1:9", __meta_kubernetes_namespace: "kube-system" },
+      ],
+      scrape_interval: "1h",
+      relabel_configs: [
+        { source_labels: ["__meta_kubernetes_namespace"], regex: "kube-.*", action: "drop" },
+        { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
+      ],
+    }),
+    sink,
+  );
+  try {
+    await receiver.start();
+    const loops = receiver.status();
+    eq(loops.length, 2); // memory + goroutine of the one kept target
+    eq(loops[0]!.labels.namespace, "shop");
+    eq(loops[0]!.labels.service_name, "shop/api");
+    eq(loops[0]!.discovered_labels.namespace, undefined);
+  } finally {
+    await receiver.shutdown();
+  }
+});
+
+Deno.test("scrape: one scrape in flight per loop; missed ticks are skipped and counted", async () => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    await new Promise((r) => setTimeout(r, 250));
+    inFlight--;
+    return new Response(goroutine, { headers: { "content-type": "application/octet-stream" } });
+  });
+  const metrics = new MetricsRegistry();
+  const receiver = new ScrapeReceiver(
+    testSettings("pyroscope.scrape", { metrics }),
+    fast({
+      targets: [{ __address__: `127.0.0.1:${server.addr.port}` }],
+      profiling_config: {
+        "profile.memory": { enabled: false },
+        "profile.process_cpu": { enabled: false },
+        "profile.block": { enabled: false },
+        "profile.mutex": { enabled: false },
+      },
+    }),
+    new RecordingConsumer(),
+  );
+  try {
+    await receiver.start();
+    await until(() => receiver.loops[0]!.missedTicks >= 2, "missed ticks");
+    eq(maxInFlight, 1);
+    ok(
+      metrics.render().includes(
+        'profcol_scrape_missed_ticks_total{component_id="pyroscope.scrape"}',
+      ),
+    );
+  } finally {
+    await receiver.shutdown();
+    await server.shutdown();
+  }
+});
