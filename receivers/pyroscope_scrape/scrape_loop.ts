@@ -186,11 +186,19 @@ export class ScrapeLoop {
         this.lastScrape = started;
         this.lastDurationSeconds = seconds;
         metrics.duration.observe(id, seconds);
+        // Log health transitions only, so a dead target does not log every interval.
         if (error !== undefined) {
+          if (this.health !== "down") {
+            this.#ctx.logger.warn("scrape target down", { url: this.target.url, error });
+          } else this.#ctx.logger.debug("scrape failed", { url: this.target.url, error });
           this.health = "down";
           this.lastError = error;
-          this.#ctx.logger.debug("scrape failed", { url: this.target.url, error });
-        } else this.health = "up";
+        } else {
+          if (this.health === "down") {
+            this.#ctx.logger.info("scrape target up again", { url: this.target.url });
+          }
+          this.health = "up";
+        }
       }
     }
   }
