@@ -8,8 +8,8 @@ import { BackpressureError, type Consumer } from "../core/component.ts";
 import type { Item, PushItem } from "../core/items.ts";
 import { RecordingConsumer, testSettings } from "../core/testing/conformance.ts";
 import { MetricsRegistry } from "../core/telemetry/metrics.ts";
-import { decodeProfile } from "../pprof/profile.ts";
-import { gunzipIfNeeded } from "../pprof/gzip.ts";
+import { decodeProfile, emptyProfile, encodeProfile } from "../pprof/profile.ts";
+import { gunzipIfNeeded, gzip } from "../pprof/gzip.ts";
 import { scrapeConfigSchema } from "../receivers/pyroscope_scrape/config.ts";
 import { ScrapeReceiver } from "../receivers/pyroscope_scrape/scrape_receiver.ts";
 import type { TargetStatus } from "../receivers/pyroscope_scrape/scrape_loop.ts";
@@ -274,4 +274,67 @@ Deno.test("scrape: one scrape in flight per loop; missed ticks are skipped and c
     await receiver.shutdown();
     await server.shutdown();
   }
+});
+
+/** A cumulative allocs profile with two stacks (locations 1 and 2). */
+function syntheticAllocs(values: [number, number][], timeNanos: number): Uint8Array {
+  const p = emptyProfile();
+  p.stringTable = ["", "alloc_objects", "count", "alloc_space", "bytes", "inuse_space"];
+  p.sampleType = [{ type: 1, unit: 2 }, { type: 3, unit: 4 }, { type: 5, unit: 4 }];
+  p.location = [1, 2].map((id) => ({
+    id,
+    mappingId: 0,
+    address: 0x1000 * id,
+    line: [],
+    isFolded: false,
+  }));
+  p.sample = values.map(([objects, bytes], i) => ({
+    locationId: [i + 1],
+    value: [objects, bytes, i === 0 ? 7 : 0],
+    label: [],
+  }));
+  p.timeNanos = timeNanos;
+  return gzip(encodeProfile(p));
+}
+
+Deno.test("scrape: delta arithmetic on synthetic profiles (current − previous, zero rows dropped)", async () => {
+  const bodies = [
+    syntheticAllocs([[10, 1000], [5, 500]], 1_000_000_000),
+    syntheticAllocs([[14, 1400], [5, 500]], 3_000_000_000),
+  ];
+  let n = 0;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () =>
+      new Response(bodies[Math.min(n++, 1)] as Uint8Array<ArrayBuffer>, {
+        headers: { "content-type": "application/octet-stream" },
+      }),
+  );
+  const sink = new RecordingConsumer();
+  const receiver = new ScrapeReceiver(
+    testSettings("pyroscope.scrape"),
+    fast({
+      targets: [{ __address__: `127.0.0.1:${server.addr.port}` }],
+      profiling_config: {
+        "profile.goroutine": { enabled: false },
+        "profile.process_cpu": { enabled: false },
+        "profile.block": { enabled: false },
+        "profile.mutex": { enabled: false },
+      },
+    }),
+    sink,
+  );
+  try {
+    await receiver.start();
+    await until(() => sink.items.length >= 1, "one delta");
+  } finally {
+    await receiver.shutdown();
+    await server.shutdown();
+  }
+  const delta = decodeProfile(
+    gunzipIfNeeded((sink.items[0] as PushItem).samples[0]!.rawProfile, 1 << 20),
+  );
+  eq(delta.sample.length, 1, "the unchanged stack is left out");
+  eq(delta.sample[0]!.value, [4, 400, 7], "alloc_* are differences, inuse_space passes as is");
+  eq(delta.durationNanos, 2_000_000_000);
 });
