@@ -153,10 +153,21 @@ export const scrapeConfigSchema = z.strictObject({
     source_labels: z.array(z.string()).default(["__address__"]),
   }).optional(),
   profiling_config: profilingConfigSchema.prefault({}),
+  /** Accepted so Alloy configs translate; only `enabled: false` is meaningful here. */
+  clustering: z.strictObject({
+    enabled: z.boolean({ error: "clustering.enabled must be true or false" }),
+  }).optional(),
   ...httpClientConfigShape,
 }).superRefine((config, ctx) => {
   checkHttpClientConfig(config, ctx);
   const fail = (path: string[], message: string) => ctx.addIssue({ code: "custom", path, message });
+  if (config.clustering?.enabled) {
+    fail(
+      ["clustering", "enabled"],
+      "clustering is not supported; split targets across instances with sharding " +
+        "(shard_index, total_shards) instead",
+    );
+  }
   if (config.scrape_interval <= 0) fail(["scrape_interval"], "scrape_interval must be > 0");
   if (config.scrape_timeout <= 0) {
     fail(["scrape_timeout"], "scrape_timeout must be > 0; set it to e.g. 10s");

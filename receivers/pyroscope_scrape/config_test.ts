@@ -68,6 +68,8 @@ Deno.test("validation rules of spec 8.2 name the setting to change", () => {
       profiling_config: { "profile.process_cpu": { enabled: false } },
     }).success,
   );
+  ok(/use sharding|with sharding/.test(errorOf({ clustering: { enabled: true } })));
+  ok(scrapeConfigSchema.safeParse({ clustering: { enabled: false } }).success);
   ok(/Cannot parse "15x" as a duration/.test(errorOf({ scrape_interval: "15x" })));
   ok(/scheme must be "http" or "https"/.test(errorOf({ scheme: "ftp" })));
   ok(/body_size_limit/.test(errorOf({ body_size_limit: "lots" })));
