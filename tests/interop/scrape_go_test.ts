@@ -58,6 +58,7 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "profcol-scrape-go-" });
     const target = await startTarget(dir);
     const items: PushItem[] = [];
+    // deno-lint-ignore prefer-const -- assigned after the sink that reads it is built
     let receiver: ScrapeReceiver | undefined;
     let memScrapesAtFirstForward = -1;
     const sink: Consumer = {
