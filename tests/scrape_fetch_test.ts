@@ -3,7 +3,7 @@
  * profile type and carries the reason used by `profcol_scrape_errors_total`.
  */
 import { deepStrictEqual as eq, ok, rejects } from "node:assert/strict";
-import { createHttpClient } from "../receivers/pyroscope_scrape/http_options.ts";
+import { createHttpClient } from "../core/http/client.ts";
 import { fetchProfile, ScrapeError } from "../receivers/pyroscope_scrape/fetch_profile.ts";
 import { scrapeConfigSchema } from "../receivers/pyroscope_scrape/config.ts";
 

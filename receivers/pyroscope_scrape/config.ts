@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { duration } from "../../core/duration.ts";
 import { relabelRulesSchema } from "../../core/relabel/mod.ts";
-import { checkHttpClientConfig, httpClientConfigShape } from "./http_options.ts";
+import { checkHttpClientConfig, httpClientConfigShape } from "../../core/http/client.ts";
 import { DEFAULT_DELTA_PROFILING_MS, PROFILE_BLOCKS, resolveProfiles } from "./profiles.ts";
 
 const profileBlockSchema = (name: string) =>

@@ -7,7 +7,7 @@
  */
 
 import { sniffProfile } from "../../pprof/sniff.ts";
-import type { HttpClient } from "./http_options.ts";
+import type { HttpClient } from "../../core/http/client.ts";
 
 /** Why a scrape failed; `reason` is the metric label. */
 export class ScrapeError extends Error {

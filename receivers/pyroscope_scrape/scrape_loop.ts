@@ -12,7 +12,7 @@ import type { PushItem } from "../../core/items.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
 import { DeltaComputer, type DeltaKind } from "../../pprof/delta.ts";
 import { fetchProfile, ScrapeError } from "./fetch_profile.ts";
-import type { HttpClient } from "./http_options.ts";
+import type { HttpClient } from "../../core/http/client.ts";
 import type { ScrapeMetrics } from "./metrics.ts";
 import { exportLabels, fnv32, type ScrapeTarget } from "./targets.ts";
 import type { LabelSet } from "../../core/labels.ts";

@@ -14,7 +14,7 @@ import { FileDiscoverer } from "./discovery/file_sd.ts";
 import { HttpDiscoverer } from "./discovery/http_sd.ts";
 import { StaticDiscoverer } from "./discovery/static.ts";
 import type { Discoverer, TargetGroup } from "./discovery/target_group.ts";
-import { createHttpClient, type HttpClient } from "./http_options.ts";
+import { createHttpClient, type HttpClient } from "../../core/http/client.ts";
 import { type ScrapeMetrics, scrapeMetrics } from "./metrics.ts";
 import { resolveProfiles } from "./profiles.ts";
 import { ScrapeLoop, type TargetStatus } from "./scrape_loop.ts";

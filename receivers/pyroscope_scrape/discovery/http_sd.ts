@@ -6,7 +6,11 @@
  */
 
 import type { Logger } from "../../../core/telemetry/logger.ts";
-import { createHttpClient, type HttpClient, type HttpClientConfig } from "../http_options.ts";
+import {
+  createHttpClient,
+  type HttpClient,
+  type HttpClientConfig,
+} from "../../../core/http/client.ts";
 import { type Discoverer, parseTargetGroups, type TargetGroup } from "./target_group.ts";
 
 /** Parsed `http_sd_configs` entry. */

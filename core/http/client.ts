@@ -4,9 +4,8 @@
  * `follow_redirects`, `enable_http2`, `http_headers`) and a small client built on
  * `Deno.createHttpClient`.
  *
- * Kept in this folder because the shared `core/http` options had not landed when the scraper
- * was written; the shape is the one `core/http/client_config.ts` is specified to export, so
- * switching is an import change.
+ * Shared by every component that makes HTTP requests (the scraper and its discovery today,
+ * `pyroscope.write` next), so no component re-implements auth, TLS or proxies.
  *
  * @module
  */
