@@ -7,6 +7,7 @@
  */
 
 import { z } from "zod";
+import { parseByteSize } from "../../core/byte_size.ts";
 import { duration } from "../../core/duration.ts";
 import { relabelRulesSchema } from "../../core/relabel/mod.ts";
 import { checkHttpClientConfig, httpClientConfigShape } from "../../core/http/client.ts";
@@ -69,23 +70,12 @@ const nonNegativeInt = (field: string) =>
     return n;
   });
 
-const SIZE_UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  kib: 1024,
-  mib: 1024 ** 2,
-  gib: 1024 ** 3,
-};
-
 /** A byte size: a number or a string like `64MiB`, `10MB`, `512KiB`. */
 export const byteSize = (field: string) =>
   z.union([z.number(), z.string()]).transform((value, ctx) => {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(String(value));
-    const unit = SIZE_UNITS[(m?.[2] ?? "x").toLowerCase()];
-    if (!m || unit === undefined) {
+    try {
+      return parseByteSize(String(value));
+    } catch {
       ctx.addIssue({
         code: "custom",
         message: `Cannot parse ${
@@ -94,7 +84,6 @@ export const byteSize = (field: string) =>
       });
       return z.NEVER;
     }
-    return Math.floor(Number(m[1]) * unit);
   });
 
 const labelMap = z.record(z.string(), z.string({ error: "target label values must be strings" }), {
