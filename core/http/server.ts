@@ -1,0 +1,239 @@
+/**
+ * A small HTTP server around `Deno.serve` for components that listen: binds the `http` block's
+ * address and port, serves TLS when the `tls` block has a certificate, caps concurrent requests
+ * at `conn_limit`, answers a handler that outlives `server_write_timeout` with 503, and shuts
+ * down cleanly (stops accepting, aborts body reads in progress, waits for handlers).
+ *
+ * Also {@linkcode readBody}: reads a request body with a byte limit enforced while reading
+ * (never buffering more) and a read deadline (`server_read_timeout`) for slow clients.
+ *
+ * Limits of Deno's server, documented rather than faked: there is no connection count hook,
+ * so `conn_limit` limits concurrent requests (a request over it gets 429 with `Retry-After`);
+ * and there is no keep-alive idle timeout option, so `server_idle_timeout` is accepted but
+ * Deno's own idle handling applies.
+ *
+ * @example
+ * ```ts ignore
+ * import { serve } from "./server.ts";
+ * const server = await serve({
+ *   http: { listen_address: "127.0.0.1", listen_port: 0, conn_limit: 0,
+ *     server_read_timeout: 30_000, server_write_timeout: 30_000, server_idle_timeout: 120_000 },
+ *   handler: () => new Response("ok"),
+ * });
+ * await fetch(server.url).then((r) => r.text()); // "ok"
+ * await server.shutdown();
+ * ```
+ * @module
+ */
+
+import type { Logger } from "../telemetry/logger.ts";
+import { type HttpServerConfig, loadServerTls, type TlsServerConfig } from "./server_config.ts";
+
+/** An error that maps to an HTTP status, thrown by {@linkcode readBody} and handlers. */
+export class HttpError extends Error {
+  override readonly name = "HttpError";
+  constructor(readonly status: number, message: string, readonly reason: string) {
+    super(message);
+  }
+}
+
+/** Context given to handlers beside the request. */
+export interface HandlerContext {
+  /** Aborted when the server shuts down; pass it to {@linkcode readBody}. */
+  readonly signal: AbortSignal;
+  readonly remoteAddr: Deno.NetAddr;
+}
+
+/** Options of {@linkcode serve}. */
+export interface ServeOptions {
+  readonly http: HttpServerConfig;
+  readonly tls?: TlsServerConfig;
+  readonly handler: (request: Request, context: HandlerContext) => Response | Promise<Response>;
+  readonly logger?: Logger;
+  /** Called when a request is refused by `conn_limit` or timed out by the write timeout. */
+  readonly onRefused?: (reason: "conn_limit" | "write_timeout") => void;
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** The bound address (read the port from here when `listen_port` was 0). */
+  readonly addr: Deno.NetAddr;
+  /** `http(s)://host:port` of the bound address (`0.0.0.0` shown as `127.0.0.1`). */
+  readonly url: string;
+  /** Requests being handled right now. */
+  inFlight(): number;
+  /** Stops accepting, aborts pending body reads, waits for handlers. Safe twice. */
+  shutdown(): Promise<void>;
+}
+
+function plain(status: number, text: string, headers: Record<string, string> = {}): Response {
+  return new Response(text + "\n", {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}
+
+/** Starts a server; resolves once it listens. Errors (port in use, bad cert) reject. */
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const { http, logger } = options;
+  const tls = options.tls ? await loadServerTls(options.tls) : undefined;
+  const closing = new AbortController();
+  let inFlight = 0;
+
+  const handle = async (request: Request, info: Deno.ServeHandlerInfo): Promise<Response> => {
+    if (http.conn_limit > 0 && inFlight >= http.conn_limit) {
+      options.onRefused?.("conn_limit");
+      return plain(429, `too many concurrent requests (conn_limit ${http.conn_limit})`, {
+        "retry-after": "1",
+      });
+    }
+    inFlight++;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const work = Promise.resolve(
+        options.handler(request, {
+          signal: closing.signal,
+          remoteAddr: info.remoteAddr as Deno.NetAddr,
+        }),
+      );
+      if (http.server_write_timeout <= 0) return await work;
+      // The write timeout starts when the handler runs; body reads have their own deadline.
+      const deadline = http.server_read_timeout + http.server_write_timeout;
+      const timeout = new Promise<Response>((resolve) => {
+        timer = setTimeout(() => {
+          options.onRefused?.("write_timeout");
+          resolve(plain(503, "request timed out (server_write_timeout)", { "retry-after": "1" }));
+        }, deadline);
+      });
+      return await Promise.race([work, timeout]);
+    } catch (error) {
+      if (error instanceof HttpError) return plain(error.status, error.message);
+      logger?.error("request handler failed", { err: error });
+      return plain(500, "internal error");
+    } finally {
+      clearTimeout(timer);
+      inFlight--;
+    }
+  };
+
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: http.listen_address === "" ? "0.0.0.0" : http.listen_address,
+    port: http.listen_port,
+    signal: closing.signal,
+    ...(tls ?? {}),
+    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
+    onError: (error) => {
+      logger?.error("request failed", { err: error });
+      return plain(500, "internal error");
+    },
+  }, handle);
+  server.finished.catch(() => {});
+  const addr = await Promise.race([
+    listening.promise,
+    server.finished.then(() => {
+      throw new Error(`server on ${http.listen_address}:${http.listen_port} stopped at once`);
+    }),
+  ]);
+  const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  let stopped: Promise<void> | undefined;
+  return {
+    addr,
+    url: `${tls ? "https" : "http"}://${shownHost}:${addr.port}`,
+    inFlight: () => inFlight,
+    shutdown() {
+      stopped ??= (async () => {
+        closing.abort(new HttpError(503, "server is shutting down", "shutdown"));
+        await server.shutdown().catch(() => {});
+        await server.finished.catch(() => {});
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** Options of {@linkcode readBody}. */
+export interface ReadBodyOptions {
+  /** Largest body accepted, in bytes; larger → 413 (checked while reading). 0 = no limit. */
+  readonly maxBytes: number;
+  /** Deadline for the whole body (`server_read_timeout`); slower → 408. 0 = none. */
+  readonly timeoutMs: number;
+  /** Aborts the read (server shutdown) → 503. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Reads a request body into one buffer. Refuses a declared `Content-Length` over the limit
+ * without reading, stops reading as soon as the limit is passed, and gives up at the deadline.
+ * Throws {@linkcode HttpError} (413 `body_too_large`, 408 `read_timeout`, 400 `read_error`).
+ */
+export async function readBody(request: Request, options: ReadBodyOptions): Promise<Uint8Array> {
+  const { maxBytes } = options;
+  const declared = request.headers.get("content-length");
+  if (maxBytes > 0 && declared !== null && Number(declared) > maxBytes) {
+    throw new HttpError(
+      413,
+      `request body of ${declared} bytes is larger than the limit of ${maxBytes} bytes`,
+      "body_too_large",
+    );
+  }
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  let failure: HttpError | undefined;
+  const stop = (error: HttpError) => {
+    failure ??= error;
+    reader.cancel(error).catch(() => {});
+  };
+  const timer = options.timeoutMs > 0
+    ? setTimeout(
+      () =>
+        stop(
+          new HttpError(
+            408,
+            `request body not received within ${options.timeoutMs}ms (server_read_timeout)`,
+            "read_timeout",
+          ),
+        ),
+      options.timeoutMs,
+    )
+    : undefined;
+  const onAbort = () => stop(new HttpError(503, "server is shutting down", "shutdown"));
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (failure) throw failure;
+      if (done) break;
+      total += value.byteLength;
+      if (maxBytes > 0 && total > maxBytes) {
+        stop(
+          new HttpError(
+            413,
+            `request body is larger than the limit of ${maxBytes} bytes`,
+            "body_too_large",
+          ),
+        );
+        throw failure;
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (failure) throw failure;
+    if (error instanceof HttpError) throw error;
+    throw new HttpError(400, `reading request body: ${(error as Error).message}`, "read_error");
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}

@@ -1,0 +1,139 @@
+/**
+ * HTTP server options shared by every component that listens: Alloy's `http` block
+ * (`listen_address`, `listen_port`, `conn_limit`, `server_read_timeout`,
+ * `server_write_timeout`, `server_idle_timeout`) and a `tls` block for a server certificate.
+ *
+ * What Deno's server cannot do is refused at validation time with a message that says so,
+ * rather than accepted and ignored: requiring or verifying client certificates (mTLS).
+ *
+ * @example
+ * ```ts
+ * import { httpServerConfigSchema } from "./server_config.ts";
+ * const http = httpServerConfigSchema.parse({ listen_address: "127.0.0.1", listen_port: 0 });
+ * http.server_read_timeout; // 30000
+ * ```
+ * @module
+ */
+
+import { z } from "zod";
+import { duration } from "../duration.ts";
+
+const str = (field: string) => z.string({ error: `${field} must be a string` });
+
+/** A TCP port 0–65535 (0 picks a free port); numeric strings are accepted as YAML may quote. */
+export function port(field: string): z.ZodType<number, number | string> {
+  return z.union([z.number(), z.string()], {
+    error: (issue) => `${field}: Expected a port number from 0 to 65535, got ${show(issue.input)}`,
+  }).transform((value, ctx) => {
+    const number = typeof value === "number" ? value : /^\d+$/.test(value) ? Number(value) : NaN;
+    if (Number.isInteger(number) && number >= 0 && number <= 65535) return number;
+    ctx.addIssue({
+      code: "custom",
+      message: `Expected a port number from 0 to 65535, got ${show(value)}`,
+    });
+    return z.NEVER;
+  }) as unknown as z.ZodType<number, number | string>;
+}
+
+function show(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+function count(field: string) {
+  return z.number({ error: `${field} must be a whole number of 0 or more` })
+    .int(`${field} must be a whole number of 0 or more`)
+    .min(0, `${field} must be a whole number of 0 or more`);
+}
+
+/** Default `conn_limit` of receive_http (Alloy overrides the generic default of 0). */
+export const DEFAULT_CONN_LIMIT = 16384;
+
+/** Fields of Alloy's `http` block, for components that need other defaults. */
+export function httpServerConfigShape(defaults: { port?: number; connLimit?: number } = {}) {
+  return {
+    /** Address to bind; `""` (Alloy's default) means every IPv4 interface (`0.0.0.0`). */
+    listen_address: str("listen_address").default(""),
+    listen_port: port("listen_port").default(defaults.port ?? 8080),
+    /** Concurrent requests allowed (see `serve`); 0 means no limit. */
+    conn_limit: count("conn_limit").default(defaults.connLimit ?? DEFAULT_CONN_LIMIT),
+    server_read_timeout: duration().prefault("30s"),
+    server_write_timeout: duration().prefault("30s"),
+    server_idle_timeout: duration().prefault("120s"),
+  };
+}
+
+/** Alloy's `http` block with receive_http's defaults. */
+export const httpServerConfigSchema = z.strictObject(httpServerConfigShape());
+
+/** The `http` block as parsed (durations in milliseconds). */
+export type HttpServerConfig = z.output<typeof httpServerConfigSchema>;
+
+const MTLS_UNSUPPORTED = "requiring or verifying client certificates (mTLS) is not supported " +
+  "by Deno's HTTP server; terminate mTLS at a proxy (e.g. Envoy, nginx) in front of profcol " +
+  "and use the auth block for client authentication";
+
+/**
+ * The server `tls` block: a certificate and key, inline (`cert_pem`, `key_pem`) or from files
+ * (`cert_file`, `key_file`). The client-certificate settings of Alloy/dskit
+ * (`client_ca_pem`, `client_ca_file`, `client_auth_type` other than `NoClientCert`) are
+ * recognized only to be refused with an explanation.
+ */
+export const tlsServerConfigSchema = z.strictObject({
+  cert_pem: str("tls.cert_pem").optional(),
+  cert_file: str("tls.cert_file").optional(),
+  key_pem: str("tls.key_pem").optional(),
+  key_file: str("tls.key_file").optional(),
+  client_ca_pem: str("tls.client_ca_pem").optional(),
+  client_ca_file: str("tls.client_ca_file").optional(),
+  client_auth_type: str("tls.client_auth_type").optional(),
+}).superRefine((tls, ctx) => {
+  const fail = (path: string, message: string) =>
+    ctx.addIssue({ code: "custom", path: [path], message });
+  if (tls.cert_pem !== undefined && tls.cert_file !== undefined) {
+    fail("cert_file", "set only one of cert_pem and cert_file");
+  }
+  if (tls.key_pem !== undefined && tls.key_file !== undefined) {
+    fail("key_file", "set only one of key_pem and key_file");
+  }
+  const hasCert = tls.cert_pem !== undefined || tls.cert_file !== undefined;
+  const hasKey = tls.key_pem !== undefined || tls.key_file !== undefined;
+  if (hasCert !== hasKey) {
+    fail(
+      hasCert ? "key_pem" : "cert_pem",
+      "a server certificate needs both a certificate (cert_pem or cert_file) and its key " +
+        "(key_pem or key_file)",
+    );
+  }
+  if (tls.client_ca_pem !== undefined) fail("client_ca_pem", MTLS_UNSUPPORTED);
+  if (tls.client_ca_file !== undefined) fail("client_ca_file", MTLS_UNSUPPORTED);
+  if (tls.client_auth_type !== undefined && tls.client_auth_type !== "NoClientCert") {
+    fail("client_auth_type", `${JSON.stringify(tls.client_auth_type)}: ${MTLS_UNSUPPORTED}`);
+  }
+});
+
+/** The `tls` block as parsed. */
+export type TlsServerConfig = z.output<typeof tlsServerConfigSchema>;
+
+/** Whether a parsed `tls` block turns TLS on (a certificate is configured). */
+export function tlsEnabled(tls: TlsServerConfig | undefined): boolean {
+  return tls !== undefined && (tls.cert_pem !== undefined || tls.cert_file !== undefined);
+}
+
+/** Reads the certificate and key of a `tls` block, naming the file that cannot be read. */
+export async function loadServerTls(
+  tls: TlsServerConfig,
+): Promise<{ cert: string; key: string } | undefined> {
+  if (!tlsEnabled(tls)) return undefined;
+  const read = async (inline: string | undefined, file: string | undefined, field: string) => {
+    if (inline !== undefined) return inline;
+    try {
+      return await Deno.readTextFile(file!);
+    } catch (error) {
+      throw new Error(`tls.${field}: cannot read ${file}: ${(error as Error).message}`);
+    }
+  };
+  return {
+    cert: await read(tls.cert_pem, tls.cert_file, "cert_file"),
+    key: await read(tls.key_pem, tls.key_file, "key_file"),
+  };
+}
