@@ -1,0 +1,461 @@
+import { gzipSync } from "fflate";
+import { assert, assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
+import { BackpressureError, InvalidItemError } from "../../core/component.ts";
+import type { IngestItem, PushItem } from "../../core/items.ts";
+import { LabelSet } from "../../core/labels.ts";
+import { componentConformance } from "../../core/testing/conformance.ts";
+import { encodePushRequest } from "../../core/wire/push_proto.ts";
+import { pyroscopeReceiveHttpReceiverFactory } from "./mod.ts";
+import { multipartBody, startReceiver, TOY_PPROF } from "./test_helpers.ts";
+
+componentConformance(pyroscopeReceiveHttpReceiverFactory, {
+  config: { http: { listen_address: "127.0.0.1", listen_port: 0 } },
+});
+
+const PUSH_PROTO = { "content-type": "application/proto" };
+
+function pushBody(labels: Record<string, string>, raw = TOY_PPROF, id?: string): Uint8Array {
+  return encodePushRequest([{
+    labels: LabelSet.from(labels),
+    samples: [id ? { rawProfile: raw, id } : { rawProfile: raw }],
+  }]);
+}
+
+type Body = BodyInit | Uint8Array | null;
+
+async function post(url: string, body: Body, headers: HeadersInit = {}) {
+  const response = await fetch(url, { method: "POST", body: body as BodyInit | null, headers });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text };
+}
+
+Deno.test("ingest: folded body forwarded untouched with labels, query and Content-Type", async () => {
+  await using rx = await startReceiver();
+  const body = new TextEncoder().encode("foo;bar 100\nfoo;baz 200\n");
+  const res = await post(
+    `${rx.url}/ingest?name=myapp.cpu%7Benv%3Dprod%7D&from=1615709120&until=1615709130&sampleRate=100&spyName=pyspy&custom=a+b`,
+    body,
+    { "content-type": "text/plain" },
+  );
+  assertEquals([res.status, res.text], [200, ""]);
+  const item = rx.consumer.items[0] as IngestItem;
+  assertEquals(item.kind, "ingest");
+  assertEquals(item.labels.toRecord(), {
+    __name__: "myapp.cpu",
+    env: "prod",
+    service_name: "myapp.cpu",
+  });
+  assertEquals(item.body, body);
+  assertEquals(item.contentType, ["text/plain"]);
+  assertEquals(item.query, [
+    ["from", "1615709120"],
+    ["until", "1615709130"],
+    ["sampleRate", "100"],
+    ["spyName", "pyspy"],
+    ["custom", "a b"],
+  ]);
+});
+
+Deno.test("ingest: name cases of spec §5.2 with ensureServiceName; /pyroscope/ingest too", async () => {
+  await using rx = await startReceiver();
+  const cases: [string, Record<string, string>][] = [
+    ["test_app", { __name__: "test_app", service_name: "test_app" }],
+    ["test.app{env=prod,region=us-east}", {
+      __name__: "test.app",
+      service_name: "test.app",
+      env: "prod",
+      region: "us-east",
+    }],
+    ["test.app{invalid-label-syntax}", { __name__: "test.app", service_name: "test.app" }],
+    ["test.app{service_name=my-service}", {
+      __name__: "test.app",
+      service_name: "my-service",
+      app_name: "test.app",
+    }],
+  ];
+  for (const [i, [name, expected]] of cases.entries()) {
+    const path = i % 2 === 0 ? "/ingest" : "/pyroscope/ingest";
+    const res = await post(`${rx.url}${path}?name=${encodeURIComponent(name)}`, "a;b 1");
+    assertEquals(res.status, 200, name);
+    assertEquals(rx.consumer.items[i]!.labels.toRecord(), expected, name);
+  }
+});
+
+Deno.test("ingest: 400 for a missing or invalid name, an empty body, an unknown format", async () => {
+  await using rx = await startReceiver();
+  const cases: [string, Body, string][] = [
+    ["/ingest", "a;b 1", "name: query parameter is required"],
+    ["/ingest?name=", "a;b 1", "name: query parameter is required"],
+    ["/ingest?name=my%20app", "a;b 1", "name: invalid service name: my app"],
+    ["/ingest?name=app%7Ba-b%3Dc%7D", "a;b 1", "name: invalid label name: a-b"],
+    ["/ingest?name=app", "", "request body is empty"],
+    ["/ingest?name=app&format=gif", "a;b 1", 'format: unknown value "gif"'],
+  ];
+  for (const [path, body, message] of cases) {
+    const res = await post(`${rx.url}${path}`, body);
+    assertEquals(res.status, 400, path);
+    assertEquals(res.headers.get("content-type"), "application/json");
+    const json = JSON.parse(res.text);
+    assertEquals(json.code, "invalid_argument");
+    assertStringIncludes(json.message, message);
+  }
+  assertEquals(rx.consumer.items.length, 0);
+});
+
+Deno.test("ingest: pprof bodies, raw and multipart, checked cheaply (422 when not a profile)", async () => {
+  await using rx = await startReceiver();
+  const gz = gzipSync(TOY_PPROF);
+  assertEquals((await post(`${rx.url}/ingest?name=app&format=pprof`, gz)).status, 200);
+  assertEquals((await post(`${rx.url}/ingest?name=app&format=pprof`, TOY_PPROF)).status, 200);
+  const html = await post(`${rx.url}/ingest?name=app&format=pprof`, "<html><body>x</body></html>");
+  assertEquals(html.status, 422);
+  assertStringIncludes(html.text, "format=pprof body is not a pprof profile: looks like HTML");
+
+  const good = multipartBody([
+    { name: "profile", filename: "profile.pprof", data: gz },
+    { name: "sample_type_config", filename: "sample_type_config.json", data: '{"x":{}}' },
+  ]);
+  const ok = await post(`${rx.url}/ingest?name=app&spyName=gospy`, good.body, {
+    "content-type": good.contentType,
+  });
+  assertEquals(ok.status, 200);
+  const item = rx.consumer.items.at(-1) as IngestItem;
+  assertEquals(item.body, good.body);
+  assertEquals(item.contentType, [good.contentType]);
+
+  const garbage = multipartBody([{
+    name: "profile",
+    filename: "p",
+    data: new Uint8Array([0xff, 0xff, 0xff, 0xff]),
+  }]);
+  const bad = await post(`${rx.url}/ingest?name=app`, garbage.body, {
+    "content-type": garbage.contentType,
+  });
+  assertEquals(bad.status, 422);
+  assertStringIncludes(bad.text, "multipart part profile is not a pprof profile");
+
+  const cases: [Uint8Array, string, string][] = [
+    [good.body.subarray(0, 60), good.contentType, "multipart body is malformed or truncated"],
+    [good.body, "multipart/form-data", "no boundary parameter"],
+    [
+      multipartBody([{ name: "prev_profile", filename: "p", data: gz }]).body,
+      good.contentType,
+      "unsupported client version",
+    ],
+    [
+      multipartBody([{ name: "sample_type_config", filename: "s", data: "{nope" }]).body,
+      good.contentType,
+      "sample_type_config is not valid JSON",
+    ],
+  ];
+  for (const [body, contentType, message] of cases) {
+    const res = await post(`${rx.url}/ingest?name=app`, body, { "content-type": contentType });
+    assertEquals(res.status, 400, message);
+    assertStringIncludes(res.text, message);
+  }
+});
+
+Deno.test("ingest: jfr multipart needs a jfr part; other formats pass through", async () => {
+  await using rx = await startReceiver();
+  const jfr = multipartBody([
+    { name: "jfr", filename: "jfr", data: "FLR\0..." },
+    { name: "labels", filename: "labels", data: new Uint8Array([0x12, 0x00]) },
+  ]);
+  const ok = await post(`${rx.url}/ingest?name=app&format=jfr`, jfr.body, {
+    "content-type": jfr.contentType,
+  });
+  assertEquals(ok.status, 200);
+  const missing = multipartBody([{ name: "labels", filename: "labels", data: "x" }]);
+  const res = await post(`${rx.url}/ingest?name=app&format=jfr`, missing.body, {
+    "content-type": missing.contentType,
+  });
+  assertEquals(res.status, 400);
+  assertStringIncludes(res.text, "no jfr file part");
+  for (const format of ["lines", "trie", "tree", "speedscope"]) {
+    assertEquals((await post(`${rx.url}/ingest?name=app&format=${format}`, "x")).status, 200);
+  }
+});
+
+Deno.test("routes: 405 with Allow, 404 for other paths, Connect 404 for other procedures", async () => {
+  await using rx = await startReceiver();
+  for (const path of ["/ingest", "/push.v1.PusherService/Push"]) {
+    const res = await fetch(`${rx.url}${path}`);
+    await res.body?.cancel();
+    assertEquals([res.status, res.headers.get("allow")], [405, "POST"]);
+  }
+  const other = await post(`${rx.url}/nope`, "x");
+  assertEquals(other.status, 404);
+  const procedure = await post(`${rx.url}/push.v1.PusherService/Other`, "", PUSH_PROTO);
+  assertEquals(procedure.status, 404);
+  assertEquals(JSON.parse(procedure.text).code, "not_found");
+});
+
+Deno.test("push: proto and JSON, gzip request, labels as sent (no app_name quirk)", async () => {
+  await using rx = await startReceiver();
+  const proto = await post(
+    `${rx.url}/push.v1.PusherService/Push`,
+    pushBody({ __name__: "process_cpu", service_name: "svc" }, TOY_PPROF, "id-1"),
+    PUSH_PROTO,
+  );
+  assertEquals([proto.status, proto.headers.get("content-type"), proto.text], [
+    200,
+    "application/proto",
+    "",
+  ]);
+  const item = rx.consumer.items[0] as PushItem;
+  assertEquals(item.labels.toRecord(), { __name__: "process_cpu", service_name: "svc" });
+  assertEquals(item.samples[0]!.id, "id-1");
+  assertEquals(item.samples[0]!.rawProfile, TOY_PPROF);
+
+  const json = await post(
+    `${rx.url}/push.v1.PusherService/Push`,
+    JSON.stringify({
+      series: [{
+        labels: [{ name: "__name__", value: "memory" }],
+        samples: [{ rawProfile: "CgQIARAC" }],
+      }],
+    }),
+    { "content-type": "application/json; charset=utf-8" },
+  );
+  assertEquals([json.status, json.headers.get("content-type"), json.text], [
+    200,
+    "application/json",
+    "{}",
+  ]);
+  // No service_name derived from __name__ (the profile type) on push.
+  assertEquals(rx.consumer.items[1]!.labels.toRecord(), { __name__: "memory" });
+
+  const gz = await post(
+    `${rx.url}/push.v1.PusherService/Push`,
+    gzipSync(pushBody({ service_name: "z" })),
+    { ...PUSH_PROTO, "content-encoding": "gzip" },
+  );
+  assertEquals(gz.status, 200);
+  assertEquals(rx.consumer.items[2]!.labels.toRecord(), { service_name: "z" });
+});
+
+Deno.test("push: 415 with Accept-Post (gRPC included), 501 for unknown encodings", async () => {
+  await using rx = await startReceiver();
+  for (const type of ["text/plain", "application/grpc", "application/grpc-web+proto", ""]) {
+    const res = await post(`${rx.url}/push.v1.PusherService/Push`, "x", { "content-type": type });
+    assertEquals(res.status, 415, type);
+    assertEquals(res.headers.get("accept-post"), "application/proto, application/json");
+  }
+  const br = await post(`${rx.url}/push.v1.PusherService/Push`, "x", {
+    ...PUSH_PROTO,
+    "content-encoding": "br",
+  });
+  assertEquals(br.status, 501);
+  assertEquals(JSON.parse(br.text).code, "unimplemented");
+});
+
+Deno.test("push: 400 invalid_argument for garbage protobuf, bad JSON, bad raw_profile, bad gzip", async () => {
+  await using rx = await startReceiver();
+  const url = `${rx.url}/push.v1.PusherService/Push`;
+  const json = { "content-type": "application/json" };
+  const cases: [Body, HeadersInit, string][] = [
+    [new Uint8Array([0x0a, 0x7f, 0x01]), PUSH_PROTO, "unmarshal message:"],
+    [new Uint8Array([0xff, 0xff, 0xff]), PUSH_PROTO, "unmarshal message:"],
+    ["{oops", json, "unmarshal message: invalid JSON"],
+    ['{"series":[{"labels":[{"name":1}]}]}', json, "series[0].labels[0].name"],
+    [
+      encodePushRequest([
+        { labels: LabelSet.from({ a: "1" }), samples: [{ rawProfile: TOY_PPROF }] },
+        {
+          labels: LabelSet.from({ a: "2" }),
+          samples: [{ rawProfile: new Uint8Array([0xff, 1, 2]) }],
+        },
+      ]),
+      PUSH_PROTO,
+      "series[1].samples[0].raw_profile is not a pprof profile",
+    ],
+    [new Uint8Array([0x1f, 0x8b, 0, 0]), { ...PUSH_PROTO, "content-encoding": "gzip" }, "gzip"],
+  ];
+  for (const [body, headers, message] of cases) {
+    const res = await post(url, body, headers);
+    assertEquals(res.status, 400, message);
+    assertEquals(res.headers.get("content-type"), "application/json");
+    const error = JSON.parse(res.text);
+    assertEquals(error.code, "invalid_argument");
+    assertStringIncludes(error.message, message);
+  }
+  // A request with one bad series forwards nothing, not even the good series before it.
+  assertEquals(rx.consumer.items.length, 0);
+});
+
+Deno.test("limits: 413 by Content-Length, while reading, and after gunzip", async () => {
+  await using rx = await startReceiver({ max_request_body_size: 64 });
+  const big = new Uint8Array(65).fill(0x0a);
+  const ingest = await post(`${rx.url}/ingest?name=app`, big);
+  assertEquals(ingest.status, 413);
+  assertStringIncludes(ingest.text, "larger than the limit of 64 bytes");
+  const streamed = new ReadableStream({
+    start(c) {
+      c.enqueue(new Uint8Array(40));
+      c.enqueue(new Uint8Array(40));
+      c.close();
+    },
+  });
+  const chunked = await post(`${rx.url}/push.v1.PusherService/Push`, streamed, PUSH_PROTO);
+  assertEquals(chunked.status, 413);
+  assertEquals(JSON.parse(chunked.text).code, "invalid_argument");
+  const bomb = gzipSync(new Uint8Array(1000));
+  const gz = await post(`${rx.url}/push.v1.PusherService/Push`, bomb, {
+    ...PUSH_PROTO,
+    "content-encoding": "gzip",
+  });
+  assertEquals(gz.status, 413);
+  assertStringIncludes(gz.text, "decompressed request body is larger");
+});
+
+Deno.test("backpressure: 429 with Retry-After from the pipeline; 400 and 500 otherwise", async () => {
+  await using rx = await startReceiver();
+  rx.consumer.fail = () => new BackpressureError("exporter queue full", 7);
+  const ingest = await post(`${rx.url}/ingest?name=app`, "a 1");
+  assertEquals([ingest.status, ingest.headers.get("retry-after")], [429, "7"]);
+  assertEquals(JSON.parse(ingest.text).code, "resource_exhausted");
+  const push = await post(`${rx.url}/push.v1.PusherService/Push`, pushBody({ a: "b" }), PUSH_PROTO);
+  assertEquals([push.status, push.headers.get("retry-after")], [429, "7"]);
+  assertEquals(JSON.parse(push.text), {
+    code: "resource_exhausted",
+    message: "exporter queue full",
+  });
+
+  rx.consumer.fail = () => new InvalidItemError("labels rejected: bad", "invalid_labels");
+  const invalid = await post(
+    `${rx.url}/push.v1.PusherService/Push`,
+    pushBody({ a: "b" }),
+    PUSH_PROTO,
+  );
+  assertEquals(invalid.status, 400);
+  assertEquals(JSON.parse(invalid.text).code, "invalid_argument");
+
+  rx.consumer.fail = () => new Error("disk on fire");
+  const internal = await post(
+    `${rx.url}/push.v1.PusherService/Push`,
+    pushBody({ a: "b" }),
+    PUSH_PROTO,
+  );
+  assertEquals(internal.status, 500);
+  assertEquals(JSON.parse(internal.text).code, "internal");
+  const internalIngest = await post(`${rx.url}/ingest?name=app`, "a 1");
+  assertEquals(internalIngest.status, 500);
+});
+
+Deno.test("backpressure: max_requests_in_flight answers 429 instead of queueing", async () => {
+  await using rx = await startReceiver({ max_requests_in_flight: 1, retry_after: 3 });
+  const release = Promise.withResolvers<void>();
+  const entered = Promise.withResolvers<void>();
+  const consume = rx.consumer.consume.bind(rx.consumer);
+  rx.consumer.consume = async (item) => {
+    entered.resolve();
+    await release.promise;
+    return consume(item);
+  };
+  const first = post(`${rx.url}/ingest?name=app`, "a 1");
+  await entered.promise;
+  const second = await post(`${rx.url}/ingest?name=app`, "a 1");
+  assertEquals([second.status, second.headers.get("retry-after")], [429, "3"]);
+  assertStringIncludes(second.text, "max_requests_in_flight 1");
+  release.resolve();
+  assertEquals((await first).status, 200);
+});
+
+Deno.test("auth: basic users and bearer tokens, 401 with WWW-Authenticate", async () => {
+  await using rx = await startReceiver({
+    auth: { basic_auth: [{ username: "sdk", password: "s3cret" }], bearer_tokens: ["tok-1"] },
+  });
+  const url = `${rx.url}/ingest?name=app`;
+  const none = await post(url, "a 1");
+  assertEquals(none.status, 401);
+  assertStringIncludes(none.headers.get("www-authenticate")!, "Basic");
+  assertStringIncludes(none.headers.get("www-authenticate")!, "Bearer");
+  assertEquals(JSON.parse(none.text).code, "unauthenticated");
+  const wrong = await post(url, "a 1", { authorization: `Basic ${btoa("sdk:nope")}` });
+  assertEquals(wrong.status, 401);
+  assert(!wrong.text.includes("nope"));
+  assertEquals(
+    (await post(url, "a 1", { authorization: `Basic ${btoa("sdk:s3cret")}` })).status,
+    200,
+  );
+  assertEquals((await post(url, "a 1", { authorization: "Bearer tok-1" })).status, 200);
+  assertEquals((await post(url, "a 1", { authorization: "Bearer tok-2" })).status, 401);
+  const push = await post(`${rx.url}/push.v1.PusherService/Push`, pushBody({ a: "b" }), PUSH_PROTO);
+  assertEquals([push.status, JSON.parse(push.text).code], [401, "unauthenticated"]);
+});
+
+Deno.test("tenant: X-Scope-OrgID becomes __tenant_id__, set from the header only", async () => {
+  await using rx = await startReceiver();
+  await post(`${rx.url}/ingest?name=app`, "a 1", { "x-scope-orgid": "team-a" });
+  await post(
+    `${rx.url}/push.v1.PusherService/Push`,
+    pushBody({ service_name: "s", __tenant_id__: "spoofed" }),
+    { ...PUSH_PROTO, "X-Scope-OrgID": "team-b" },
+  );
+  await post(
+    `${rx.url}/push.v1.PusherService/Push`,
+    pushBody({ service_name: "s", __tenant_id__: "spoofed" }),
+    PUSH_PROTO,
+  );
+  assertEquals(rx.consumer.items.map((i) => i.labels.get("__tenant_id__")), [
+    "team-a",
+    "team-b",
+    undefined,
+  ]);
+
+  await using required = await startReceiver({ tenant: { required: true } });
+  const res = await post(`${required.url}/ingest?name=app`, "a 1");
+  assertEquals(res.status, 401);
+  assertStringIncludes(res.text, "missing X-Scope-OrgID header");
+
+  await using off = await startReceiver({ tenant: { enabled: false } });
+  await post(`${off.url}/ingest?name=app`, "a 1", { "x-scope-orgid": "team-a" });
+  assertEquals(off.consumer.items[0]!.labels.has("__tenant_id__"), false);
+});
+
+Deno.test("metrics: requests by route and status, bytes, rejected by reason, in-flight", async () => {
+  await using rx = await startReceiver();
+  await post(`${rx.url}/ingest?name=app`, "a 1");
+  await post(`${rx.url}/ingest?name=app&format=gif`, "a 1");
+  const text = rx.metrics.render();
+  const id = 'component_id="pyroscope.receive_http/test"';
+  assertStringIncludes(
+    text,
+    `profcol_receive_http_requests_total{${id},route="ingest",status="200"} 1`,
+  );
+  assertStringIncludes(
+    text,
+    `profcol_receive_http_requests_total{${id},route="ingest",status="400"} 1`,
+  );
+  assertStringIncludes(text, `profcol_receive_http_received_bytes_total{${id},route="ingest"} 6`);
+  assertStringIncludes(
+    text,
+    `profcol_receive_http_rejected_requests_total{${id},reason="bad_format"} 1`,
+  );
+  assertStringIncludes(text, `profcol_receive_http_requests_in_flight{${id}} 0`);
+  assertStringIncludes(
+    text,
+    `profcol_receive_http_accepted_profiles_total{${id},route="ingest"} 1`,
+  );
+  assert(!text.includes("app"), "no service or app names in metrics");
+});
+
+Deno.test("config: defaults, secrets named for redaction, mTLS refused", () => {
+  const parsed = pyroscopeReceiveHttpReceiverFactory.configSchema.parse({});
+  assertEquals(parsed.http.listen_port, 8080);
+  assertEquals(parsed.max_request_body_size, 16 * 1024 * 1024);
+  assertEquals(parsed.max_requests_in_flight, 64);
+  assertEquals(parsed.tenant, {
+    enabled: true,
+    from_header: "X-Scope-OrgID",
+    label: "__tenant_id__",
+    required: false,
+  });
+  const mtls = pyroscopeReceiveHttpReceiverFactory.configSchema.safeParse({
+    tls: { cert_file: "c", key_file: "k", client_ca_file: "ca" },
+  });
+  assert(!mtls.success);
+  assertStringIncludes(mtls.error.issues[0]!.message, "not supported by Deno's HTTP server");
+  const typo = pyroscopeReceiveHttpReceiverFactory.configSchema.safeParse({ htp: {} });
+  assert(!typo.success);
+});
