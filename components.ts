@@ -11,11 +11,13 @@ import { dropInternalLabelsProcessorFactory } from "./processors/drop_internal_l
 import { moduleProcessorFactory } from "./processors/module/mod.ts";
 import { relabelProcessorFactory } from "./processors/relabel/mod.ts";
 import { serviceNameProcessorFactory } from "./processors/service_name/mod.ts";
+import { pyroscopeReceiveHttpReceiverFactory } from "./receivers/pyroscope_receive_http/mod.ts";
 import { pyroscopeScrapeReceiverFactory } from "./receivers/pyroscope_scrape/mod.ts";
 
 /** Every built-in factory. */
 export const builtinFactories: readonly Factory[] = [
   pyroscopeScrapeReceiverFactory,
+  pyroscopeReceiveHttpReceiverFactory,
   fileExporterFactory,
   relabelProcessorFactory,
   serviceNameProcessorFactory,
