@@ -1,0 +1,535 @@
+/**
+ * The delivery queue of one endpoint, shared by every network exporter: a bounded FIFO (items
+ * and bytes), `senders` concurrent requests, batching of consecutive items that may share a
+ * request, jittered exponential backoff per batch (Alloy's semantics), `Retry-After` pausing
+ * the whole endpoint, permanent failures dropped at once with a counted reason (and batches
+ * split so one bad item does not take the others with it), and an optional on-disk spool.
+ *
+ * Without a spool a full queue refuses new items (`hasCapacityFor` → backpressure for the
+ * caller). With a spool, items are on disk before `enqueue` resolves, payloads beyond
+ * `max_bytes` stay on disk until sent, retries never give up (a batch that used its attempts
+ * goes back to the tail), and only a full spool drops the oldest items (reason `spool_full`).
+ *
+ * The exporter supplies `send` (one request for a batch) and `batchKey`; it never handles
+ * retries, timers or disk itself.
+ *
+ * @module
+ */
+
+import type { Logger } from "../telemetry/logger.ts";
+import { itemBytes, itemProfiles } from "../items.ts";
+import { Backoff } from "./backoff.ts";
+import type { DeliveryMetrics } from "./delivery_metrics.ts";
+import type { QueuedItem } from "./item_codec.ts";
+import type { Outcome } from "./outcome.ts";
+import type { QueueConfig } from "./queue_config.ts";
+import { Spool, type SpoolRef } from "./spool.ts";
+
+/** Retry settings of an endpoint (Alloy's `*_backoff_*` arguments, in ms). */
+export interface RetrySettings {
+  readonly minBackoffMs: number;
+  readonly maxBackoffMs: number;
+  /** Total attempts per batch; 0 = forever. */
+  readonly maxAttempts: number;
+}
+
+/** Options of {@linkcode DeliveryQueue}. */
+export interface DeliveryQueueOptions {
+  readonly componentId: string;
+  /** The endpoint as shown in metrics and logs (no credentials). */
+  readonly endpoint: string;
+  readonly config: QueueConfig;
+  readonly retry: RetrySettings;
+  readonly metrics: DeliveryMetrics;
+  readonly logger: Logger;
+  /** This endpoint's spool directory, when the spool is on. */
+  readonly spoolDirectory?: string;
+  /** Items with the same key may share one request; `undefined` sends the item alone. */
+  batchKey(queued: QueuedItem): string | undefined;
+  /** Sends one request carrying `batch`; must not throw (transport errors are outcomes). */
+  send(batch: readonly QueuedItem[], signal: AbortSignal): Promise<Outcome>;
+}
+
+/** One queued item; `queued` is unset while the payload lives only in the spool. */
+interface Entry {
+  queued: QueuedItem | undefined;
+  loading: Promise<void> | undefined;
+  readonly ref: SpoolRef | undefined;
+  readonly bytes: number;
+  readonly profiles: number;
+  /** Set once the entry is counted sent or dropped. */
+  done?: boolean;
+}
+
+/** A point-in-time view for the status page. */
+export interface DeliveryQueueStatus {
+  endpoint: string;
+  queued_profiles: number;
+  queued_bytes: number;
+  in_flight_requests: number;
+  spool_bytes: number | null;
+  last_error: string | null;
+  last_success: string | null;
+  paused_until: string | null;
+}
+
+/** See the module doc. */
+export class DeliveryQueue {
+  readonly #o: DeliveryQueueOptions;
+  readonly #labels: { component_id: string; endpoint: string };
+  #entries: Entry[] = [];
+  #head = 0;
+  /** Items and bytes held (queued plus in flight). */
+  #items = 0;
+  #bytes = 0;
+  /** Payload bytes held in memory. */
+  #memoryBytes = 0;
+  #inFlight = 0;
+  #spool: Spool | undefined;
+  #recovery: Promise<void> | undefined;
+  #senders: Promise<void>[] = [];
+  #wakers: (() => void)[] = [];
+  #pausedUntil = 0;
+  #state: "idle" | "running" | "draining" | "stopped" = "idle";
+  /** Aborts sleeps (and, at the drain deadline, requests). */
+  readonly #stop = new AbortController();
+  readonly #hardStop = new AbortController();
+  #lastError: string | undefined;
+  #lastSuccess: number | undefined;
+  readonly #warned = new Set<string>();
+  readonly #removals = new Set<Promise<void>>();
+
+  constructor(options: DeliveryQueueOptions) {
+    this.#o = options;
+    this.#labels = { component_id: options.componentId, endpoint: options.endpoint };
+  }
+
+  /** Opens the spool (if any) and starts the senders. */
+  async start(): Promise<void> {
+    if (this.#state !== "idle") return;
+    if (this.#o.spoolDirectory !== undefined) {
+      const spool = await Spool.open(this.#o.spoolDirectory, {
+        fsync: this.#o.config.spool?.fsync,
+      });
+      this.#spool = spool;
+      this.#recovery = spool.recover().then((refs) => this.#adopt(refs)).catch((error) => {
+        this.#o.logger.error("could not recover the spool", {
+          endpoint: this.#o.endpoint,
+          err: error,
+        });
+      });
+    }
+    this.#state = "running";
+    for (let i = 0; i < this.#o.config.senders; i++) this.#senders.push(this.#senderLoop());
+  }
+
+  /** Items held (queued and in flight). */
+  get size(): number {
+    return this.#items;
+  }
+
+  /** Whether an item of `bytes` would be accepted now. */
+  hasCapacityFor(bytes: number): boolean {
+    if (this.#state !== "running" && this.#state !== "idle") return false;
+    if (this.#spool || this.#o.spoolDirectory !== undefined) return true;
+    if (bytes > this.#o.config.max_bytes) return true; // enqueue refuses it with a clear error
+    return this.#items < this.#o.config.max_items &&
+      this.#bytes + bytes <= this.#o.config.max_bytes;
+  }
+
+  /**
+   * Accepts an item: on disk first when the spool is on, then queued. Resolves once the item
+   * is held (not delivered).
+   */
+  async enqueue(queued: QueuedItem): Promise<void> {
+    if (this.#state !== "running") {
+      throw new Error(`the delivery queue of ${this.#o.endpoint} is ${this.#state}`);
+    }
+    const bytes = itemBytes(queued.item);
+    const profiles = itemProfiles(queued.item);
+    const limit = this.#spool ? this.#o.config.spool!.max_bytes : this.#o.config.max_bytes;
+    if (bytes > limit) {
+      throw new RangeError(
+        `an item of ${bytes} bytes is larger than ${
+          this.#spool ? "queue.spool.max_bytes" : "queue.max_bytes"
+        } (${limit})`,
+      );
+    }
+    const ref = this.#spool ? await this.#spool.write(queued, profiles) : undefined;
+    const inMemory = !this.#spool || this.#memoryBytes + bytes <= this.#o.config.max_bytes;
+    this.#push({ queued: inMemory ? queued : undefined, loading: undefined, ref, bytes, profiles });
+    if (this.#spool) this.#enforceSpoolCap();
+  }
+
+  /**
+   * Stops. With a spool: in-flight requests finish, everything else stays on disk for the next
+   * start. Without: keeps delivering for up to `drain_timeout`, then counts what is left as
+   * dropped (reason `shutdown`). Safe twice.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#state === "stopped" || this.#state === "draining") {
+      await Promise.all(this.#senders);
+      return;
+    }
+    const hadSpool = this.#spool !== undefined;
+    this.#state = "draining";
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (hadSpool || this.#items === 0) {
+      this.#stop.abort();
+    } else {
+      timer = setTimeout(() => {
+        this.#stop.abort();
+        this.#hardStop.abort();
+      }, this.#o.config.drain_timeout);
+    }
+    this.#wakeAll();
+    await Promise.all(this.#senders);
+    if (timer !== undefined) clearTimeout(timer);
+    await this.#recovery;
+    await Promise.all(this.#removals);
+    if (!hadSpool) {
+      for (let entry = this.#shift(); entry; entry = this.#shift()) {
+        this.#count([entry], "dropped", "shutdown");
+      }
+    } else {
+      this.#entries = [];
+      this.#head = 0;
+      this.#items = 0;
+      this.#bytes = 0;
+      this.#memoryBytes = 0;
+      this.#gauges();
+    }
+    await Promise.all(this.#removals);
+    await this.#spool?.close();
+    this.#state = "stopped";
+  }
+
+  /** For the status page. */
+  status(): DeliveryQueueStatus {
+    return {
+      endpoint: this.#o.endpoint,
+      queued_profiles: this.#o.metrics.queueProfiles.get(this.#labels),
+      queued_bytes: this.#bytes,
+      in_flight_requests: this.#inFlight,
+      spool_bytes: this.#spool ? this.#spool.bytes : null,
+      last_error: this.#lastError ?? null,
+      last_success: this.#lastSuccess ? new Date(this.#lastSuccess).toISOString() : null,
+      paused_until: this.#pausedUntil > Date.now()
+        ? new Date(this.#pausedUntil).toISOString()
+        : null,
+    };
+  }
+
+  // ---- queue ------------------------------------------------------------------------------
+
+  #push(entry: Entry, front = false): void {
+    if (front && this.#head > 0) {
+      this.#entries[--this.#head] = entry;
+    } else if (front) {
+      this.#entries.unshift(entry);
+    } else {
+      this.#entries.push(entry);
+    }
+    this.#items++;
+    this.#bytes += entry.bytes;
+    if (entry.queued) this.#memoryBytes += entry.bytes;
+    this.#o.metrics.queueProfiles.add(this.#labels, entry.profiles);
+    this.#gauges();
+    this.#wakers.shift()?.();
+  }
+
+  /** Takes the head entry out of the queue (it stays counted until finished). */
+  #shift(): Entry | undefined {
+    if (this.#head >= this.#entries.length) return undefined;
+    const entry = this.#entries[this.#head]!;
+    this.#entries[this.#head] = undefined as unknown as Entry;
+    this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#head);
+      this.#head = 0;
+    }
+    return entry;
+  }
+
+  #peek(offset = 0): Entry | undefined {
+    return this.#entries[this.#head + offset];
+  }
+
+  #queued(): number {
+    return this.#entries.length - this.#head;
+  }
+
+  #adopt(refs: readonly SpoolRef[]): void {
+    if (refs.length === 0) return;
+    this.#o.logger.info("recovered spooled items", {
+      endpoint: this.#o.endpoint,
+      items: refs.length,
+    });
+    for (const ref of refs) {
+      this.#push({
+        queued: undefined,
+        loading: undefined,
+        ref,
+        bytes: ref.bytes,
+        profiles: ref.profiles,
+      });
+    }
+    this.#enforceSpoolCap();
+  }
+
+  #enforceSpoolCap(): void {
+    const spool = this.#spool!;
+    const cap = this.#o.config.spool!.max_bytes;
+    while (spool.bytes > cap && this.#queued() > 1) {
+      const oldest = this.#shift()!;
+      this.#count([oldest], "dropped", "spool_full");
+    }
+    this.#gauges();
+  }
+
+  #gauges(): void {
+    this.#o.metrics.queueBytes.set(this.#labels, this.#bytes);
+    if (this.#spool) this.#o.metrics.spoolBytes.set(this.#labels, this.#spool.bytes);
+  }
+
+  /** Ends entries: counts them sent or dropped and frees memory and spool files. */
+  #count(entries: readonly Entry[], how: "sent" | "dropped", reason = ""): void {
+    let profiles = 0;
+    let bytes = 0;
+    for (const entry of entries) {
+      profiles += entry.profiles;
+      bytes += entry.bytes;
+      this.#items--;
+      this.#bytes -= entry.bytes;
+      if (entry.queued) this.#memoryBytes -= entry.bytes;
+      entry.queued = undefined;
+      entry.done = true;
+      if (entry.ref && this.#spool) {
+        const removal = this.#spool.remove(entry.ref).catch((error) => {
+          this.#o.logger.warn("could not remove a spool file", { err: error });
+        }).finally(() => {
+          this.#removals.delete(removal);
+          this.#gauges();
+        });
+        this.#removals.add(removal);
+      }
+    }
+    const m = this.#o.metrics;
+    m.queueProfiles.add(this.#labels, -profiles);
+    if (how === "sent") {
+      m.sentProfiles.inc(this.#labels, profiles);
+      m.sentBytes.inc(this.#labels, bytes);
+    } else {
+      const labels = { ...this.#labels, reason };
+      m.droppedProfiles.inc(labels, profiles);
+      m.droppedBytes.inc(labels, bytes);
+    }
+    this.#gauges();
+  }
+
+  // ---- senders ----------------------------------------------------------------------------
+
+  #wakeAll(): void {
+    for (const wake of this.#wakers.splice(0)) wake();
+  }
+
+  #waitForWork(): Promise<void> {
+    return new Promise((resolve) => this.#wakers.push(resolve));
+  }
+
+  async #senderLoop(): Promise<void> {
+    while (true) {
+      const stopping = this.#stop.signal.aborted;
+      if (stopping && (this.#spool || this.#hardStop.signal.aborted)) return;
+      if (this.#state === "draining" && !this.#spool && this.#queued() === 0) return;
+      const batch = await this.#takeBatch();
+      if (batch === undefined) {
+        if (this.#state !== "running") return;
+        await this.#waitForWork();
+        continue;
+      }
+      await this.#deliver(batch);
+    }
+  }
+
+  /** The head entry plus following loaded entries with the same batch key, within limits. */
+  async #takeBatch(): Promise<Entry[] | undefined> {
+    const head = this.#shift();
+    if (!head) return undefined;
+    if (!(await this.#load(head))) return this.#takeBatch();
+    const batch = [head];
+    const key = this.#o.batchKey(head.queued!);
+    if (key !== undefined) {
+      let bytes = head.bytes;
+      const { batch_max_bytes, batch_max_items } = this.#o.config;
+      for (let next = this.#peek(); next && batch.length < batch_max_items; next = this.#peek()) {
+        if (!next.queued || bytes + next.bytes > batch_max_bytes) break;
+        if (this.#o.batchKey(next.queued) !== key) break;
+        batch.push(this.#shift()!);
+        bytes += next.bytes;
+      }
+    }
+    this.#prefetch();
+    return batch;
+  }
+
+  /** Reads a spooled payload into memory; a damaged file is dropped (reason spool_corrupt). */
+  async #load(entry: Entry): Promise<boolean> {
+    if (entry.queued) return true;
+    entry.loading ??= this.#spool!.read(entry.ref!).then((queued) => {
+      if (entry.done) return;
+      entry.queued = queued;
+      this.#memoryBytes += entry.bytes;
+    });
+    try {
+      await entry.loading;
+      return true;
+    } catch (error) {
+      this.#o.logger.warn("dropping a damaged spool file", { file: entry.ref?.name, err: error });
+      this.#count([entry], "dropped", "spool_corrupt");
+      return false;
+    }
+  }
+
+  /** Starts reading the next spooled payloads while memory allows, so batches can form. */
+  #prefetch(): void {
+    if (!this.#spool) return;
+    let budget = this.#o.config.batch_max_bytes;
+    for (let i = 0; i < this.#o.config.batch_max_items; i++) {
+      const next = this.#peek(i);
+      if (!next || budget <= 0) return;
+      budget -= next.bytes;
+      if (next.queued || next.loading) continue;
+      if (this.#memoryBytes + next.bytes > this.#o.config.max_bytes) return;
+      void this.#load(next);
+    }
+  }
+
+  /** Delivers one batch with retries; every entry ends counted (or back in the queue). */
+  async #deliver(batch: Entry[]): Promise<void> {
+    this.#inFlight++;
+    try {
+      await this.#attemptAll(batch);
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  async #attemptAll(batch: Entry[]): Promise<void> {
+    const { retry } = this.#o;
+    const backoff = new Backoff({
+      minMs: retry.minBackoffMs,
+      maxMs: retry.maxBackoffMs,
+      maxAttempts: retry.maxAttempts,
+    });
+    const kind = batch[0]!.queued!.item.kind;
+    while (true) {
+      await this.#sleep(this.#pausedUntil - Date.now());
+      if (this.#hardStop.signal.aborted || (this.#stop.signal.aborted && this.#spool)) {
+        return this.#putBack(batch);
+      }
+      const started = performance.now();
+      let outcome: Outcome;
+      try {
+        outcome = await this.#o.send(batch.map((e) => e.queued!), this.#hardStop.signal);
+      } catch (error) {
+        outcome = { kind: "retry", reason: "send_error", message: String(error) };
+      }
+      this.#o.metrics.latency.observe(
+        { ...this.#labels, kind },
+        (performance.now() - started) / 1000,
+      );
+      this.#o.metrics.requests.inc({ ...this.#labels, outcome: outcome.kind });
+      if (outcome.kind === "ok") {
+        this.#lastSuccess = Date.now();
+        return this.#count(batch, "sent");
+      }
+      this.#lastError = `${outcome.reason}: ${outcome.message}`;
+      if (outcome.kind === "drop") {
+        if (outcome.splittable && batch.length > 1) {
+          for (const entry of batch) await this.#attemptAll([entry]);
+          return;
+        }
+        this.#warnOnce(outcome.reason, "endpoint refused profiles; dropped", outcome.message);
+        return this.#count(batch, "dropped", outcome.reason);
+      }
+      if (this.#hardStop.signal.aborted) return this.#putBack(batch);
+      const delay = backoff.next();
+      if (backoff.exhausted) {
+        if (this.#spool) {
+          // Spooled items are never given up for a transient failure: back to the tail, so
+          // newer items get their turn, until the spool cap drops the oldest.
+          for (const entry of batch) this.#requeueTail(entry);
+          return;
+        }
+        this.#warnOnce(
+          "retries_exhausted",
+          "giving up after max_backoff_retries attempts",
+          outcome.message,
+        );
+        return this.#count(batch, "dropped", "retries_exhausted");
+      }
+      this.#o.metrics.retries.inc({ ...this.#labels, reason: outcome.reason });
+      this.#o.logger.debug("attempt failed; retrying", {
+        endpoint: this.#o.endpoint,
+        reason: outcome.reason,
+        attempt: backoff.attempts,
+      });
+      if (outcome.retryAfterMs !== undefined) {
+        // The server asked everyone to wait: pause the whole endpoint, not just this batch.
+        this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + outcome.retryAfterMs);
+        await this.#sleep(Math.max(delay, outcome.retryAfterMs));
+      } else {
+        await this.#sleep(delay);
+      }
+    }
+  }
+
+  /** Returns a batch to the head of the queue (spool on, or the drain deadline passed). */
+  #putBack(batch: readonly Entry[]): void {
+    for (let i = batch.length - 1; i >= 0; i--) {
+      const entry = batch[i]!;
+      this.#unaccount(entry);
+      this.#push(entry, true);
+    }
+  }
+
+  #requeueTail(entry: Entry): void {
+    this.#unaccount(entry);
+    this.#push(entry);
+  }
+
+  /** Undoes the counting `#push` did, before the entry is pushed again. */
+  #unaccount(entry: Entry): void {
+    this.#items--;
+    this.#bytes -= entry.bytes;
+    if (entry.queued) this.#memoryBytes -= entry.bytes;
+    this.#o.metrics.queueProfiles.add(this.#labels, -entry.profiles);
+  }
+
+  /** Sleeps `ms`, cut short by shutdown; while draining, sleeps never outlast the deadline. */
+  #sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    const signal = this.#spool ? this.#stop.signal : this.#hardStop.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  #warnOnce(key: string, msg: string, detail: string): void {
+    const fields = { endpoint: this.#o.endpoint, reason: key, detail };
+    if (this.#warned.has(key)) {
+      this.#o.logger.debug(msg, fields);
+    } else {
+      this.#warned.add(key);
+      this.#o.logger.warn(`${msg} (further ones at debug)`, fields);
+    }
+  }
+}
