@@ -7,6 +7,7 @@
 
 import type { Factory } from "./core/component.ts";
 import { fileExporterFactory } from "./exporters/file/mod.ts";
+import { pyroscopeWriteExporterFactory } from "./exporters/pyroscope_write/mod.ts";
 import { dropInternalLabelsProcessorFactory } from "./processors/drop_internal_labels/mod.ts";
 import { moduleProcessorFactory } from "./processors/module/mod.ts";
 import { relabelProcessorFactory } from "./processors/relabel/mod.ts";
@@ -19,6 +20,7 @@ export const builtinFactories: readonly Factory[] = [
   pyroscopeScrapeReceiverFactory,
   pyroscopeReceiveHttpReceiverFactory,
   fileExporterFactory,
+  pyroscopeWriteExporterFactory,
   relabelProcessorFactory,
   serviceNameProcessorFactory,
   dropInternalLabelsProcessorFactory,
