@@ -1,0 +1,175 @@
+/**
+ * pyroscope.write delivery against the strict sink over real sockets, through a real collector
+ * process (receive_http → pyroscope.write): an outage then recovery delivers every accepted
+ * profile exactly once; SIGKILL during an outage with the spool on loses nothing; 429 with
+ * Retry-After is honoured; a 400 is dropped at once and counted.
+ */
+
+import { assert, assertEquals } from "./support/assert.ts";
+import { Profcol, tempConfig } from "./support/process.ts";
+import { type Sink, startSink } from "./support/sink.ts";
+import { encodePushRequest } from "../core/wire/push_proto.ts";
+import { LabelSet } from "../core/labels.ts";
+import { gzip } from "../pprof/gzip.ts";
+import { emptyProfile, encodeProfile } from "../pprof/profile.ts";
+
+/** A small valid pprof (one sample type, one sample), gzipped, distinct per `n`. */
+function profile(n: number): Uint8Array {
+  const p = emptyProfile();
+  p.stringTable.push("samples", "count", `fn_${n}`, "main.go");
+  p.sampleType.push({ type: 1, unit: 2 });
+  p.periodType = { type: 1, unit: 2 };
+  p.period = 1;
+  p.function.push({ id: 1, name: 3, systemName: 3, filename: 4, startLine: 1 });
+  p.location.push({
+    id: 1,
+    mappingId: 0,
+    address: 0,
+    line: [{ functionId: 1, line: 1, column: 0 }],
+    isFolded: false,
+  });
+  p.sample.push({ locationId: [1], value: [n + 1], label: [] });
+  p.timeNanos = Date.now() * 1_000_000;
+  p.durationNanos = 10_000_000_000;
+  return gzip(encodeProfile(p));
+}
+
+function config(sinkUrl: string, extra = "", endpointExtra = ""): string {
+  return `receivers:
+  pyroscope.receive_http/in:
+    http: { listen_address: 127.0.0.1, listen_port: 0 }
+exporters:
+  pyroscope.write/out:
+    endpoint:
+      - url: ${sinkUrl}
+        min_backoff_period: 50ms
+        max_backoff_period: 200ms
+        max_backoff_retries: 0
+${endpointExtra}
+${extra}
+service:
+  pipelines:
+    profiles: { receivers: [pyroscope.receive_http/in], exporters: [pyroscope.write/out] }
+  telemetry: { http: { listen_address: 127.0.0.1, listen_port: 0 } }
+  shutdown_timeout: 5s
+`;
+}
+
+async function startCollector(dir: string, text: string) {
+  const proc = new Profcol(["run", "--config", tempConfig(text, dir)], { entry: "main.ts" });
+  const match = await proc.waitFor(/receiving profiles.*url=(http:\/\/[\d.]+:\d+)/, 20_000);
+  const admin = await proc.adminUrl();
+  return { proc, url: match[1]!, admin };
+}
+
+async function push(url: string, n: number): Promise<number> {
+  const body = encodePushRequest([{
+    labels: LabelSet.from({ __name__: "process_cpu", service_name: "svc", n: String(n) }),
+    samples: [{ rawProfile: profile(n) }],
+  }]);
+  const response = await fetch(`${url}/push.v1.PusherService/Push`, {
+    method: "POST",
+    headers: { "content-type": "application/proto" },
+    body: body as BodyInit,
+  });
+  await response.body?.cancel();
+  return response.status;
+}
+
+function delivered(sink: Sink): number[] {
+  return sink.pushes.map((p) => Number(p.labels.n)).sort((a, b) => a - b);
+}
+
+Deno.test("write: endpoint down, then back — every accepted profile arrives exactly once", async () => {
+  const sink = await startSink({ validateTimeWindow: false });
+  const dir = Deno.makeTempDirSync({ prefix: "profcol-write-" });
+  await sink.down();
+  const { proc, url } = await startCollector(dir, config(sink.url));
+  try {
+    for (let n = 0; n < 30; n++) assertEquals(await push(url, n), 200);
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals(sink.pushes.length, 0);
+    await sink.up();
+    await sink.waitFor(30, 15_000);
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals(delivered(sink), Array.from({ length: 30 }, (_, i) => i));
+  } finally {
+    await proc.kill();
+    await sink.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("write: SIGKILL during an outage with the spool on — nothing acknowledged is lost", async () => {
+  const sink = await startSink({ validateTimeWindow: false });
+  const dir = Deno.makeTempDirSync({ prefix: "profcol-spool-" });
+  const text = config(sink.url, `    queue:\n      spool: { directory: ${dir}/spool }`);
+  await sink.down();
+  const first = await startCollector(dir, text);
+  try {
+    for (let n = 0; n < 25; n++) assertEquals(await push(first.url, n), 200);
+    first.proc.child.kill("SIGKILL");
+    await first.proc.exit();
+  } finally {
+    await first.proc.kill();
+  }
+  await sink.up();
+  const second = await startCollector(dir, text);
+  try {
+    await sink.waitFor(25, 15_000);
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals(delivered(sink), Array.from({ length: 25 }, (_, i) => i));
+  } finally {
+    await second.proc.kill();
+    await sink.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("write: 429 with Retry-After: 2 — no retry before 2 s", async () => {
+  const sink = await startSink({ validateTimeWindow: false });
+  sink.failNext({
+    kind: "connect_error",
+    code: "resource_exhausted",
+    headers: { "retry-after": "2" },
+  });
+  const dir = Deno.makeTempDirSync({ prefix: "profcol-429-" });
+  const { proc, url } = await startCollector(dir, config(sink.url));
+  try {
+    assertEquals(await push(url, 1), 200);
+    await sink.waitFor(1, 15_000);
+    const pushes = sink.requests.filter((r) => r.path.endsWith("/Push"));
+    assertEquals(pushes.map((r) => r.status), [429, 200]);
+    const gap = pushes[1]!.receivedAt - pushes[0]!.receivedAt;
+    assert(gap >= 2000, `retried after ${gap} ms`);
+  } finally {
+    await proc.kill();
+    await sink.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("write: a 400 is dropped at once with a counted reason", async () => {
+  const sink = await startSink({ validateTimeWindow: false });
+  sink.failNext({ kind: "connect_error", code: "invalid_argument", message: "bad" });
+  const dir = Deno.makeTempDirSync({ prefix: "profcol-400-" });
+  const { proc, url, admin } = await startCollector(dir, config(sink.url));
+  try {
+    assertEquals(await push(url, 1), 200);
+    let metrics = "";
+    for (let i = 0; i < 100 && !metrics.includes('reason="http_400"'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      metrics = await (await fetch(`${admin}/metrics`)).text();
+    }
+    assert(
+      /profcol_exporter_dropped_profiles_total\{[^}]*reason="http_400"[^}]*\} 1/.test(metrics),
+      "drop counted with reason http_400",
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals(sink.requests.filter((r) => r.path.endsWith("/Push")).length, 1);
+  } finally {
+    await proc.kill();
+    await sink.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
