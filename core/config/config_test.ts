@@ -172,6 +172,8 @@ Deno.test("config: a defined but unused component is a warning, not an error", (
 Deno.test("config: YAML syntax errors and duplicate keys report file and line", () => {
   const [syntax] = errors({ "c.yaml": "receivers:\n  a: [1, 2\n" });
   assertMatch(syntax!, /^YAML syntax error: .* \(c\.yaml:\d+\)$/);
+  const [nested] = errors({ "c.yaml": "receivers:\n  a:\n    b: 2      - url: x\n" });
+  assertMatch(nested!, /\(c\.yaml:3\)$/);
   const [duplicate] = errors({ "c.yaml": "receivers: {}\nreceivers: {}\n" });
   assertEquals(duplicate, 'receivers: Duplicate key "receivers" (c.yaml:2)');
 });

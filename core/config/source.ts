@@ -59,7 +59,8 @@ export function parseConfigText(text: string, file: string, options: LoadOptions
         path: [],
         severity: "error",
         message: `YAML syntax error: ${error.message.split("\n")[0]}`,
-        location: { file, line: error.linePos?.[0]?.line ?? 1, col: error.linePos?.[0]?.col },
+        // prettyErrors is off, so the position comes from the offset.
+        location: { file, ...lineCounter.linePos(error.pos[0]) },
       })),
     );
   }
