@@ -14,10 +14,15 @@ import { emptyProfile, encodeProfile } from "../../pprof/profile.ts";
 import { Profcol, tempConfig } from "../support/process.ts";
 import type { Sink } from "../support/sink.ts";
 
-/** A small, valid, gzipped pprof whose bytes are unique to `n` (padding grows it to ~`size`). */
+/**
+ * A small, valid, gzipped pprof whose bytes are unique to `n`; `size` adds about that many
+ * bytes of incompressible padding (a random hex string in the string table).
+ */
 export function profileBytes(n: number, size = 0): Uint8Array {
   const p = emptyProfile();
-  p.stringTable.push("samples", "count", `fn_${n}`, "main.go", "x".repeat(Math.max(0, size)));
+  const random = crypto.getRandomValues(new Uint8Array(Math.ceil(size / 2)));
+  const padding = Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("");
+  p.stringTable.push("samples", "count", `fn_${n}`, "main.go", padding);
   p.sampleType.push({ type: 1, unit: 2 });
   p.periodType = { type: 1, unit: 2 };
   p.period = 1;
@@ -87,7 +92,7 @@ export function sinkEndpoint(sink: Sink, extra = ""): string {
         min_backoff_period: 100ms
         max_backoff_period: 1s
         max_backoff_retries: 0
-${extra}`;
+${extra ? `${extra}\n` : ""}`;
 }
 
 /** The outcome of one request. */

@@ -63,6 +63,8 @@ export interface SinkRequestLog {
   receivedAt: number;
   headers: Headers;
   bytes: number;
+  /** The body as received (a retried batch repeats the same bytes). */
+  body: Uint8Array;
 }
 
 /** A fault to answer with instead of the normal behaviour. */
@@ -149,6 +151,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       receivedAt,
       headers: req.headers,
       bytes: body.byteLength,
+      body,
     };
     requests.push(log);
     const fault = queued.shift() ?? always;
