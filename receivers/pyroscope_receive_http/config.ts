@@ -61,6 +61,11 @@ export const receiveHttpConfigSchema = z.strictObject({
   retry_after: z.number({ error: "retry_after must be a whole number of seconds ≥ 1" })
     .int("retry_after must be a whole number of seconds ≥ 1")
     .min(1, "retry_after must be a whole number of seconds ≥ 1").default(1),
+  /**
+   * Check each profile fully (gunzip with a cap, protobuf structure) so truncated or corrupt
+   * profiles get 422/400 here; `false` only sniffs the first bytes (faster, as Alloy).
+   */
+  validate_profiles: z.boolean({ error: "validate_profiles must be true or false" }).default(true),
   auth: authConfigSchema.optional(),
   tenant: tenantConfigSchema.prefault({}),
 });

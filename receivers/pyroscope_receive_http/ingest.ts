@@ -11,6 +11,7 @@ import type { LabelSet } from "../../core/labels.ts";
 import { HttpError } from "../../core/http/server.ts";
 import { IngestNameError, parseIngestName } from "../../core/wire/ingest_name.ts";
 import { sniffProfile } from "../../pprof/sniff.ts";
+import { validateProfileBytes } from "../../pprof/validate.ts";
 
 /** Values of `format` the Pyroscope server understands (absent means folded text). */
 export const INGEST_FORMATS: readonly string[] = [
@@ -106,7 +107,20 @@ async function fileBytes(part: FormDataEntryValue | null): Promise<Uint8Array | 
   return part instanceof File ? new Uint8Array(await part.arrayBuffer()) : undefined;
 }
 
-async function checkPprofMultipart(form: FormData): Promise<void> {
+/**
+ * How profile bytes are checked: `full` gunzips (capped) and walks the protobuf structure, so
+ * a truncated or bit-flipped profile is refused here; `sniff` only looks at the first bytes.
+ */
+export type ProfileCheck = (bytes: Uint8Array) => string | undefined;
+
+/** The check for `validate_profiles` (true → full, false → sniff). */
+export function profileCheck(full: boolean, maxDecompressedBytes: number): ProfileCheck {
+  return full
+    ? (bytes) => sniffProfile(bytes) ?? validateProfileBytes(bytes, maxDecompressedBytes)
+    : sniffProfile;
+}
+
+async function checkPprofMultipart(form: FormData, check: ProfileCheck): Promise<void> {
   if (form.get("prev_profile") instanceof File) {
     throw bad(
       "multipart part prev_profile: unsupported client version (cumulative profiles with " +
@@ -116,7 +130,7 @@ async function checkPprofMultipart(form: FormData): Promise<void> {
   const profile = await fileBytes(form.get("profile"));
   // An empty or missing profile part is accepted by the server as "nothing to store".
   if (profile !== undefined && profile.length > 0) {
-    const problem = sniffProfile(profile);
+    const problem = check(profile);
     if (problem) throw notAProfile(`multipart part profile is not a pprof profile: ${problem}`);
   }
   const config = await fileBytes(form.get("sample_type_config"));
@@ -140,6 +154,7 @@ export async function checkIngestBody(
   format: string | null,
   contentType: string,
   body: Uint8Array,
+  check: ProfileCheck = sniffProfile,
 ): Promise<void> {
   if (format !== null && format !== "" && !INGEST_FORMATS.includes(format)) {
     throw bad(
@@ -168,11 +183,11 @@ export async function checkIngestBody(
     return;
   }
   if (format === "pprof") {
-    const problem = sniffProfile(body);
+    const problem = check(body);
     if (problem) throw notAProfile(`format=pprof body is not a pprof profile: ${problem}`);
     return;
   }
-  if (multipart) await checkPprofMultipart(await parseMultipart(body, contentType));
+  if (multipart) await checkPprofMultipart(await parseMultipart(body, contentType), check);
 }
 
 /** Builds the ingest item (labels already carry tenant and service_name). */

@@ -58,11 +58,12 @@ export function decodePushBody(codec: "proto" | "json", body: Uint8Array): Decod
 export function pushItems(
   series: readonly DecodedPushSeries[],
   extra: (labels: LabelSet) => LabelSet,
+  check: (bytes: Uint8Array) => string | undefined = sniffProfile,
 ): PushItem[] {
   const items: PushItem[] = [];
   series.forEach((one, i) => {
     one.samples.forEach((sample, j) => {
-      const problem = sniffProfile(sample.rawProfile);
+      const problem = check(sample.rawProfile);
       if (problem) {
         throw new HttpError(
           400,

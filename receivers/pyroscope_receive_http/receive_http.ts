@@ -25,7 +25,13 @@ import { type ConnectCode, connectErrorBody } from "../../core/wire/connect.ts";
 import { InvalidItemError } from "../../core/component.ts";
 import { Authenticator } from "./auth.ts";
 import type { ReceiveHttpConfig } from "./config.ts";
-import { checkIngestBody, ingestItem, labelsFromQuery } from "./ingest.ts";
+import {
+  checkIngestBody,
+  ingestItem,
+  labelsFromQuery,
+  type ProfileCheck,
+  profileCheck,
+} from "./ingest.ts";
 import { ReceiveHttpMetrics, type Route } from "./metrics.ts";
 import {
   ACCEPT_POST,
@@ -103,6 +109,7 @@ export class ReceiveHttpReceiver implements Receiver {
   readonly #next: Consumer;
   readonly #metrics: ReceiveHttpMetrics;
   readonly #auth: Authenticator;
+  readonly #checkProfile: ProfileCheck;
   #server: RunningServer | undefined;
   #inFlight = 0;
   #failureLogged = false;
@@ -113,6 +120,8 @@ export class ReceiveHttpReceiver implements Receiver {
     this.#next = next;
     this.#metrics = new ReceiveHttpMetrics(settings.metrics, settings.id);
     this.#auth = new Authenticator(config.auth ?? { basic_auth: [], bearer_tokens: [] });
+    // A decompression bomb stops at 8× the body limit (128 MiB by default).
+    this.#checkProfile = profileCheck(config.validate_profiles, 8 * config.max_request_body_size);
   }
 
   /** The bound server's base URL (after `start`), e.g. `http://127.0.0.1:4040`. */
@@ -273,7 +282,12 @@ export class ReceiveHttpReceiver implements Receiver {
     return this.#withSlot(async () => {
       const body = await this.#read("ingest", request, context);
       const contentType = request.headers.get("content-type");
-      await checkIngestBody(url.searchParams.get("format"), contentType ?? "", body);
+      await checkIngestBody(
+        url.searchParams.get("format"),
+        contentType ?? "",
+        body,
+        this.#checkProfile,
+      );
       await this.#consume("ingest", [ingestItem(labels, url, contentType, body)], 1);
       return new Response(null, { status: 200 });
     });
@@ -302,7 +316,7 @@ export class ReceiveHttpReceiver implements Receiver {
     return this.#withSlot(async () => {
       let body = await this.#read("push", request, context);
       if (encoding === "gzip") body = await gunzipLimited(body, this.#config.max_request_body_size);
-      const items = pushItems(decodePushBody(codec, body), withTenant);
+      const items = pushItems(decodePushBody(codec, body), withTenant, this.#checkProfile);
       let profiles = 0;
       for (const item of items) profiles += item.samples.length;
       await this.#consume("push", items, profiles);

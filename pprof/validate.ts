@@ -1,0 +1,168 @@
+/**
+ * Structural validation of pprof bytes without building a profile: gunzip (native zlib, with
+ * an output cap), then a walk of the protobuf wire format checking every tag, wire type and
+ * length of the `Profile` message and its nested messages (spec §2.3), plus the server's cheap
+ * rules (`string_table[0] == ""`, at least one `sample_type`). Truncated, bit-flipped or
+ * foreign bytes fail here with a message that says where, instead of being queued and refused
+ * by the server later.
+ *
+ * @example
+ * ```ts
+ * import { validateProfileBytes } from "./validate.ts";
+ * validateProfileBytes(new Uint8Array([0x0a, 0x04, 0x08, 0x01, 0x10, 0x02]), 1 << 20); // undefined
+ * validateProfileBytes(new Uint8Array([0x0a, 0x09, 0x08]), 1 << 20); // "field 1 (sample_type) at byte 0: length 9 runs past the end"
+ * ```
+ * @module
+ */
+
+import { gunzipSync } from "node:zlib";
+import { isGzip } from "./sniff.ts";
+
+/** Field numbers of `Profile` that hold nested messages, with their message kind. */
+const PROFILE_MESSAGES: Record<number, string> = {
+  1: "value_type",
+  2: "sample",
+  3: "mapping",
+  4: "location",
+  5: "function",
+  11: "value_type",
+};
+const PROFILE_NAMES: Record<number, string> = {
+  1: "sample_type",
+  2: "sample",
+  3: "mapping",
+  4: "location",
+  5: "function",
+  6: "string_table",
+  7: "drop_frames",
+  8: "keep_frames",
+  9: "time_nanos",
+  10: "duration_nanos",
+  11: "period_type",
+  12: "period",
+  13: "comment",
+  14: "default_sample_type",
+  15: "doc_url",
+};
+/** Nested messages inside nested messages (`Sample.label`, `Location.line`). */
+const NESTED: Record<string, Record<number, string>> = {
+  sample: { 3: "label" },
+  location: { 4: "line" },
+};
+
+class WireError extends Error {}
+
+/**
+ * Returns why `bytes` is not a well-formed pprof profile (gzipped or not), or `undefined`.
+ * `maxBytes` caps the decompressed size.
+ */
+export function validateProfileBytes(bytes: Uint8Array, maxBytes: number): string | undefined {
+  let raw = bytes;
+  if (isGzip(bytes)) {
+    try {
+      raw = gunzipSync(bytes, { maxOutputLength: maxBytes });
+    } catch (error) {
+      const message = (error as Error).message;
+      return /maxOutputLength|buffer/i.test(message)
+        ? `decompressed profile is larger than ${maxBytes} bytes`
+        : `gzip data is corrupt or truncated: ${message}`;
+    }
+  } else if (bytes.byteLength > maxBytes) {
+    return `profile is larger than ${maxBytes} bytes`;
+  }
+  try {
+    return checkProfile(raw);
+  } catch (error) {
+    if (error instanceof WireError) return error.message;
+    throw error;
+  }
+}
+
+/** Reads the wire format with one cursor: no per-field allocation on this hot path. */
+class Cursor {
+  pos = 0;
+  constructor(readonly buf: Uint8Array) {}
+
+  /** Reads a varint (values beyond 2^53 lose precision, which no length or tag has). */
+  varint(what: () => string): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    let result = 0;
+    let shift = 1;
+    for (let i = 0; i < 10; i++) {
+      if (pos >= buf.length) throw new WireError(`truncated varint in ${what()} at byte ${pos}`);
+      const byte = buf[pos++]!;
+      result += (byte & 0x7f) * shift;
+      if (byte < 0x80) {
+        this.pos = pos;
+        return result;
+      }
+      shift *= 128;
+    }
+    throw new WireError(`varint longer than 10 bytes in ${what()} at byte ${pos}`);
+  }
+
+  skipScalar(wire: number, end: number, where: () => string): void {
+    if (wire === 0) this.varint(where);
+    else if (wire === 1) this.pos += 8;
+    else if (wire === 5) this.pos += 4;
+    else throw new WireError(`${where()}: invalid wire type ${wire}`);
+    if (this.pos > end) throw new WireError(`${where()}: truncated field`);
+  }
+}
+
+function checkProfile(buf: Uint8Array): string | undefined {
+  const c = new Cursor(buf);
+  let sampleTypes = 0;
+  let firstString: number | undefined;
+  const end = buf.length;
+  while (c.pos < end) {
+    const fieldStart = c.pos;
+    const tag = c.varint(() => "a field tag");
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
+    const where = () =>
+      `field ${field} (${PROFILE_NAMES[field] ?? `unknown field ${field}`}) at byte ${fieldStart}`;
+    if (field === 0) throw new WireError(`field number 0 at byte ${fieldStart}`);
+    if (wire === 2) {
+      const length = c.varint(where);
+      const to = c.pos + length;
+      if (to > end) throw new WireError(`${where()}: length ${length} runs past the end`);
+      const kind = PROFILE_MESSAGES[field];
+      if (kind) checkMessage(c, to, kind, where);
+      if (field === 1) sampleTypes++;
+      if (field === 6 && firstString === undefined) firstString = length;
+      c.pos = to;
+    } else {
+      if (PROFILE_MESSAGES[field] || field === 6) {
+        throw new WireError(`${where()}: wire type ${wire}, expected a length-delimited field`);
+      }
+      c.skipScalar(wire, end, where);
+    }
+  }
+  if (firstString !== undefined && firstString !== 0) return 'string_table[0] must be ""';
+  if (sampleTypes === 0) return "profile has no sample_type (empty profile)";
+  return undefined;
+}
+
+function checkMessage(c: Cursor, end: number, kind: string, where: () => string): void {
+  const nested = NESTED[kind];
+  while (c.pos < end) {
+    const tag = c.varint(where);
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
+    if (field === 0) throw new WireError(`${where()}: ${kind} has field number 0`);
+    if (wire === 2) {
+      const length = c.varint(where);
+      const to = c.pos + length;
+      if (to > end) {
+        throw new WireError(`${where()}: ${kind} field ${field} runs past its message`);
+      }
+      const inner = nested?.[field];
+      if (inner) checkMessage(c, to, inner, where);
+      c.pos = to;
+    } else {
+      c.skipScalar(wire, end, where);
+    }
+  }
+}
