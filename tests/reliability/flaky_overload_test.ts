@@ -101,7 +101,7 @@ Deno.test("reliability 3: a flaky endpoint is retried politely and never delays 
         transportResends++;
         return;
       }
-      const next = requests.findIndex((q, j) => j > i && bodyHashes[j] === bodyHashes[i]);
+      const next = requests.findIndex((_q, j) => j > i && bodyHashes[j] === bodyHashes[i]);
       if (next > 0) {
         const gap = requests[next]!.receivedAt - r.receivedAt;
         closestRetryMs = Math.min(closestRetryMs, gap);
