@@ -46,7 +46,10 @@ export interface DeliveryQueueOptions {
   readonly spoolDirectory?: string;
   /** Items with the same key may share one request; `undefined` sends the item alone. */
   batchKey(queued: QueuedItem): string | undefined;
-  /** Sends one request carrying `batch`; must not throw (transport errors are outcomes). */
+  /**
+   * Sends one request carrying `batch`; must not throw (transport errors are outcomes). Every
+   * retry of a batch passes the same array, so the request body can be cached on it.
+   */
   send(batch: readonly QueuedItem[], signal: AbortSignal): Promise<Outcome>;
 }
 
@@ -423,6 +426,8 @@ export class DeliveryQueue {
       maxAttempts: retry.maxAttempts,
     });
     const kind = batch[0]!.queued!.item.kind;
+    // One array per batch for all its attempts, so a sender can cache what it built from it.
+    const items = batch.map((e) => e.queued!);
     while (true) {
       await this.#sleep(this.#pausedUntil - Date.now());
       if (this.#hardStop.signal.aborted || (this.#stop.signal.aborted && this.#spool)) {
@@ -431,7 +436,7 @@ export class DeliveryQueue {
       const started = performance.now();
       let outcome: Outcome;
       try {
-        outcome = await this.#o.send(batch.map((e) => e.queued!), this.#hardStop.signal);
+        outcome = await this.#o.send(items, this.#hardStop.signal);
       } catch (error) {
         outcome = { kind: "retry", reason: "send_error", message: String(error) };
       }

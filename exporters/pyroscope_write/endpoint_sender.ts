@@ -62,12 +62,23 @@ export function endpointSender(
     }
   };
 
-  const push = (batch: readonly QueuedItem[], signal: AbortSignal): Promise<Outcome> => {
-    const series: PushSeries[] = [];
-    for (const queued of batch) {
-      if (queued.item.kind !== "push") continue;
-      series.push({ labels: queued.item.labels, samples: queued.item.samples });
+  // Retries of a batch reuse its encoded body instead of building it again each attempt.
+  const bodies = new WeakMap<readonly QueuedItem[], Uint8Array>();
+  const encode = (batch: readonly QueuedItem[]): Uint8Array => {
+    let body = bodies.get(batch);
+    if (!body) {
+      const series: PushSeries[] = [];
+      for (const queued of batch) {
+        if (queued.item.kind !== "push") continue;
+        series.push({ labels: queued.item.labels, samples: queued.item.samples });
+      }
+      body = encodePushRequest(series);
+      bodies.set(batch, body);
     }
+    return body;
+  };
+
+  const push = (batch: readonly QueuedItem[], signal: AbortSignal): Promise<Outcome> => {
     const headers = new Headers(endpoint.headers);
     headers.set("content-type", "application/proto");
     headers.set("connect-protocol-version", "1");
@@ -77,7 +88,7 @@ export function endpointSender(
     if (tenant) headers.set("x-scope-orgid", tenant);
     return request(
       pushUrl,
-      { method: "POST", headers, body: encodePushRequest(series) as BodyInit },
+      { method: "POST", headers, body: encode(batch) as BodyInit },
       signal,
       (response, body) =>
         classifyConnectResponse(
