@@ -142,8 +142,10 @@ Deno.test("reliability 3: a flaky endpoint is retried politely and never delays 
 Deno.test("reliability 4: overload turns into 429 with Retry-After, bounded memory, nothing lost", async () => {
   const sink = await startSink({ validateTimeWindow: false });
   const dir = Deno.makeTempDirSync({ prefix: "profcol-rel4-" });
-  const QUEUE_MIB = 32;
-  const OVERHEAD_MIB = 160;
+  const QUEUE_MIB = Number(Deno.env.get("REL4_QUEUE_MIB") ?? "32");
+  // Idle is ~75 MiB; request buffers, gunzip checks and V8 garbage between collections add
+  // ~75 MiB more under load (measured 160/176/228 MiB peaks for 8/32/64 MiB queues).
+  const OVERHEAD_MIB = 176;
   await sink.down();
   const collector = await startCollector(
     dir,
