@@ -173,3 +173,68 @@ Deno.test("write: a 400 is dropped at once with a counted reason", async () => {
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("write: a reload that changes pyroscope.write hands the spool over without loss or duplicates", async () => {
+  const sink = await startSink({ validateTimeWindow: false });
+  const dir = Deno.makeTempDirSync({ prefix: "profcol-reload-spool-" });
+  const spool = `    queue:\n      spool: { directory: ${dir}/spool }`;
+  const path = `${dir}/config.yaml`;
+  await sink.down();
+  const { proc, url, admin } = await startCollector(dir, config(sink.url, spool));
+  try {
+    for (let n = 0; n < 20; n++) assertEquals(await push(url, n), 200);
+    Deno.writeTextFileSync(
+      path,
+      config(sink.url, `    external_labels: { cluster: c2 }\n${spool}`),
+    );
+    const reload = await fetch(`${admin}/-/reload`, { method: "POST" });
+    assertEquals(reload.status, 200, await reload.text());
+    for (let n = 20; n < 30; n++) assertEquals(await push(url, n), 200);
+    await sink.up();
+    await sink.waitFor(30, 15_000);
+    await new Promise((r) => setTimeout(r, 500));
+    assertEquals(delivered(sink), Array.from({ length: 30 }, (_, i) => i));
+    const relabeled = sink.pushes.filter((p) => p.labels.cluster === "c2").map((p) => p.labels.n);
+    assertEquals(relabeled.length, 10, "items accepted after the reload carry the new labels");
+  } finally {
+    await proc.kill();
+    await sink.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("write: tenants travel from X-Scope-OrgID at the receiver to the endpoint, one request per tenant", async () => {
+  const sink = await startSink({
+    validateTimeWindow: false,
+    requireTenant: true,
+    gzipEmptySuccess: true,
+  });
+  const dir = Deno.makeTempDirSync({ prefix: "profcol-tenant-" });
+  const { proc, url } = await startCollector(dir, config(sink.url));
+  try {
+    for (const [n, tenant] of [[1, "team-a"], [2, "team-b"], [3, "team-a"]] as const) {
+      const response = await fetch(`${url}/push.v1.PusherService/Push`, {
+        method: "POST",
+        headers: { "content-type": "application/proto", "x-scope-orgid": tenant },
+        body: encodePushRequest([{
+          labels: LabelSet.from({ __name__: "process_cpu", service_name: "svc", n: String(n) }),
+          samples: [{ rawProfile: profile(n) }],
+        }]) as BodyInit,
+      });
+      assertEquals(response.status, 200);
+      await response.body?.cancel();
+    }
+    await sink.waitFor(3, 10_000);
+    const byTenant = sink.pushes.map((p) => `${p.labels.n}:${p.tenant}`).sort();
+    assertEquals(byTenant, ["1:team-a", "2:team-b", "3:team-a"]);
+    assert(
+      sink.pushes.every((p) => !("__tenant_id__" in p.labels)),
+      "the tenant label is not sent",
+    );
+    assert(sink.requests.every((r) => r.status === 200), "gzipped empty answers are success");
+  } finally {
+    await proc.kill();
+    await sink.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
