@@ -1,0 +1,98 @@
+/**
+ * Interop: a Connect `Push` body built by `protoc --encode` from the .proto written from the
+ * spec (not by profcol's codec) is accepted by receive_http; the item carries the labels, ID
+ * and raw profile bytes exactly, including the spec §2.2 worked example.
+ */
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { skipUnlessPeer } from "../support/peers.ts";
+import { startReceiver } from "../../receivers/pyroscope_receive_http/test_helpers.ts";
+
+const PROTO_ROOT = new URL("../support/proto/", import.meta.url).pathname;
+const ignore = skipUnlessPeer("protoc", "protoc builds the Push bodies");
+
+async function protocEncode(text: string): Promise<Uint8Array> {
+  const child = new Deno.Command("protoc", {
+    args: [`-I${PROTO_ROOT}`, "--encode=push.v1.PushRequest", "push/v1/push.proto"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  const out = await child.output();
+  if (!out.success) {
+    throw new Error(`protoc --encode failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return out.stdout;
+}
+
+/** protoc text-format escaping of bytes (octal for everything outside printable ASCII). */
+function escapeBytes(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => `\\${b.toString(8).padStart(3, "0")}`).join("");
+}
+
+Deno.test({
+  name: "interop: a protoc-encoded Push is accepted with labels, ID and bytes intact",
+  ignore,
+  async fn() {
+    const cpu = Deno.readFileSync(new URL("../../pprof/testdata/cpu.pb.gz", import.meta.url));
+    const body = await protocEncode(`
+      series {
+        labels { name: "__name__" value: "process_cpu" }
+        labels { name: "service_name" value: "svc" }
+        labels { name: "otel.scope.name" value: "protoc" }
+        samples { raw_profile: "${escapeBytes(cpu)}" ID: "734FD599-6865-419E-9475-932762D8F469" }
+      }
+      series {
+        labels { name: "__name__" value: "memory" }
+        labels { name: "service_name" value: "svc" }
+        samples { raw_profile: "${escapeBytes(cpu)}" }
+        annotations { key: "ignored" value: "by the server" }
+      }`);
+    await using r = await startReceiver();
+    const response = await fetch(`${r.url}/push.v1.PusherService/Push`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: body as BodyInit,
+    });
+    assertEquals(response.status, 200, await response.text());
+    assertEquals(response.headers.get("content-type"), "application/proto");
+    const items = r.consumer.items;
+    assertEquals(items.length, 2);
+    const [first, second] = items;
+    assert(first?.kind === "push" && second?.kind === "push");
+    assertEquals(first.labels.toRecord(), {
+      __name__: "process_cpu",
+      "otel.scope.name": "protoc",
+      service_name: "svc",
+    });
+    assertEquals(first.samples[0]!.id, "734FD599-6865-419E-9475-932762D8F469");
+    assertEquals(new Uint8Array(first.samples[0]!.rawProfile), cpu);
+    assertEquals(second.labels.get("__name__"), "memory");
+    assertEquals(new Uint8Array(second.samples[0]!.rawProfile), cpu);
+  },
+});
+
+Deno.test({
+  name: "interop: the spec §2.2 worked example (96 bytes from protoc) decodes as the spec says",
+  ignore,
+  async fn() {
+    const body = await protocEncode(
+      'series { labels { name: "__name__" value: "process_cpu" } ' +
+        'labels { name: "service_name" value: "svc" } ' +
+        'samples { raw_profile: "\\n\\004\\010\\001\\020\\002" ID: "734FD599-6865-419E-9475-932762D8F469" } }',
+    );
+    assertEquals(body.byteLength, 96);
+    await using r = await startReceiver({ validate_profiles: false });
+    const response = await fetch(`${r.url}/push.v1.PusherService/Push`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: body as BodyInit,
+    });
+    assertEquals(response.status, 200, await response.text());
+    const item = r.consumer.items[0];
+    assert(item?.kind === "push");
+    assertEquals([...item.samples[0]!.rawProfile], [0x0a, 0x04, 0x08, 0x01, 0x10, 0x02]);
+  },
+});
