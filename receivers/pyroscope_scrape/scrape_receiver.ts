@@ -52,12 +52,6 @@ export class ScrapeReceiver implements Receiver {
     this.#started = true;
     const { id, logger, version } = this.#settings;
     const userAgent = `profcol/${version}`;
-    if (this.#config.tls_config?.insecure_skip_verify) {
-      logger.warn(
-        "tls_config.insecure_skip_verify is not supported per client by Deno; run with " +
-          "--unsafely-ignore-certificate-errors=<hosts> instead",
-      );
-    }
     this.#client = createHttpClient(this.#config, { userAgent });
     const labels = { component_id: id };
     this.#cleanups.push(
