@@ -1,8 +1,9 @@
 /**
  * Structural validation of pprof bytes without building a profile: gunzip (native zlib, with
- * an output cap), then a walk of the protobuf wire format checking every tag, wire type and
- * length of the `Profile` message and its nested messages (spec §2.3), plus the server's cheap
- * rules (`string_table[0] == ""`, at least one `sample_type`). Truncated, bit-flipped or
+ * an output cap, which checks the CRC), then a walk of the protobuf wire format checking every
+ * tag, wire type and length of the `Profile` message (spec §2.3) — nested messages too for
+ * uncompressed input, which no checksum protects — plus the server's cheap rules
+ * (`string_table[0] == ""`, at least one `sample_type`). Truncated, bit-flipped or
  * foreign bytes fail here with a message that says where, instead of being queued and refused
  * by the server later.
  *
@@ -71,7 +72,9 @@ export function validateProfileBytes(bytes: Uint8Array, maxBytes: number): strin
     return `profile is larger than ${maxBytes} bytes`;
   }
   try {
-    return checkProfile(raw);
+    // A gzip stream's CRC already proves the bytes are what the client compressed, so its
+    // content gets the cheap top-level walk; raw bytes get the full nested walk.
+    return checkProfile(raw, raw === bytes);
   } catch (error) {
     if (error instanceof WireError) return error.message;
     throw error;
@@ -111,7 +114,7 @@ class Cursor {
   }
 }
 
-function checkProfile(buf: Uint8Array): string | undefined {
+function checkProfile(buf: Uint8Array, nested: boolean): string | undefined {
   const c = new Cursor(buf);
   let sampleTypes = 0;
   let firstString: number | undefined;
@@ -129,7 +132,7 @@ function checkProfile(buf: Uint8Array): string | undefined {
       const to = c.pos + length;
       if (to > end) throw new WireError(`${where()}: length ${length} runs past the end`);
       const kind = PROFILE_MESSAGES[field];
-      if (kind) checkMessage(c, to, kind, where);
+      if (kind && nested) checkMessage(c, to, kind, where);
       if (field === 1) sampleTypes++;
       if (field === 6 && firstString === undefined) firstString = length;
       c.pos = to;

@@ -65,7 +65,7 @@ export const receiveHttpConfigSchema = z.strictObject({
    * Check each profile fully (gunzip with a cap, protobuf structure) so truncated or corrupt
    * profiles get 422/400 here; `false` only sniffs the first bytes (faster, as Alloy).
    */
-  validate_profiles: z.boolean({ error: "validate_profiles must be true or false" }).default(true),
+  validate_profiles: z.boolean({ error: "validate_profiles must be true or false" }).default(false),
   auth: authConfigSchema.optional(),
   tenant: tenantConfigSchema.prefault({}),
 });

@@ -1,0 +1,54 @@
+/**
+ * Scraping N simulated Go targets (all default profile types) at a shortened interval; the
+ * collector's CPU time over a window, scaled to the cost at Alloy's 15 s interval, and its
+ * RSS at the end.
+ */
+
+import { cpuSeconds, round, rssMb, sinkStats, spawnJson, startCollector } from "../lib.ts";
+
+export async function scrapeScenario(quick: boolean) {
+  const targets = quick ? 200 : 1000;
+  const intervalS = 3;
+  const windowS = quick ? 9 : 15;
+  const fake = await spawnJson<{ ports: number[] }>("bench/load/targets.ts", [String(targets)]);
+  const sink = await spawnJson<{ port: number }>("bench/load/sink.ts");
+  let collector: Awaited<ReturnType<typeof startCollector>> | undefined;
+  try {
+    const list = fake.info.ports.map((p) => `      - { __address__: "127.0.0.1:${p}" }`).join("\n");
+    collector = await startCollector(`receivers:
+  pyroscope.scrape/fleet:
+    targets:
+${list}
+    scrape_interval: ${intervalS}s
+    scrape_timeout: ${intervalS - 1}s
+exporters:
+  pyroscope.write/out:
+    endpoint:
+      - url: http://127.0.0.1:${sink.info.port}
+service:
+  pipelines:
+    profiles: { receivers: [pyroscope.scrape/fleet], exporters: [pyroscope.write/out] }
+  telemetry: { http: { listen_address: 127.0.0.1, listen_port: 0 } }
+`);
+    // One interval to spread the loops and prime the deltas, then the measured window.
+    await new Promise((r) => setTimeout(r, intervalS * 1000 + 500));
+    const cpu0 = cpuSeconds(collector.pid);
+    const series0 = (await sinkStats(sink.info.port)).series;
+    await new Promise((r) => setTimeout(r, windowS * 1000));
+    const cpu = cpuSeconds(collector.pid) - cpu0;
+    const delivered = (await sinkStats(sink.info.port)).series - series0;
+    const rss = rssMb(collector.pid);
+    const fractionAtInterval = cpu / windowS;
+    return {
+      scrape_targets: targets,
+      scrape_cpu_core_fraction: round(fractionAtInterval * (intervalS / 15), 3),
+      scrape_rss_mb: round(rss),
+      scrape_profiles_per_s: round(delivered / windowS),
+      scrape_cpu_core_fraction_at_3s: round(fractionAtInterval, 3),
+    };
+  } finally {
+    await collector?.stop();
+    await sink.stop();
+    await fake.stop();
+  }
+}

@@ -1,0 +1,3 @@
+module profcol.local/benchgen
+
+go 1.19
