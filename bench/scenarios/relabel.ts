@@ -27,7 +27,7 @@ function items(count: number, offset: number): Item[] {
   }));
 }
 
-async function measure(processor: Processor, make: (round: number) => Item[], ms: number) {
+function measure(processor: Processor, make: (round: number) => Item[], ms: number) {
   let done = 0;
   const started = performance.now();
   for (let r = 0; performance.now() - started < ms; r++) {
@@ -38,7 +38,7 @@ async function measure(processor: Processor, make: (round: number) => Item[], ms
   return done / ((performance.now() - started) / 1000);
 }
 
-export async function relabelScenario(quick: boolean) {
+export function relabelScenario(quick: boolean) {
   const ms = quick ? 1500 : 5000;
   const create = (cache: number) =>
     createForTest(
@@ -48,11 +48,11 @@ export async function relabelScenario(quick: boolean) {
     ) as Processor;
   const cachedProcessor = create(10_000);
   const working = items(1000, 0);
-  const cached = await measure(cachedProcessor, () => working, ms);
+  const cached = measure(cachedProcessor, () => working, ms);
   const uncachedProcessor = create(0);
   // Build label sets outside the timed loop so only relabeling is measured.
   const pool = Array.from({ length: 20 }, (_, r) => items(5000, r * 5000));
-  const uncached = await measure(uncachedProcessor, (r) => pool[r % pool.length]!, ms);
+  const uncached = measure(uncachedProcessor, (r) => pool[r % pool.length]!, ms);
   return {
     relabel_items_per_s: round(cached, 0),
     relabel_uncached_items_per_s: round(uncached, 0),

@@ -21,8 +21,8 @@ const push = (raw: Uint8Array) =>
     samples: [{ rawProfile: raw }],
   }]);
 
-Deno.test("validate_profiles (default true): a truncated gzip profile is refused on both APIs", async () => {
-  await using r = await startReceiver();
+Deno.test("validate_profiles: true refuses a truncated gzip profile on both APIs", async () => {
+  await using r = await startReceiver({ validate_profiles: true });
   const viaPush = await post(
     r.url,
     "/push.v1.PusherService/Push",
@@ -45,8 +45,8 @@ Deno.test("validate_profiles (default true): a truncated gzip profile is refused
   assertEquals(r.consumer.items.length, 1);
 });
 
-Deno.test("validate_profiles: false only sniffs (Alloy's behaviour), so the truncation passes", async () => {
-  await using r = await startReceiver({ validate_profiles: false });
+Deno.test("validate_profiles: false (the default) only sniffs, as Alloy, so the truncation passes", async () => {
+  await using r = await startReceiver();
   const viaPush = await post(
     r.url,
     "/push.v1.PusherService/Push",

@@ -69,9 +69,11 @@ export function gatewayConfig(
   endpoints: string,
   options: { queue?: string; receiver?: string } = {},
 ): string {
+  // The strict profile check is on: the campaign proves what a hardened gateway refuses.
   return `receivers:
   pyroscope.receive_http/in:
     http: { listen_address: 127.0.0.1, listen_port: 0 }
+    validate_profiles: true
 ${options.receiver ?? ""}
 exporters:
   pyroscope.write/out:
