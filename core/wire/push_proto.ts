@@ -35,28 +35,112 @@ export interface DecodedPushSeries {
   readonly samples: readonly RawSample[];
 }
 
-/** Encodes a `PushRequest` holding `series` in order. */
+/**
+ * Encodes a `PushRequest` holding `series` in order. Sizes are computed first and the
+ * message is written into one exactly-sized buffer, so each raw profile is copied once.
+ */
 export function encodePushRequest(series: readonly PushSeries[]): Uint8Array {
-  const writer = protobuf.Writer.create();
+  // Pass 1: sizes (cached per label string, since names repeat across series).
+  const lengths = new Map<string, number>();
+  const strLen = (text: string): number => {
+    let n = lengths.get(text);
+    if (n === undefined) {
+      n = utf8Length(text);
+      lengths.set(text, n);
+    }
+    return n;
+  };
+  const seriesSizes: number[] = [];
+  let total = 0;
   for (const one of series) {
-    writer.uint32(0x0a).fork(); // PushRequest.series = 1
+    let size = 0;
     const names = one.labels.names;
     const values = one.labels.values;
     for (let i = 0; i < names.length; i++) {
-      writer.uint32(0x0a).fork() // RawProfileSeries.labels = 1
-        .uint32(0x0a).string(names[i]!) // LabelPair.name = 1
-        .uint32(0x12).string(values[i]!) // LabelPair.value = 2
-        .ldelim();
+      const pair = field(strLen(names[i]!)) + field(strLen(values[i]!));
+      size += field(pair);
     }
     for (const sample of one.samples) {
-      writer.uint32(0x12).fork(); // RawProfileSeries.samples = 2
-      writer.uint32(0x0a).bytes(sample.rawProfile); // RawSample.raw_profile = 1
-      if (sample.id) writer.uint32(0x12).string(sample.id); // RawSample.ID = 2
-      writer.ldelim();
+      let inner = field(sample.rawProfile.byteLength);
+      if (sample.id) inner += field(strLen(sample.id));
+      size += field(inner);
     }
-    writer.ldelim();
+    seriesSizes.push(size);
+    total += field(size);
   }
-  return writer.finish();
+  // Pass 2: write.
+  const out = new Uint8Array(total);
+  const encoder = new TextEncoder();
+  let pos = 0;
+  const varint = (value: number) => {
+    while (value >= 0x80) {
+      out[pos++] = (value & 0x7f) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    out[pos++] = value;
+  };
+  const string = (tag: number, text: string) => {
+    out[pos++] = tag;
+    const n = strLen(text);
+    varint(n);
+    pos += encoder.encodeInto(text, out.subarray(pos, pos + n)).written;
+  };
+  series.forEach((one, index) => {
+    out[pos++] = 0x0a; // PushRequest.series = 1
+    varint(seriesSizes[index]!);
+    const names = one.labels.names;
+    const values = one.labels.values;
+    for (let i = 0; i < names.length; i++) {
+      out[pos++] = 0x0a; // RawProfileSeries.labels = 1
+      varint(field(strLen(names[i]!)) + field(strLen(values[i]!)));
+      string(0x0a, names[i]!); // LabelPair.name = 1
+      string(0x12, values[i]!); // LabelPair.value = 2
+    }
+    for (const sample of one.samples) {
+      out[pos++] = 0x12; // RawProfileSeries.samples = 2
+      let inner = field(sample.rawProfile.byteLength);
+      if (sample.id) inner += field(strLen(sample.id));
+      varint(inner);
+      out[pos++] = 0x0a; // RawSample.raw_profile = 1
+      varint(sample.rawProfile.byteLength);
+      out.set(sample.rawProfile, pos);
+      pos += sample.rawProfile.byteLength;
+      if (sample.id) string(0x12, sample.id); // RawSample.ID = 2
+    }
+  });
+  return out;
+}
+
+/** Bytes of a length-delimited field with a one-byte tag and `length` bytes of content. */
+function field(length: number): number {
+  return 1 + varintSize(length) + length;
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
+
+/** UTF-8 length of a JS string (lone surrogates count as U+FFFD, as TextEncoder writes). */
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next < 0xe000) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
 }
 
 /**

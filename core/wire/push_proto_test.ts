@@ -78,3 +78,19 @@ Deno.test("push codec: malformed input throws 'unmarshal message:'", () => {
     assertThrows(() => decodePushRequest(fromHex(bad)), Error, "unmarshal message:");
   }
 });
+
+Deno.test("encodePushRequest: multi-byte label values and long lengths round-trip", () => {
+  const big = new Uint8Array(300_000).fill(7);
+  const labels = LabelSet.from({ __name__: "cpu", k: "é漢😀", long: "x".repeat(200) });
+  const bytes = encodePushRequest([
+    { labels, samples: [{ rawProfile: big, id: "ü-id" }, { rawProfile: new Uint8Array() }] },
+    { labels: LabelSet.from({ a: "b" }), samples: [] },
+  ]);
+  const back = decodePushRequest(bytes);
+  assertEquals(back.length, 2);
+  assertEquals(back[0]!.labels.toRecord(), labels.toRecord());
+  assertEquals(back[0]!.samples[0]!.rawProfile.byteLength, 300_000);
+  assertEquals(back[0]!.samples[0]!.id, "ü-id");
+  assertEquals(back[0]!.samples[1]!.rawProfile.byteLength, 0);
+  assertEquals(back[1]!.labels.toRecord(), { a: "b" });
+});
