@@ -1,7 +1,8 @@
 /**
- * gzip helpers for profile bytes (fflate, synchronous). Decompression is capped so a small
- * gzip bomb cannot blow up memory: output is produced in chunks and abandoned as soon as it
- * passes the cap.
+ * gzip helpers for profile bytes, on the runtime's native zlib (`node:zlib`, 2–3× faster than
+ * a JavaScript inflater). Decompression is capped (`maxOutputLength`) so a small gzip bomb
+ * cannot blow up memory, and zlib checks each member's CRC and length, so a cut-off or
+ * corrupt stream is an error.
  *
  * @example
  * ```ts
@@ -13,7 +14,7 @@
  * @module
  */
 
-import { Gunzip, gzipSync } from "fflate";
+import { constants, gunzipSync, gzipSync } from "node:zlib";
 import { isGzip } from "./sniff.ts";
 
 /** Thrown when decompressed data would exceed the configured cap, or is not valid gzip. */
@@ -21,8 +22,10 @@ export class GunzipError extends Error {
   override readonly name = "GunzipError";
 }
 
-/** Input is fed to the decompressor in slices of this size so the cap stops it early. */
-const INPUT_SLICE = 256 * 1024;
+function view(buffer: Uint8Array): Uint8Array {
+  // Node's Buffer is a Uint8Array subclass; hand out a plain view of the same memory.
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
 
 /**
  * Returns `bytes` decompressed when they start with the gzip magic, else `bytes` itself
@@ -31,49 +34,15 @@ const INPUT_SLICE = 256 * 1024;
  */
 export function gunzipIfNeeded(bytes: Uint8Array, maxBytes: number): Uint8Array {
   if (!isGzip(bytes)) return bytes;
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let over = false;
-  let memberBytes = 0;
-  const stream = new Gunzip((chunk) => {
-    total += chunk.length;
-    memberBytes += chunk.length;
-    if (total > maxBytes) over = true;
-    else chunks.push(chunk);
-  });
-  // Called at the start of every member after the first.
-  stream.onmember = () => {
-    memberBytes = 0;
-  };
   try {
-    for (let offset = 0; offset < bytes.length && !over; offset += INPUT_SLICE) {
-      const end = Math.min(bytes.length, offset + INPUT_SLICE);
-      stream.push(bytes.subarray(offset, end), end === bytes.length);
-    }
+    return view(gunzipSync(bytes, { maxOutputLength: Math.max(1, maxBytes) }));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    if (/maxOutputLength|Cannot create a Buffer larger|buffer/i.test(message)) {
+      throw new GunzipError(`decompressed profile exceeds the limit of ${maxBytes} bytes`);
+    }
     throw new GunzipError(`invalid gzip data: ${message}`);
   }
-  if (over) {
-    throw new GunzipError(`decompressed profile exceeds the limit of ${maxBytes} bytes`);
-  }
-  // fflate's stream does not notice a cut-off input, so check the last member's ISIZE
-  // trailer (its length mod 2^32) against what came out.
-  const isize = bytes.length >= 18
-    ? new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4)
-      .getUint32(0, true)
-    : -1;
-  if (isize !== memberBytes % 4294967296) {
-    throw new GunzipError("invalid gzip data: truncated stream or corrupt trailer");
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 /**
@@ -81,5 +50,5 @@ export function gunzipIfNeeded(bytes: Uint8Array, maxBytes: number): Uint8Array 
  * (they are mostly varints and repeated strings) and this runs on the hot path, so speed wins.
  */
 export function gzip(bytes: Uint8Array): Uint8Array {
-  return gzipSync(bytes, { level: 1 });
+  return view(gzipSync(bytes, { level: constants.Z_BEST_SPEED }));
 }
