@@ -34,6 +34,12 @@ export interface Consumer {
    * was enqueued anywhere and the caller may retry later.
    */
   consume(item: Item): Promise<void>;
+  /**
+   * Optional cheap check before a receiver reads a request body: `false` when some exporter
+   * downstream has no room for `bytes` more right now, so the receiver can answer 429 without
+   * reading (and buffering) the body. `true` or absent means "try `consume`".
+   */
+  hasRoomFor?(bytes: number): boolean;
 }
 
 /** Services the running collector offers to components. */
@@ -82,6 +88,8 @@ export interface Exporter extends Lifecycle, Consumer {
    * backpressure for the caller instead of a partial delivery. Must be synchronous and cheap.
    */
   hasCapacityFor(item: Item): boolean;
+  /** Optional: whether `bytes` more of payload would fit now (see `Consumer.hasRoomFor`). */
+  hasRoomForBytes?(bytes: number): boolean;
 }
 
 interface FactoryBase<Schema extends z.ZodType> {

@@ -108,6 +108,16 @@ export class ReceiverPort implements Consumer {
     return this.#table.drained();
   }
 
+  /** False when an exporter of any current route reports no room for `bytes` more. */
+  hasRoomFor(bytes: number): boolean {
+    for (const route of this.#table.routes) {
+      for (const node of route.exporters) {
+        if (node.exporter.hasRoomForBytes && !node.exporter.hasRoomForBytes(bytes)) return false;
+      }
+    }
+    return true;
+  }
+
   async consume(item: Item): Promise<void> {
     const table = this.#table;
     table.enter();

@@ -124,10 +124,14 @@ export class FileExporter implements Exporter {
   }
 
   hasCapacityFor(item: Item): boolean {
+    return this.hasRoomForBytes(itemBytes(item));
+  }
+
+  hasRoomForBytes(bytes: number): boolean {
     if (this.#closed) return false;
     if (this.#queue.length === 0) return true; // an oversized item alone must not wedge us
     return this.#queue.length < this.#config.queue_size &&
-      this.#queuedBytes + itemBytes(item) <= this.#config.queue_bytes;
+      this.#queuedBytes + bytes <= this.#config.queue_bytes;
   }
 
   consume(item: Item): Promise<void> {

@@ -89,6 +89,13 @@ export class PyroscopeWriteExporter implements Exporter {
     return true;
   }
 
+  hasRoomForBytes(bytes: number): boolean {
+    for (const endpoint of this.#endpoints) {
+      if (!endpoint.queue.hasCapacityFor(bytes)) return false;
+    }
+    return true;
+  }
+
   async consume(item: Item): Promise<void> {
     if (this.#endpoints.length === 0) return; // As Alloy: no endpoint, nothing to do.
     let queued: QueuedItem;

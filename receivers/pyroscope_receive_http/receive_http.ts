@@ -256,6 +256,16 @@ export class ReceiveHttpReceiver implements Receiver {
   }
 
   #read(route: Route, request: Request, context: HandlerContext): Promise<Uint8Array> {
+    // Under overload, refuse before reading: a body that cannot be queued is not buffered.
+    const declared = Number(request.headers.get("content-length") ?? "0");
+    if (declared > 0 && this.#next.hasRoomFor?.(declared) === false) {
+      return Promise.reject(
+        new BackpressureError(
+          "exporter queues are full; retry later",
+          this.#config.retry_after,
+        ),
+      );
+    }
     return readBody(request, {
       maxBytes: this.#config.max_request_body_size,
       timeoutMs: this.#config.http.server_read_timeout,
