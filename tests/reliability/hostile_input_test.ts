@@ -124,8 +124,10 @@ Deno.test("reliability 5: 30,000 hostile bodies all get a 4xx; the collector sta
     assertEquals(escaped.slice(0, 20), [], "every hostile body got a 4xx");
     assert(!exited, "the collector is still running");
     assert(total >= 3 * PER_ENDPOINT);
+    // GC timing moves RSS by tens of MiB between rounds (runs measured -9 to +36); a leak of
+    // 6.4 KiB or more per request would add over 64 MiB across the 15,000 of round two.
     const growth = rssEnd - rssAfterFirstRound;
-    assert(growth < 32, `RSS grew ${growth.toFixed(1)} MiB in the second round (a leak)`);
+    assert(growth < 64, `RSS grew ${growth.toFixed(1)} MiB in the second round (a leak)`);
     await sink.waitFor(validAfterBatch, 30_000);
   } finally {
     await collector.stop();
