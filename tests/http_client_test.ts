@@ -74,7 +74,7 @@ Deno.test({
     const portFile = `${p.dir}/mtls.port`;
     const node = new Deno.Command("node", {
       args: [
-        new URL("./support/mtls_server.cjs", import.meta.url).pathname,
+        new URL("./support/mtls_peer.cjs", import.meta.url).pathname,
         portFile,
         p.serverCertFile,
         p.serverKeyFile,

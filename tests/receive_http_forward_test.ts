@@ -7,7 +7,7 @@
 
 import { assertEquals } from "./support/assert.ts";
 import { Profcol, tempConfig } from "./support/process.ts";
-import { startSink } from "./support/sink.ts";
+import { startSink } from "./support/strict_sink.ts";
 
 const profile = Deno.readFileSync(new URL("../pprof/testdata/allocs.pb.gz", import.meta.url));
 

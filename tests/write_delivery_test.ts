@@ -7,7 +7,7 @@
 
 import { assert, assertEquals } from "./support/assert.ts";
 import { Profcol, tempConfig } from "./support/process.ts";
-import { type Sink, startSink } from "./support/sink.ts";
+import { type Sink, startSink } from "./support/strict_sink.ts";
 import { encodePushRequest } from "../core/wire/push_proto.ts";
 import { LabelSet } from "../core/labels.ts";
 import { gzip } from "../pprof/gzip.ts";

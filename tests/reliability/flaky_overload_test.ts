@@ -9,7 +9,7 @@
  */
 
 import { assert, assertEquals } from "../support/assert.ts";
-import { type SinkFault, startSink } from "../support/sink.ts";
+import { type SinkFault, startSink } from "../support/strict_sink.ts";
 import {
   arrivedHashes,
   gatewayConfig,

@@ -12,7 +12,7 @@ import { LabelSet } from "../../core/labels.ts";
 import { gzip } from "../../pprof/gzip.ts";
 import { emptyProfile, encodeProfile } from "../../pprof/profile.ts";
 import { Profcol, tempConfig } from "../support/process.ts";
-import type { Sink } from "../support/sink.ts";
+import type { Sink } from "../support/strict_sink.ts";
 
 /**
  * A small, valid, gzipped pprof whose bytes are unique to `n`; `size` adds about that many

@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals } from "../support/assert.ts";
-import { startSink } from "../support/sink.ts";
+import { startSink } from "../support/strict_sink.ts";
 import {
   gatewayConfig,
   pool,

@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { startSink } from "../support/sink.ts";
+import { startSink } from "../support/strict_sink.ts";
 import { Profcol, tempConfig } from "../support/process.ts";
 import { report } from "./harness.ts";
 

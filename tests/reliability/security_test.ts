@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals, assertStringIncludes } from "../support/assert.ts";
-import { startSink } from "../support/sink.ts";
+import { startSink } from "../support/strict_sink.ts";
 import { Profcol, runProfcol, tempConfig } from "../support/process.ts";
 import { report, sendPush } from "./harness.ts";
 
