@@ -16,6 +16,8 @@
  * @module
  */
 
+import { equalityState } from "./equality.ts";
+
 /** A plain object view of labels, as used in configs and the public relabel API. */
 export type LabelRecord = Record<string, string>;
 
@@ -209,6 +211,16 @@ export class LabelSet {
 
   toJSON(): LabelRecord {
     return this.toRecord();
+  }
+
+  /** The comparable state for structural equality: the `[name, value]` pairs in order. */
+  [equalityState](): [string, string][] {
+    return [...this.entries()];
+  }
+
+  /** `Deno.inspect` / console output: `LabelSet {a="1", b="2"}`. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `LabelSet ${this.toString()}`;
   }
 
   /** Binary search: the index of `name`, or `-(insertion point) - 1` when absent. */
