@@ -115,10 +115,39 @@ service: { pipelines: { p: { receivers: [test.reciever/a], exporters: [test.expo
     messages[0]!,
     'receivers::test.reciever/a: Unknown receiver type "test.reciever"; did you mean "test.receiver"?',
   );
-  assertStringIncludes(messages[1]!, '"test.exporter" is a exporter, configure it under exporters');
+  assertEquals(
+    messages[1],
+    'receivers::test.exporter/b: "test.exporter" is an exporter; move it under exporters (c.yaml:3)',
+  );
   assertStringIncludes(messages[2]!, 'Invalid component id "bad id/x/y"');
   // The pipeline's reference to the (invalid) defined receiver is not reported twice.
   assertEquals(messages.length, 3);
+});
+
+Deno.test("config: Alloy component names say what to use instead", () => {
+  const text = `receivers:
+  discovery.kubernetes/pods: {}
+processors:
+  pyroscope.relabel/a: {}
+  discovery.relabel: {}
+  discovery.file/f: {}
+  discovery.http: {}
+exporters: { test.exporter: {} }
+service: { pipelines: { p: { receivers: [discovery.kubernetes/pods], exporters: [test.exporter] } } }
+`;
+  assertEquals(errors({ "c.yaml": text }), [
+    'receivers::discovery.kubernetes/pods: Unknown receiver type "discovery.kubernetes": ' +
+    "Alloy's discovery.kubernetes (kubernetes_sd_configs in a pyroscope.scrape receiver) is " +
+    "not yet supported; list targets, or use file_sd_configs or http_sd_configs (c.yaml:2)",
+    'processors::pyroscope.relabel/a: Unknown processor type "pyroscope.relabel": ' +
+    `Alloy's pyroscope.relabel is the "relabel" processor here (c.yaml:4)`,
+    'processors::discovery.relabel: Unknown processor type "discovery.relabel": ' +
+    "Alloy's discovery.relabel is relabel_configs inside a pyroscope.scrape receiver here (c.yaml:5)",
+    'processors::discovery.file/f: Unknown processor type "discovery.file": ' +
+    "Alloy's discovery.file is file_sd_configs inside a pyroscope.scrape receiver here (c.yaml:6)",
+    'processors::discovery.http: Unknown processor type "discovery.http": ' +
+    "Alloy's discovery.http is http_sd_configs inside a pyroscope.scrape receiver here (c.yaml:7)",
+  ]);
 });
 
 Deno.test("config: unknown top-level sections and service keys are errors", () => {
@@ -156,7 +185,7 @@ Deno.test("config: service settings are validated with clear messages", () => {
 Deno.test("config: a missing required value and a wrong type are named", () => {
   const text = VALID.replace("capacity: 5", "capacity: many");
   assertEquals(errors({ "c.yaml": text }), [
-    "exporters::test.exporter/out::capacity: Expected number, received string (c.yaml:7)",
+    'exporters::test.exporter/out::capacity: Expected a whole number, got the string "many" (c.yaml:7)',
   ]);
 });
 

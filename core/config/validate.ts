@@ -11,6 +11,7 @@ import type { ComponentKind, Factory } from "../component.ts";
 import { parseComponentId } from "../component.ts";
 import type { Registry } from "../registry.ts";
 import { closest, ConfigError, type ConfigIssue } from "./errors.ts";
+import { describeZodIssue } from "./zod_issues.ts";
 import { type PipelineConfig, type ServiceConfig, serviceSchema } from "./service_schema.ts";
 import type { ConfigSource } from "./source.ts";
 
@@ -51,61 +52,29 @@ export interface ValidatedConfig {
   readonly warnings: readonly ConfigIssue[];
 }
 
+/** Grafana Alloy component names that are not component types here, with what to use. */
+export const ALLOY_HINTS: Readonly<Record<string, string>> = {
+  "pyroscope.relabel": `Alloy's pyroscope.relabel is the "relabel" processor here`,
+  "discovery.relabel":
+    "Alloy's discovery.relabel is relabel_configs inside a pyroscope.scrape receiver here",
+  "discovery.file":
+    "Alloy's discovery.file is file_sd_configs inside a pyroscope.scrape receiver here",
+  "discovery.http":
+    "Alloy's discovery.http is http_sd_configs inside a pyroscope.scrape receiver here",
+  "discovery.kubernetes": "Alloy's discovery.kubernetes (kubernetes_sd_configs in a " +
+    "pyroscope.scrape receiver) is not yet supported; list targets, or use file_sd_configs or " +
+    "http_sd_configs",
+  "pyroscope.ebpf": "Alloy's pyroscope.ebpf is not supported; profcol scrapes (pyroscope.scrape) " +
+    "and receives pushes (pyroscope.receive_http)",
+  "pyroscope.java": "Alloy's pyroscope.java is not supported; profcol scrapes (pyroscope.scrape) " +
+    "and receives pushes (pyroscope.receive_http)",
+};
+
+function article(word: string): string {
+  return `${/^[aeiou]/.test(word) ? "an" : "a"} ${word}`;
+}
+
 const ID_PATTERN = /^[A-Za-z0-9_.\-]+(\/[A-Za-z0-9_.\-]+)?$/;
-
-/** The object keys a schema accepts at `path`, best effort (for "did you mean"). */
-function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  // deno-lint-ignore no-explicit-any
-  let current: any = schema;
-  const unwrap = () => {
-    for (let i = 0; i < 20 && current; i++) {
-      const def = current._zod?.def;
-      if (!def) return;
-      if (["default", "optional", "nullable", "prefault", "readonly", "catch"].includes(def.type)) {
-        current = def.innerType;
-      } else if (def.type === "pipe") current = def.in;
-      else return;
-    }
-  };
-  unwrap();
-  for (const key of path) {
-    const def = current?._zod?.def;
-    if (!def) return [];
-    if (def.type === "object") current = def.shape?.[key as string];
-    else if (def.type === "array") current = def.element;
-    else if (def.type === "record") current = def.valueType;
-    else return [];
-    unwrap();
-  }
-  const def = current?._zod?.def;
-  return def?.type === "object" ? Object.keys(def.shape ?? {}) : [];
-}
-
-function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType): {
-  path: PropertyKey[];
-  message: string;
-}[] {
-  const path = [...issue.path];
-  if (issue.code === "unrecognized_keys") {
-    const known = keysAt(schema, path);
-    return issue.keys.map((key) => {
-      const hint = closest(key, known);
-      const suffix = hint
-        ? `; did you mean "${hint}"?`
-        : known.length > 0
-        ? `; valid keys: ${known.join(", ")}`
-        : "";
-      return { path: [...path, key], message: `Unknown key "${key}"${suffix}` };
-    });
-  }
-  if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) {
-    return [{ path, message: `Missing required setting (expected ${issue.expected})` }];
-  }
-  if (issue.code === "invalid_type") {
-    return [{ path, message: issue.message.replace(/^Invalid input: e/, "E") }];
-  }
-  return [{ path, message: issue.message }];
-}
 
 /** Validates `value` with `schema`, prefixing paths with `prefix`; returns output or issues. */
 export function validateWithSchema(
@@ -115,7 +84,7 @@ export function validateWithSchema(
   source: ConfigSource,
 ): { ok: true; output: unknown } | { ok: false; issues: ConfigIssue[] } {
   let input = value;
-  let result = schema.safeParse(input);
+  let result = schema.safeParse(input, { reportInput: true });
   // `${env:X}` holding digits became a number; give it back as text where text is wanted.
   for (let attempt = 0; attempt < 5 && !result.success; attempt++) {
     let changed = false;
@@ -128,12 +97,12 @@ export function validateWithSchema(
       changed = true;
     }
     if (!changed) break;
-    result = schema.safeParse(input);
+    result = schema.safeParse(input, { reportInput: true });
   }
   if (result.success) return { ok: true, output: result.data };
   const issues: ConfigIssue[] = [];
   for (const issue of result.error.issues) {
-    for (const described of describeIssue(issue, schema)) {
+    for (const described of describeZodIssue(issue, schema, input)) {
       const path = [...prefix, ...described.path.map((p) => typeof p === "number" ? p : String(p))];
       issues.push({
         path,
@@ -187,16 +156,18 @@ function validateSection(
     }
     const { type } = parseComponentId(id);
     const factory = registry.get(type);
-    if (!factory || factory.kind !== kind) {
-      const other = factory
-        ? ` ("${type}" is a ${factory.kind}, configure it under ${factory.kind}s)`
-        : "";
-      const hint = factory ? undefined : closest(type, known);
+    if (factory && factory.kind !== kind) {
+      error(path, `"${type}" is ${article(factory.kind)}; move it under ${factory.kind}s`);
+      continue;
+    }
+    if (!factory) {
+      const alloy = ALLOY_HINTS[type];
+      const hint = alloy ? undefined : closest(type, known);
       error(
         path,
-        `Unknown ${kind} type "${type}"${other}` +
-          (hint ? `; did you mean "${hint}"?` : "") +
-          (factory ? "" : `; known ${kind}s: ${known.length > 0 ? known.join(", ") : "(none)"}`),
+        `Unknown ${kind} type "${type}"` +
+          (alloy ? `: ${alloy}` : hint ? `; did you mean "${hint}"?` : "") +
+          (alloy ? "" : `; known ${kind}s: ${known.length > 0 ? known.join(", ") : "(none)"}`),
       );
       continue;
     }
