@@ -150,6 +150,17 @@ service: { pipelines: { p: { receivers: [discovery.kubernetes/pods], exporters: 
   ]);
 });
 
+Deno.test("config: an unquoted ${env:...} inside { } or [ ] gets one error saying to quote it", () => {
+  const text = VALID.replace(
+    "test.receiver/a: {}",
+    "test.receiver/a: { tags: [${env:TAG}], name: ${env:NAME:-x} }",
+  );
+  assertEquals(errors({ "c.yaml": text }), [
+    'receivers::test.receiver/a::tags::0: ${env:TAG} inside { } or [ ] must be quoted: "${env:TAG}" (c.yaml:2)',
+    'receivers::test.receiver/a::name: ${env:NAME:-x} inside { } or [ ] must be quoted: "${env:NAME:-x}" (c.yaml:2)',
+  ]);
+});
+
 Deno.test("config: unknown top-level sections and service keys are errors", () => {
   const messages = errors({
     "c.yaml": VALID + "  telemetri: {}\nrecievers: {}\n",

@@ -53,6 +53,8 @@ export function parseConfigText(text: string, file: string, options: LoadOptions
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
   if (doc.errors.length > 0) {
+    const unquoted = unquotedReferences(text, file);
+    if (unquoted.length > 0) throw new ConfigError(unquoted);
     // One syntax error tends to cascade; the first few are the useful ones.
     throw new ConfigError(
       doc.errors.slice(0, 3).map((error) => ({
@@ -116,6 +118,56 @@ export function parseConfigText(text: string, file: string, options: LoadOptions
   }, (path, text) => coerced.set(pathKey(path), text));
   if (issues.length > 0) throw new ConfigError(issues);
   return { value, positions, coerced };
+}
+
+/**
+ * `{ url: ${env:URL} }` is not valid YAML: in a flow map or list, `{` starts a map. When a text
+ * does not parse, quote each `${...}` that starts a value and parse again; if that works, the
+ * references inside `{ }` or `[ ]` are the problem, and each one gets one error saying so.
+ */
+function unquotedReferences(text: string, file: string): ConfigIssue[] {
+  const starts: { scalar: string; line: number }[] = [];
+  let quoted = "";
+  let last = 0;
+  for (const match of text.matchAll(/(^|[:,\[{-])([ \t]*)(\$\{[^}\n]*\}[^,\]}\n]*)/gm)) {
+    const scalar = match[3]!.replace(/\s+#.*$/, "").trimEnd();
+    if (scalar.includes('"') || scalar.includes("\\")) continue;
+    const offset = match.index! + match[1]!.length + match[2]!.length;
+    quoted += text.slice(last, offset) + JSON.stringify(scalar);
+    last = offset + scalar.length;
+    starts.push({ scalar, line: text.slice(0, offset).split("\n").length });
+  }
+  if (starts.length === 0) return [];
+  quoted += text.slice(last);
+  const doc = parseDocument(quoted, { uniqueKeys: false });
+  if (doc.errors.length > 0) return [];
+  const issues: ConfigIssue[] = [];
+  let index = 0;
+  const walk = (node: unknown, path: (string | number)[], flow: boolean) => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        walk(pair.value, [...path, key], node.flow === true);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, i], node.flow === true));
+    } else if (isScalar(node) && flow && typeof node.value === "string") {
+      // Scalars come in text order, like `starts`.
+      while (index < starts.length && starts[index]!.scalar !== node.value) index++;
+      const start = starts[index];
+      if (start === undefined) return;
+      issues.push({
+        path,
+        severity: "error",
+        message: `${start.scalar} inside { } or [ ] must be quoted: "${start.scalar}"`,
+        location: { file, line: start.line },
+      });
+      index++;
+    }
+  };
+  walk(doc.contents, [], false);
+  return issues;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
