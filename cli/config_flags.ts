@@ -13,23 +13,43 @@ import type { CliContext } from "./mod.ts";
 
 /** Usage lines for the config flag. */
 export const CONFIG_FLAG_USAGE =
-  "  -c, --config FILE  Config file (YAML). Repeat to deep-merge several files in order.";
+  "  -c, --config FILE  Config file (YAML). Repeat to deep-merge several files in order.\n" +
+  "                     FILE ... without --config works too (Alloy's habit).";
 
-/** Parses `--config` (at least one); throws `UsageError`. */
-export function configFiles(args: readonly string[], booleans: readonly string[] = []): {
+/**
+ * Config files from `--config FILE` (repeatable) or positional `FILE ...` (as `alloy run FILE`),
+ * at least one; throws `UsageError` saying what to use.
+ */
+export function configFiles(
+  args: readonly string[],
+  booleans: readonly string[] = [],
+  command = "run",
+): {
   files: readonly string[];
   booleans: ReadonlySet<string>;
 } {
-  const flags = parseFlags(args, {
-    strings: ["config"],
-    booleans,
-    aliases: { c: "config" },
-  });
-  if (flags.positionals.length > 0) {
-    throw new UsageError(`unexpected argument "${flags.positionals[0]}"`);
+  const accepted = ["--config FILE", ...booleans.map((name) => `--${name}`)].join(", ");
+  let flags;
+  try {
+    flags = parseFlags(args, { strings: ["config"], booleans, aliases: { c: "config" } });
+  } catch (error) {
+    if (!(error instanceof UsageError) || !error.message.startsWith("unknown flag")) throw error;
+    throw new UsageError(
+      `${error.message}; profcol ${command} takes ${accepted} or FILE ...` +
+        " (other settings go in the config file)",
+    );
   }
-  const files = flags.strings.get("config") ?? [];
-  if (files.length === 0) throw new UsageError("--config FILE is required");
+  const named = flags.strings.get("config") ?? [];
+  if (named.length > 0 && flags.positionals.length > 0) {
+    throw new UsageError(
+      `unexpected argument "${flags.positionals[0]}": give config files either as FILE ... or ` +
+        "with --config FILE, not both",
+    );
+  }
+  const files = named.length > 0 ? named : flags.positionals;
+  if (files.length === 0) {
+    throw new UsageError(`a config file is required: profcol ${command} FILE (or --config FILE)`);
+  }
   return { files, booleans: flags.booleans };
 }
 

@@ -14,7 +14,7 @@ export const printConfigCommand: Subcommand = {
   name: "print-config",
   summary: "Print the effective config (merged, defaults filled in, secrets redacted)",
   usage: [
-    "Usage: profcol print-config --config FILE [--config FILE ...] [--json]",
+    "Usage: profcol print-config [--json] FILE ... | --config FILE [--config FILE ...]",
     "",
     "Prints the config as it will run: files merged in order, ${env:...}/${file:...} expanded,",
     "every component's defaults filled in. Values of secret settings (password, bearer_token,",
@@ -26,7 +26,7 @@ export const printConfigCommand: Subcommand = {
     "  --json             Print JSON instead of YAML",
   ].join("\n"),
   async run(args, context) {
-    const { files, booleans } = configFiles(args, ["json"]);
+    const { files, booleans } = configFiles(args, ["json"], "print-config");
     const loaded = await loadForCli(files, context);
     if (!loaded) return 2;
     const printable = printableConfig(loaded.config);

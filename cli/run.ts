@@ -15,7 +15,7 @@ export const runCommand: Subcommand = {
   name: "run",
   summary: "Run the collector (SIGHUP reloads, SIGINT/SIGTERM stop gracefully)",
   usage: [
-    "Usage: profcol run --config FILE [--config FILE ...]",
+    "Usage: profcol run FILE ... | --config FILE [--config FILE ...]",
     "",
     "Starts every pipeline of the config and the admin server (service::telemetry::http,",
     "default 127.0.0.1:12345). SIGHUP or POST /-/reload re-read the config files: an invalid",
@@ -26,7 +26,7 @@ export const runCommand: Subcommand = {
     CONFIG_FLAG_USAGE,
   ].join("\n"),
   async run(args, context) {
-    const { files } = configFiles(args);
+    const { files } = configFiles(args, [], "run");
     const loaded = await loadForCli(files, context);
     if (!loaded) return 2;
     const logger = new Logger();

@@ -12,7 +12,7 @@ export const validateCommand: Subcommand = {
   name: "validate",
   summary: "Check a config without running it (exit 2 when invalid)",
   usage: [
-    "Usage: profcol validate --config FILE [--config FILE ...]",
+    "Usage: profcol validate FILE ... | --config FILE [--config FILE ...]",
     "",
     "Loads, expands (${env:VAR}, ${file:PATH}), merges and validates the config against every",
     "registered component. Prints each problem with its YAML path and line; warnings (such as",
@@ -22,7 +22,7 @@ export const validateCommand: Subcommand = {
     CONFIG_FLAG_USAGE,
   ].join("\n"),
   async run(args, context) {
-    const { files } = configFiles(args);
+    const { files } = configFiles(args, [], "validate");
     const loaded = await loadForCli(files, context);
     if (!loaded) return 2;
     const { config } = loaded;

@@ -23,6 +23,16 @@ Deno.test("cli: validate exits 0 on a valid config", async () => {
   assertStringIncludes(result.stdout, "configuration is valid (1 pipeline, 3 components)");
 });
 
+Deno.test("cli: config files work as positional arguments, as in `alloy run FILE`", async () => {
+  const path = tempConfig(VALID);
+  const result = await runProfcol(["validate", path]);
+  assertEquals(result.code, 0, result.stderr);
+  assertEquals(result.stdout.trim(), `${path}: configuration is valid (1 pipeline, 3 components)`);
+  const printed = await runProfcol(["print-config", "--json", path]);
+  assertEquals(printed.code, 0, printed.stderr);
+  assertEquals(Object.keys(JSON.parse(printed.stdout)), ["receivers", "exporters", "service"]);
+});
+
 Deno.test("cli: validate exits 2 on a misspelled key and names the YAML path and line", async () => {
   const path = tempConfig(VALID.replace("directory:", "directoy:"));
   const result = await runProfcol(["validate", "--config", path]);
@@ -107,13 +117,27 @@ Deno.test("cli: print-config redacts secrets, read relative to the config with $
 Deno.test("cli: usage errors exit 2; --help, --version and components exit 0", async () => {
   const none = await runProfcol(["validate"]);
   assertEquals(none.code, 2);
-  assertStringIncludes(none.stderr, "--config FILE is required");
+  assertEquals(
+    none.stderr.split("\n")[0],
+    "profcol validate: a config file is required: profcol validate FILE (or --config FILE)",
+  );
   const unknown = await runProfcol(["frobnicate"]);
   assertEquals(unknown.code, 2);
   assertStringIncludes(unknown.stderr, 'unknown command "frobnicate"');
   const flag = await runProfcol(["run", "--confg", "x"]);
   assertEquals(flag.code, 2);
-  assertStringIncludes(flag.stderr, "unknown flag --confg");
+  assertEquals(
+    flag.stderr.split("\n")[0],
+    "profcol run: unknown flag --confg; profcol run takes --config FILE or FILE ... " +
+      "(other settings go in the config file)",
+  );
+  const both = await runProfcol(["print-config", "--config", "a.yaml", "b.yaml"]);
+  assertEquals(both.code, 2);
+  assertEquals(
+    both.stderr.split("\n")[0],
+    'profcol print-config: unexpected argument "b.yaml": give config files either as FILE ... ' +
+      "or with --config FILE, not both",
+  );
   const missing = await runProfcol(["validate", "--config", "/nonexistent/profcol.yaml"]);
   assertEquals(missing.code, 2);
   assertStringIncludes(missing.stderr, "cannot read /nonexistent/profcol.yaml: file not found");
