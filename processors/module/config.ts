@@ -9,6 +9,7 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { ProcessorFactory } from "../../core/component.ts";
+import { describeZodIssue } from "../../core/config/zod_issues.ts";
 import { preloadedModule, resolveModulePath } from "./loader.ts";
 
 /** The parsed config. */
@@ -61,12 +62,15 @@ export const moduleProcessorConfigSchema: z.ZodType<
   }
   const parsed = entry.factory.configSchema.safeParse(written);
   if (!parsed.success) {
+    // Worded like a built-in component's errors (same helper); validation adds path and line.
     for (const issue of parsed.error.issues) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["config", ...issue.path.map((p) => typeof p === "symbol" ? String(p) : p)],
-        message: issue.message,
-      });
+      for (const described of describeZodIssue(issue, entry.factory.configSchema, written)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["config", ...described.path],
+          message: described.message,
+        });
+      }
     }
     return z.NEVER;
   }

@@ -9,6 +9,7 @@
  */
 
 import type { ComponentSettings, Processor } from "../../core/component.ts";
+import { describeZodIssue } from "../../core/config/zod_issues.ts";
 import type { Item } from "../../core/items.ts";
 import type { ModuleProcessorConfig } from "./config.ts";
 import { loadModuleFactory } from "./loader.ts";
@@ -33,8 +34,9 @@ export class ModuleProcessor implements Processor {
       const parsed = factory.configSchema.safeParse(this.#config.config);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        const where = ["config", ...issue.path.map(String)].join("::");
-        throw new Error(`processors::${id}::${where}: ${issue.message}`);
+        const [described] = describeZodIssue(issue, factory.configSchema, this.#config.config);
+        const where = ["config", ...(described?.path ?? issue.path.map(String))].join("::");
+        throw new Error(`processors::${id}::${where}: ${described?.message ?? issue.message}`);
       }
       this.#inner = factory.create(this.#settings, parsed.data);
     }
