@@ -89,7 +89,15 @@ Deno.test("cli: several --config files deep-merge; print-config shows defaults a
   assertEquals(result.code, 0, result.stderr);
   assertStringIncludes(result.stderr, "warning: processors::test.processor: defined but not used");
   const printed = JSON.parse(result.stdout);
-  assertEquals(printed.exporters["test.exporter/out"], { delay: "10ms", tag: "merged" });
+  assertEquals(printed.exporters["test.exporter/out"], {
+    capacity: 1000,
+    delay: "10ms",
+    fail: false,
+    fail_start: false,
+    shutdown_delay: "0s",
+    output: "",
+    tag: "merged",
+  });
   assertEquals(printed.exporters.file.max_age, "24h");
   assertEquals(printed.service.telemetry.http, { listen_address: "127.0.0.1", listen_port: 12345 });
   const yaml = await runProfcol(["print-config", "--config", base]);
@@ -110,7 +118,7 @@ Deno.test("cli: print-config redacts secrets, read relative to the config with $
   const result = await runProfcol(["print-config", "--config", path, "--json"]);
   assertEquals(result.code, 0, result.stderr);
   const receiver = JSON.parse(result.stdout).receivers["test.receiver/sdk"];
-  assertEquals(receiver, { password: "<secret>", tag: "hunter2" });
+  assertEquals(receiver, { tag: "hunter2", fail_start: false, target: "", password: "<secret>" });
   assert(!result.stdout.replace('"tag": "hunter2"', "").includes("hunter2"));
 });
 

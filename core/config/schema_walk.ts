@@ -13,7 +13,15 @@ import { formatDuration } from "../duration.ts";
 // deno-lint-ignore no-explicit-any
 type AnySchema = any;
 
-const WRAPPERS = ["default", "optional", "nullable", "prefault", "readonly", "catch", "nonoptional"];
+const WRAPPERS = [
+  "default",
+  "optional",
+  "nullable",
+  "prefault",
+  "readonly",
+  "catch",
+  "nonoptional",
+];
 
 /** `schema` without default/optional/nullable/… wrappers and with a pipe's input side. */
 export function unwrapSchema(schema: z.ZodType | undefined): z.ZodType | undefined {
@@ -104,7 +112,9 @@ export function formatByteSize(bytes: number): string {
 
 /** The written form of a parsed duration (ms) or byte size (bytes). */
 export function formatField(kind: FieldKind, value: number): string {
-  return kind === "duration" ? formatDuration(value) : formatByteSize(value);
+  if (kind === "byte_size") return formatByteSize(value);
+  // `2m0s` → `2m`, `24h0m0s` → `24h`: the short form a user writes.
+  return formatDuration(value).replace(/([hm])0s$/, "$1").replace(/h0m$/, "h");
 }
 
 /** What a schema expects, in words: `a boolean`, `one of "http", "https"`, … */
@@ -117,9 +127,8 @@ export function describeExpected(schema: z.ZodType | undefined): string | undefi
     case "string":
       return "a string";
     case "number":
-      return def.format?.includes("int") || def.checks?.some((c: AnySchema) =>
-          c?._zod?.def?.format?.includes?.("int")
-        )
+      return def.format?.includes("int") ||
+          def.checks?.some((c: AnySchema) => c?._zod?.def?.format?.includes?.("int"))
         ? "a whole number"
         : "a number";
     case "int":
