@@ -10,12 +10,17 @@
  * {@linkcode UsageError} for usage mistakes — it is printed with the subcommand's usage and
  * turned into 2). `--help`/`-h` after a subcommand name prints its `usage` without running it.
  *
- * ```ts ignore
- * export const build: Subcommand = {
- *   name: "build",
- *   summary: "Compile a binary that includes custom processor modules",
- *   usage: "profcol build --manifest FILE --output PATH",
- *   async run(args, context) { ...; return 0; },
+ * ```ts
+ * import { type Subcommand, UsageError } from "./mod.ts";
+ * export const hello: Subcommand = {
+ *   name: "hello",
+ *   summary: "Print a greeting",
+ *   usage: "profcol hello [NAME]",
+ *   run(args, context) {
+ *     if (args.length > 1) throw new UsageError("at most one NAME");
+ *     context.out(`hello ${args[0] ?? "world"}`);
+ *     return Promise.resolve(0);
+ *   },
  * };
  * ```
  *

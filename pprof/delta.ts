@@ -23,10 +23,23 @@
  * values of the delta columns only — never the decoded profile.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { DeltaComputer } from "./delta.ts";
+ * import { decodeProfile, emptyProfile, encodeProfile } from "./profile.ts";
+ * import { gunzipIfNeeded } from "./gzip.ts";
+ * // A cumulative heap profile: one stack that has allocated `objects` objects so far.
+ * const scrape = (objects: number) => {
+ *   const profile = emptyProfile();
+ *   profile.stringTable.push("alloc_objects", "count");
+ *   profile.sampleType.push({ type: 1, unit: 2 });
+ *   profile.location.push({ id: 1, mappingId: 0, address: 0x1000, line: [], isFolded: false });
+ *   profile.sample.push({ locationId: [1], value: [objects], label: [] });
+ *   return encodeProfile(profile);
+ * };
  * const delta = new DeltaComputer("memory");
- * delta.compute(firstScrape);  // null: primes the state
- * delta.compute(secondScrape); // gzipped pprof holding only what was allocated in between
+ * delta.compute(scrape(100)); // null: primes the state
+ * const out = delta.compute(scrape(130))!; // gzipped pprof holding only what was allocated in between
+ * decodeProfile(gunzipIfNeeded(out, 1 << 20)).sample[0]!.value; // [30]
  * ```
  * @module
  */

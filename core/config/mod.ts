@@ -3,9 +3,29 @@
  * against the registered factories. Errors name the YAML path and line.
  *
  * @example
- * ```ts ignore
- * import { loadAndValidate } from "./core/config/mod.ts";
- * const config = loadAndValidate(["config.yaml"], registry); // throws ConfigError
+ * ```ts
+ * import { ConfigError, formatIssue, loadAndValidate } from "./mod.ts";
+ * import { Registry } from "../registry.ts";
+ * import { builtinFactories } from "../../components.ts";
+ * const registry = new Registry(builtinFactories);
+ * const files: Record<string, string> = {
+ *   "config.yaml": `
+ * receivers: { pyroscope.receive_http: {} }
+ * exporters: { pyroscope.write: { endpoint: [{ url: "http://pyroscope:4040" }] } }
+ * service: { pipelines: { profiles: { receivers: [pyroscope.receive_http], exporters: [pyroscope.write] } } }
+ * `,
+ *   "typo.yaml": "exporters: { pyroscope.write: { endpoints: [] } }",
+ * };
+ * const readFile = (path: string) => files[path]!; // default: Deno.readTextFileSync
+ * const config = loadAndValidate(["config.yaml"], registry, { readFile });
+ * config.pipelines[0]!.name; // "profiles"
+ * let problem = "";
+ * try {
+ *   loadAndValidate(["config.yaml", "typo.yaml"], registry, { readFile }); // later files merge over earlier ones
+ * } catch (error) {
+ *   problem = formatIssue((error as ConfigError).issues[0]!);
+ * }
+ * problem; // 'exporters::pyroscope.write::endpoints: Unknown key "endpoints"; did you mean "endpoint"? (typo.yaml:1)'
  * ```
  * @module
  */

@@ -13,7 +13,7 @@
  * Deno's own idle handling applies.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { serve } from "./server.ts";
  * const server = await serve({
  *   http: { listen_address: "127.0.0.1", listen_port: 0, conn_limit: 0,

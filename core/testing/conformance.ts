@@ -4,7 +4,10 @@
  * Deno's test sanitizers (on by default) fail a case that leaks timers, ops or sockets.
  *
  * @example
+ * Not run as a doc test: it registers `Deno.test` cases, which cannot nest in a doc test.
+ *
  * ```ts ignore
+ * // exporters/file/file_exporter_test.ts
  * import { componentConformance } from "../../core/testing/conformance.ts";
  * import { fileExporterFactory } from "./mod.ts";
  * componentConformance(fileExporterFactory, { config: { directory: Deno.makeTempDirSync() } });
