@@ -36,6 +36,7 @@ import { buildCommand } from "./build.ts";
 import { componentsCommand } from "./components.ts";
 import { printConfigCommand } from "./print_config.ts";
 import { runCommand } from "./run.ts";
+import { schemaCommand } from "./schema.ts";
 import { validateCommand } from "./validate.ts";
 import { VERSION } from "./version.ts";
 
@@ -72,6 +73,7 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
   validateCommand,
   componentsCommand,
   printConfigCommand,
+  schemaCommand,
   buildCommand,
 ];
 
