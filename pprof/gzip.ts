@@ -17,9 +17,33 @@
 import { constants, gunzipSync, gzipSync } from "node:zlib";
 import { isGzip } from "./sniff.ts";
 
-/** Thrown when decompressed data would exceed the configured cap, or is not valid gzip. */
+/** Base class of the errors {@linkcode gunzip} throws; match the subclasses with `instanceof`. */
 export class GunzipError extends Error {
-  override readonly name = "GunzipError";
+  override readonly name: string = "GunzipError";
+}
+
+/** The decompressed output would be larger than `maxBytes`. */
+export class GzipTooLargeError extends GunzipError {
+  override readonly name = "GzipTooLargeError";
+  constructor(readonly maxBytes: number) {
+    super(`Decompressed data exceeds the limit of ${maxBytes} bytes`);
+  }
+}
+
+/** The input is not valid gzip: bad header, corrupt, truncated or failing its CRC. */
+export class GzipCorruptError extends GunzipError {
+  override readonly name = "GzipCorruptError";
+  constructor(override readonly cause: unknown) {
+    super(`Invalid gzip data: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+  }
+}
+
+/** Options of {@linkcode gunzip}. */
+export interface GunzipOptions {
+  /** Largest decompressed size accepted; `Infinity` for no cap. */
+  readonly maxBytes: number;
 }
 
 function view(buffer: Uint8Array): Uint8Array {
@@ -28,21 +52,29 @@ function view(buffer: Uint8Array): Uint8Array {
 }
 
 /**
+ * Decompresses gzip `bytes` (all concatenated members), on native zlib with the output capped
+ * so a small gzip bomb cannot blow up memory. Throws {@linkcode GzipTooLargeError} when the
+ * output would exceed `maxBytes`, {@linkcode GzipCorruptError} when the input is not valid gzip.
+ */
+export function gunzip(bytes: Uint8Array, { maxBytes }: GunzipOptions): Uint8Array {
+  const capped = Number.isFinite(maxBytes);
+  try {
+    return view(gunzipSync(bytes, capped ? { maxOutputLength: Math.max(1, maxBytes) } : {}));
+  } catch (error) {
+    // zlib refuses to grow its output past maxOutputLength with ERR_BUFFER_TOO_LARGE.
+    if (capped && (error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new GzipTooLargeError(maxBytes);
+    }
+    throw new GzipCorruptError(error);
+  }
+}
+
+/**
  * Returns `bytes` decompressed when they start with the gzip magic, else `bytes` itself
- * (no copy). Concatenated gzip members are all decompressed. Throws {@linkcode GunzipError}
- * when the output would exceed `maxBytes` or the stream is corrupt or truncated.
+ * (no copy). Throws what {@linkcode gunzip} throws.
  */
 export function gunzipIfNeeded(bytes: Uint8Array, maxBytes: number): Uint8Array {
-  if (!isGzip(bytes)) return bytes;
-  try {
-    return view(gunzipSync(bytes, { maxOutputLength: Math.max(1, maxBytes) }));
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (/maxOutputLength|Cannot create a Buffer larger|buffer/i.test(message)) {
-      throw new GunzipError(`decompressed profile exceeds the limit of ${maxBytes} bytes`);
-    }
-    throw new GunzipError(`invalid gzip data: ${message}`);
-  }
+  return isGzip(bytes) ? gunzip(bytes, { maxBytes }) : bytes;
 }
 
 /**

@@ -1,6 +1,14 @@
 import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert/strict";
 import { gzipSync } from "fflate";
-import { GunzipError, gunzipIfNeeded, gzip } from "./gzip.ts";
+import { assertEquals as equals, assertThrows } from "../tests/support/assert.ts";
+import {
+  gunzip,
+  GunzipError,
+  gunzipIfNeeded,
+  gzip,
+  GzipCorruptError,
+  GzipTooLargeError,
+} from "./gzip.ts";
 import { isGzip } from "./sniff.ts";
 
 function bytesOf(length: number): Uint8Array {
@@ -45,4 +53,27 @@ Deno.test("concatenated gzip members are all decompressed", () => {
   both.set(a);
   both.set(b, a.length);
   assertEquals(new TextDecoder().decode(gunzipIfNeeded(both, 100)), "hello world");
+});
+
+Deno.test("gunzip: typed errors carry the limit and the cause", () => {
+  const bomb = gzip(new Uint8Array(1 << 20));
+  const tooLarge = assertThrows(
+    () => gunzip(bomb, { maxBytes: 1000 }),
+    GzipTooLargeError,
+    "Decompressed data exceeds the limit of 1000 bytes",
+  ) as GzipTooLargeError;
+  equals(tooLarge.maxBytes, 1000);
+  equals(gunzip(bomb, { maxBytes: Infinity }).length, 1 << 20);
+  equals(gunzip(bomb, { maxBytes: 1 << 20 }).length, 1 << 20);
+  const corrupt = assertThrows(
+    () => gunzip(bomb.subarray(0, 12), { maxBytes: 1000 }),
+    GzipCorruptError,
+    "Invalid gzip data: ",
+  ) as GzipCorruptError;
+  equals(corrupt.cause instanceof Error, true);
+  // Not gzip at all (no magic): gunzip refuses, gunzipIfNeeded passes it through.
+  const plain = new TextEncoder().encode("plain text");
+  assertThrows(() => gunzip(plain, { maxBytes: 1000 }), GzipCorruptError);
+  equals(gunzipIfNeeded(plain, 1000), plain);
+  equals(new GzipTooLargeError(1) instanceof GunzipError, true);
 });

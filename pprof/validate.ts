@@ -16,7 +16,7 @@
  * @module
  */
 
-import { gunzipSync } from "node:zlib";
+import { gunzip, GzipTooLargeError } from "./gzip.ts";
 import { isGzip } from "./sniff.ts";
 
 /** Field numbers of `Profile` that hold nested messages, with their message kind. */
@@ -61,12 +61,13 @@ export function validateProfileBytes(bytes: Uint8Array, maxBytes: number): strin
   let raw = bytes;
   if (isGzip(bytes)) {
     try {
-      raw = gunzipSync(bytes, { maxOutputLength: maxBytes });
+      raw = gunzip(bytes, { maxBytes });
     } catch (error) {
-      const message = (error as Error).message;
-      return /maxOutputLength|buffer/i.test(message)
-        ? `decompressed profile is larger than ${maxBytes} bytes`
-        : `gzip data is corrupt or truncated: ${message}`;
+      if (error instanceof GzipTooLargeError) {
+        return `decompressed profile is larger than ${maxBytes} bytes`;
+      }
+      const cause = (error as Error).cause ?? error;
+      return `gzip data is corrupt or truncated: ${(cause as Error).message}`;
     }
   } else if (bytes.byteLength > maxBytes) {
     return `profile is larger than ${maxBytes} bytes`;

@@ -14,6 +14,7 @@ import type { LabelSet } from "../../core/labels.ts";
 import { HttpError } from "../../core/http/server.ts";
 import { decodePushJson } from "../../core/wire/push_json.ts";
 import { type DecodedPushSeries, decodePushRequest } from "../../core/wire/push_proto.ts";
+import { gunzip, GzipCorruptError, GzipTooLargeError } from "../../pprof/gzip.ts";
 import { sniffProfile } from "../../pprof/sniff.ts";
 
 /** The path of the one procedure served. */
@@ -79,40 +80,25 @@ export function pushItems(
 }
 
 /**
- * Decompresses a gzip request body, refusing output larger than `maxBytes` (413) and corrupt
- * data (400).
+ * Decompresses a gzip request body, refusing output larger than `maxBytes` (413; 0 means no
+ * limit) and corrupt data (400).
  */
-export async function gunzipLimited(body: Uint8Array, maxBytes: number): Promise<Uint8Array> {
-  const stream = new Blob([body as BlobPart]).stream().pipeThrough(
-    new DecompressionStream("gzip"),
-  );
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
+export function gunzipLimited(body: Uint8Array, maxBytes: number): Promise<Uint8Array> {
   try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (maxBytes > 0 && total > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw new HttpError(
+    return Promise.resolve(gunzip(body, { maxBytes: maxBytes > 0 ? maxBytes : Infinity }));
+  } catch (error) {
+    if (error instanceof GzipTooLargeError) {
+      return Promise.reject(
+        new HttpError(
           413,
           `decompressed request body is larger than the limit of ${maxBytes} bytes`,
           "body_too_large",
-        );
-      }
-      chunks.push(value);
+        ),
+      );
     }
-  } catch (error) {
-    if (error instanceof HttpError) throw error;
-    throw new HttpError(400, `gzip request body: ${(error as Error).message}`, "bad_encoding");
+    const cause = error instanceof GzipCorruptError ? error.cause : error;
+    return Promise.reject(
+      new HttpError(400, `gzip request body: ${(cause as Error).message}`, "bad_encoding"),
+    );
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
