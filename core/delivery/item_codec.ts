@@ -18,6 +18,7 @@
  */
 
 import type { Item, RawSample } from "../items.ts";
+import { concatBytes } from "../bytes.ts";
 import { LabelSet } from "../labels.ts";
 
 /** An item with the small string metadata its sender needs (e.g. the tenant). */
@@ -57,18 +58,9 @@ export function encodeQueuedItem(queued: QueuedItem): Uint8Array {
     header.q = item.query.map(([k, v]) => [k, v]);
   }
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
-  let total = 8 + headerBytes.byteLength;
-  for (const p of payloads) total += p.byteLength;
-  const out = new Uint8Array(total);
-  out.set(MAGIC, 0);
-  new DataView(out.buffer).setUint32(4, headerBytes.byteLength, true);
-  out.set(headerBytes, 8);
-  let offset = 8 + headerBytes.byteLength;
-  for (const p of payloads) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
+  const headerLength = new Uint8Array(4);
+  new DataView(headerLength.buffer).setUint32(0, headerBytes.byteLength, true);
+  return concatBytes([new Uint8Array(MAGIC), headerLength, headerBytes, ...payloads]);
 }
 
 /** Decodes a spool file; throws an Error naming what is wrong when the file is damaged. */

@@ -28,6 +28,7 @@
 
 import type { Logger } from "../telemetry/logger.ts";
 import { type HttpServerConfig, loadServerTls, type TlsServerConfig } from "./server_config.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** An error that maps to an HTTP status, thrown by {@linkcode readBody} and handlers. */
 export class HttpError extends Error {
@@ -229,14 +230,7 @@ export async function readBody(request: Request, options: ReadBodyOptions): Prom
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
+  return concatBytes(chunks, total);
 }
 
 /**

@@ -19,6 +19,7 @@ import {
 import { encodePushRequest, type PushSeries } from "../../core/wire/push_proto.ts";
 import { formatIngestName } from "../../core/wire/ingest_name.ts";
 import type { EndpointConfig } from "./config.ts";
+import { concatBytes } from "../../core/bytes.ts";
 
 /** Metadata key of the tenant on a queued item. */
 export const TENANT_META = "tenant";
@@ -149,13 +150,5 @@ async function readLimited(response: Response): Promise<string> {
   } finally {
     await reader.cancel().catch(() => {});
   }
-  const all = new Uint8Array(Math.min(total, MAX_ERROR_BODY));
-  let offset = 0;
-  for (const chunk of chunks) {
-    const part = chunk.subarray(0, all.byteLength - offset);
-    all.set(part, offset);
-    offset += part.byteLength;
-    if (offset >= all.byteLength) break;
-  }
-  return new TextDecoder().decode(all);
+  return new TextDecoder().decode(concatBytes(chunks, Math.min(total, MAX_ERROR_BODY)));
 }

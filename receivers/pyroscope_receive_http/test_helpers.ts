@@ -11,6 +11,7 @@ import { testSettings } from "../../core/testing/conformance.ts";
 import { MetricsRegistry } from "../../core/telemetry/metrics.ts";
 import { receiveHttpConfigSchema } from "./config.ts";
 import { ReceiveHttpReceiver } from "./receive_http.ts";
+import { concatBytes } from "../../core/bytes.ts";
 
 /** A tiny valid pprof (one sample type), as in spec §2.2. */
 export const TOY_PPROF = new Uint8Array([0x0a, 0x04, 0x08, 0x01, 0x10, 0x02]);
@@ -78,14 +79,10 @@ export function multipartBody(
     chunks.push(encoder.encode("\r\n"));
   }
   chunks.push(encoder.encode(`--${boundary}--\r\n`));
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
+  return {
+    body: concatBytes(chunks),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  };
 }
 
 /**

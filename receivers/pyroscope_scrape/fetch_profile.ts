@@ -8,6 +8,7 @@
 
 import { sniffProfile } from "../../pprof/sniff.ts";
 import type { HttpClient } from "../../core/http/client.ts";
+import { concatBytes } from "../../core/bytes.ts";
 
 /** Why a scrape failed; `reason` is the metric label. */
 export class ScrapeError extends Error {
@@ -57,14 +58,7 @@ async function readLimited(response: Response, limit: number): Promise<Uint8Arra
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 function describe(error: unknown): string {
