@@ -1,8 +1,10 @@
 /**
- * profcol's command line: `run`, `validate`, `components`, `print-config` (see `cli/mod.ts`).
+ * profcol's command line: `run`, `validate`, `components`, `print-config`, `schema`, `build`
+ * (see `cli/mod.ts`).
  *
  * ```sh
- * deno run --allow-all main.ts run --config config.example.yaml
+ * deno run --allow-all main.ts run config.example.yaml
+ * deno run --allow-all main.ts schema > profcol.schema.json
  * ```
  *
  * @module
