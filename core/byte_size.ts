@@ -1,5 +1,6 @@
 /**
- * Byte sizes in configs: a number of bytes or a string with a unit (`512MiB`, `64KB`, `1GiB`,
+ * Byte sizes in configs (the field is `byteSizeField()` in `core/config/fields.ts`): a number
+ * of bytes or a string with a unit (`512MiB`, `64KB`, `1GiB`,
  * `100B`; KiB/MiB/GiB are powers of 1024, KB/MB/GB of 1000).
  *
  * @example
@@ -9,8 +10,6 @@
  * ```
  * @module
  */
-
-import { z } from "zod";
 
 const UNITS: Record<string, number> = {
   "": 1,
@@ -33,19 +32,8 @@ export function parseByteSize(text: string): number {
   return Math.floor(Number(match[1]) * factor);
 }
 
-/** A zod schema for a byte size: a non-negative integer or a string with a unit. */
-export function byteSize(): z.ZodType<number, string | number> {
-  return z.union([z.string(), z.number()]).transform((value, ctx) => {
-    if (typeof value === "number") {
-      if (Number.isInteger(value) && value >= 0) return value;
-      ctx.addIssue({ code: "custom", message: `Expected a byte size of 0 or more, got ${value}` });
-      return z.NEVER;
-    }
-    try {
-      return parseByteSize(value);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-      return z.NEVER;
-    }
-  }) as unknown as z.ZodType<number, string | number>;
-}
+/**
+ * @deprecated The config field is `byteSizeField()` in `core/config/fields.ts`; this name
+ * stays only until the last callers move.
+ */
+export { byteSizeField as byteSize } from "./config/fields.ts";

@@ -1,6 +1,6 @@
 /**
- * Go-syntax durations (`500ms`, `1m30s`, `2h`), parsed to milliseconds, and the zod schema
- * every config uses for them.
+ * Go-syntax durations (`500ms`, `1m30s`, `2h`), parsed to milliseconds. Config fields use
+ * `durationField()` from `core/config/fields.ts`.
  *
  * @example
  * ```ts
@@ -11,8 +11,6 @@
  * ```
  * @module
  */
-
-import { z } from "zod";
 
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
@@ -27,7 +25,8 @@ const UNIT_MS: Record<string, number> = {
 
 /**
  * Parses a Go duration string into milliseconds (fractions allowed, e.g. `1.5s`).
- * Throws `Cannot parse "15x" as a duration` on anything else. `"0"` is zero.
+ * Throws `Cannot parse "15x" as a duration` on anything else; a bare number other than 0 is
+ * `Cannot parse "15" as a duration: missing unit (e.g. 15s)`, as in Go. `"0"` is zero.
  */
 export function parseDuration(text: string): number {
   const fail = () => new Error(`Cannot parse ${JSON.stringify(text)} as a duration`);
@@ -39,6 +38,9 @@ export function parseDuration(text: string): number {
     rest = rest.slice(1);
   }
   if (rest === "0") return 0;
+  if (/^(\d+(?:\.\d*)?|\.\d+)$/.test(rest)) {
+    throw new Error(`${fail().message}: missing unit (e.g. ${text.trim()}s)`);
+  }
   let total = 0;
   const part = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
   if (rest === "") throw fail();
@@ -70,17 +72,7 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * A zod schema for a duration field: accepts a Go duration string (or a number of
- * milliseconds) and outputs milliseconds.
+ * @deprecated The config field is `durationField()` in `core/config/fields.ts` (no bare
+ * numbers, no negatives); this name stays only until the last callers move.
  */
-export function duration(): z.ZodType<number, string | number> {
-  return z.union([z.string(), z.number()]).transform((value, ctx) => {
-    if (typeof value === "number") return value;
-    try {
-      return parseDuration(value);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-      return z.NEVER;
-    }
-  }) as unknown as z.ZodType<number, string | number>;
-}
+export { durationField as duration } from "./config/fields.ts";

@@ -16,7 +16,7 @@
  */
 
 import { z } from "zod";
-import { duration } from "../duration.ts";
+import { durationField, nonEmptyString, portField } from "./fields.ts";
 
 const componentList = (what: string) =>
   z.array(z.string({ error: `Expected a ${what} id such as "type" or "type/name"` }), {
@@ -28,19 +28,6 @@ export const pipelineSchema = z.strictObject({
   receivers: componentList("receiver"),
   processors: componentList("processor"),
   exporters: componentList("exporter"),
-});
-
-/** A TCP port, 0 meaning "any free port". */
-export const portSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const port = typeof value === "number" ? value : /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    ctx.addIssue({
-      code: "custom",
-      message: `Expected a port number from 0 to 65535, got ${JSON.stringify(value)}`,
-    });
-    return z.NEVER;
-  }
-  return port;
 });
 
 /** `service.telemetry`. */
@@ -55,8 +42,8 @@ export const telemetrySchema = z.strictObject({
     }).default("logfmt"),
   }).default({ level: "info", format: "logfmt" }),
   http: z.strictObject({
-    listen_address: z.string().min(1, "listen_address must not be empty").default("127.0.0.1"),
-    listen_port: portSchema.default(12345),
+    listen_address: nonEmptyString().default("127.0.0.1"),
+    listen_port: portField().default(12345),
   }).default({ listen_address: "127.0.0.1", listen_port: 12345 }),
 });
 
@@ -71,7 +58,7 @@ export const serviceSchema = z.strictObject({
    * How long a graceful shutdown (SIGINT/SIGTERM) may take: receivers stop, processors drain,
    * exporters flush or persist. Past it the process exits with status 1.
    */
-  shutdown_timeout: duration().default(30_000),
+  shutdown_timeout: durationField().default(30_000),
 });
 
 /** The validated `service` section. */

@@ -13,18 +13,18 @@
  */
 
 import { z } from "zod";
+import { stringField } from "../config/fields.ts";
 
-const str = (field: string) => z.string({ error: `${field} must be a string` });
 const bool = (field: string) => z.boolean({ error: `${field} must be true or false` });
 
 /** `tls_config` block. */
 export const tlsConfigSchema = z.strictObject({
-  ca_pem: str("tls_config.ca_pem").optional(),
-  ca_file: str("tls_config.ca_file").optional(),
-  cert_pem: str("tls_config.cert_pem").optional(),
-  cert_file: str("tls_config.cert_file").optional(),
-  key_pem: str("tls_config.key_pem").optional(),
-  key_file: str("tls_config.key_file").optional(),
+  ca_pem: stringField().optional(),
+  ca_file: stringField().optional(),
+  cert_pem: stringField().optional(),
+  cert_file: stringField().optional(),
+  key_pem: stringField().optional(),
+  key_file: stringField().optional(),
   insecure_skip_verify: bool("tls_config.insecure_skip_verify").default(false),
   min_version: z.enum(["TLS10", "TLS11", "TLS12", "TLS13"], {
     error: (issue) =>
@@ -32,7 +32,7 @@ export const tlsConfigSchema = z.strictObject({
         JSON.stringify(issue.input)
       }`,
   }).optional(),
-  server_name: str("tls_config.server_name").optional(),
+  server_name: stringField().optional(),
 });
 
 /** The TLS options as parsed. */
@@ -44,31 +44,31 @@ const headerList = z.union([z.string(), z.array(z.string())], {
 
 /** Fields shared by every HTTP client config; spread into a strict object. */
 export const httpClientConfigShape = {
-  bearer_token: str("bearer_token").optional(),
-  bearer_token_file: str("bearer_token_file").optional(),
+  bearer_token: stringField().optional(),
+  bearer_token_file: stringField().optional(),
   basic_auth: z.strictObject({
-    username: str("basic_auth.username").default(""),
-    password: str("basic_auth.password").optional(),
-    password_file: str("basic_auth.password_file").optional(),
+    username: stringField().default(""),
+    password: stringField().optional(),
+    password_file: stringField().optional(),
   }).optional(),
   authorization: z.strictObject({
-    type: str("authorization.type").default("Bearer"),
-    credentials: str("authorization.credentials").optional(),
-    credentials_file: str("authorization.credentials_file").optional(),
+    type: stringField().default("Bearer"),
+    credentials: stringField().optional(),
+    credentials_file: stringField().optional(),
   }).optional(),
   oauth2: z.strictObject({
-    client_id: str("oauth2.client_id").default(""),
-    client_secret: str("oauth2.client_secret").optional(),
-    client_secret_file: str("oauth2.client_secret_file").optional(),
-    token_url: str("oauth2.token_url"),
+    client_id: stringField().default(""),
+    client_secret: stringField().optional(),
+    client_secret_file: stringField().optional(),
+    token_url: stringField(),
     scopes: z.array(z.string()).default([]),
     endpoint_params: z.record(z.string(), z.string()).default({}),
-    proxy_url: str("oauth2.proxy_url").optional(),
+    proxy_url: stringField().optional(),
     tls_config: tlsConfigSchema.optional(),
   }).optional(),
   tls_config: tlsConfigSchema.optional(),
-  proxy_url: str("proxy_url").optional(),
-  no_proxy: str("no_proxy").optional(),
+  proxy_url: stringField().optional(),
+  no_proxy: stringField().optional(),
   proxy_from_environment: bool("proxy_from_environment").default(false),
   proxy_connect_header: z.record(z.string(), headerList).optional(),
   follow_redirects: bool("follow_redirects").default(true),

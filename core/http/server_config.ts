@@ -16,34 +16,7 @@
  */
 
 import { z } from "zod";
-import { duration } from "../duration.ts";
-
-const str = (field: string) => z.string({ error: `${field} must be a string` });
-
-/** A TCP port 0–65535 (0 picks a free port); numeric strings are accepted as YAML may quote. */
-export function port(field: string): z.ZodType<number, number | string> {
-  return z.union([z.number(), z.string()], {
-    error: (issue) => `${field}: Expected a port number from 0 to 65535, got ${show(issue.input)}`,
-  }).transform((value, ctx) => {
-    const number = typeof value === "number" ? value : /^\d+$/.test(value) ? Number(value) : NaN;
-    if (Number.isInteger(number) && number >= 0 && number <= 65535) return number;
-    ctx.addIssue({
-      code: "custom",
-      message: `Expected a port number from 0 to 65535, got ${show(value)}`,
-    });
-    return z.NEVER;
-  }) as unknown as z.ZodType<number, number | string>;
-}
-
-function show(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
-}
-
-function count(field: string) {
-  return z.number({ error: `${field} must be a whole number of 0 or more` })
-    .int(`${field} must be a whole number of 0 or more`)
-    .min(0, `${field} must be a whole number of 0 or more`);
-}
+import { durationField, intField, portField, stringField } from "../config/fields.ts";
 
 /** Default `conn_limit` of receive_http (Alloy overrides the generic default of 0). */
 export const DEFAULT_CONN_LIMIT = 16384;
@@ -52,13 +25,13 @@ export const DEFAULT_CONN_LIMIT = 16384;
 export function httpServerConfigShape(defaults: { port?: number; connLimit?: number } = {}) {
   return {
     /** Address to bind; `""` (Alloy's default) means every IPv4 interface (`0.0.0.0`). */
-    listen_address: str("listen_address").default(""),
-    listen_port: port("listen_port").default(defaults.port ?? 8080),
+    listen_address: stringField().default(""),
+    listen_port: portField().default(defaults.port ?? 8080),
     /** Concurrent requests allowed (see `serve`); 0 means no limit. */
-    conn_limit: count("conn_limit").default(defaults.connLimit ?? DEFAULT_CONN_LIMIT),
-    server_read_timeout: duration().prefault("30s"),
-    server_write_timeout: duration().prefault("30s"),
-    server_idle_timeout: duration().prefault("120s"),
+    conn_limit: intField({ min: 0 }).default(defaults.connLimit ?? DEFAULT_CONN_LIMIT),
+    server_read_timeout: durationField().prefault("30s"),
+    server_write_timeout: durationField().prefault("30s"),
+    server_idle_timeout: durationField().prefault("120s"),
   };
 }
 
@@ -79,13 +52,13 @@ const MTLS_UNSUPPORTED = "requiring or verifying client certificates (mTLS) is n
  * recognized only to be refused with an explanation.
  */
 export const tlsServerConfigSchema = z.strictObject({
-  cert_pem: str("tls.cert_pem").optional(),
-  cert_file: str("tls.cert_file").optional(),
-  key_pem: str("tls.key_pem").optional(),
-  key_file: str("tls.key_file").optional(),
-  client_ca_pem: str("tls.client_ca_pem").optional(),
-  client_ca_file: str("tls.client_ca_file").optional(),
-  client_auth_type: str("tls.client_auth_type").optional(),
+  cert_pem: stringField().optional(),
+  cert_file: stringField().optional(),
+  key_pem: stringField().optional(),
+  key_file: stringField().optional(),
+  client_ca_pem: stringField().optional(),
+  client_ca_file: stringField().optional(),
+  client_auth_type: stringField().optional(),
 }).superRefine((tls, ctx) => {
   const fail = (path: string, message: string) =>
     ctx.addIssue({ code: "custom", path: [path], message });

@@ -6,25 +6,30 @@
  */
 
 import { z } from "zod";
-import { duration } from "../../core/duration.ts";
-import { byteSize, parseByteSize } from "../../core/byte_size.ts";
+import { parseByteSize } from "../../core/byte_size.ts";
+import {
+  byteSizeField,
+  durationField,
+  intField,
+  nonEmptyString,
+} from "../../core/config/fields.ts";
 
 export { parseByteSize };
 
 /** Schema of the `file` exporter's config (snake_case keys, unknown keys rejected). */
 export const fileExporterConfigSchema = z.strictObject({
   /** Where profiles and the index are written; created when missing. */
-  directory: z.string().min(1, "directory must not be empty").default("./data/profiles"),
+  directory: nonEmptyString().default("./data/profiles"),
   /** Disk cap for everything under `directory`; the oldest files go first. */
-  max_total_bytes: byteSize().default(512 * 1024 * 1024),
+  max_total_bytes: byteSizeField().default(512 * 1024 * 1024),
   /** Files older than this are deleted; `0s` keeps files until the size cap. */
-  max_age: duration().default(24 * 3_600_000),
+  max_age: durationField().default(24 * 3_600_000),
   /** The active `index.jsonl` is rotated to `index-<n>.jsonl` past this size. */
-  max_index_bytes: byteSize().default(16 * 1024 * 1024),
+  max_index_bytes: byteSizeField().default(16 * 1024 * 1024),
   /** Items waiting to be written before `consume` answers with backpressure. */
-  queue_size: z.number().int().min(1, "queue_size must be at least 1").default(1000),
+  queue_size: intField({ min: 1 }).default(1000),
   /** Bytes waiting to be written before `consume` answers with backpressure. */
-  queue_bytes: byteSize().default(64 * 1024 * 1024),
+  queue_bytes: byteSizeField().default(64 * 1024 * 1024),
 }).refine((c) => c.max_index_bytes <= c.max_total_bytes, {
   message: "max_index_bytes must not exceed max_total_bytes",
   path: ["max_index_bytes"],

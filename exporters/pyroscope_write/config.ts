@@ -7,22 +7,21 @@
  */
 
 import { z } from "zod";
-import { duration } from "../../core/duration.ts";
+import { durationField, intField, stringField } from "../../core/config/fields.ts";
 import { checkHttpClientConfig, httpClientConfigShape } from "../../core/http/client.ts";
 import { queueConfigSchema } from "../../core/delivery/queue_config.ts";
 
 const endpointSchema = z.strictObject({
   url: z.string({ error: "endpoint.url is required (the Pyroscope base URL)" }),
-  name: z.string({ error: "endpoint.name must be a string" }).default(""),
-  remote_timeout: duration().default(10_000),
+  name: stringField().default(""),
+  remote_timeout: durationField({ allowZero: false }).default(10_000),
   headers: z.record(z.string(), z.string(), {
     error: "endpoint.headers must be a map of header name → value",
   }).default({}),
-  min_backoff_period: duration().default(500),
-  max_backoff_period: duration().default(300_000),
-  max_backoff_retries: z.number({ error: "max_backoff_retries must be a number" }).int(
-    "max_backoff_retries must be a whole number",
-  ).min(0, "max_backoff_retries must be 0 (retry forever) or more").default(10),
+  min_backoff_period: durationField({ allowZero: false }).default(500),
+  max_backoff_period: durationField().default(300_000),
+  /** 0 retries forever. */
+  max_backoff_retries: intField({ min: 0 }).default(10),
   retry_on_http_429: z.boolean({ error: "retry_on_http_429 must be true or false" }).default(true),
   ...httpClientConfigShape,
 }).superRefine((endpoint, ctx) => {
@@ -48,20 +47,6 @@ const endpointSchema = z.strictObject({
       code: "custom",
       path: ["url"],
       message: "url must not carry a query or fragment; it is a base URL",
-    });
-  }
-  if (endpoint.remote_timeout <= 0) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["remote_timeout"],
-      message: "remote_timeout must be positive",
-    });
-  }
-  if (endpoint.min_backoff_period <= 0) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["min_backoff_period"],
-      message: "min_backoff_period must be positive",
     });
   }
   if (endpoint.max_backoff_period < endpoint.min_backoff_period) {

@@ -11,16 +11,14 @@ import {
   type RelabelRuleInput,
   relabelRulesSchema,
 } from "../../core/relabel/mod.ts";
+import { intField } from "../../core/config/fields.ts";
 
 /** Schema of the `relabel` processor's config (unknown keys are errors). */
 export const relabelProcessorConfigSchema = z.strictObject({
   /** Relabel rules, applied in order (Prometheus `relabel_config` semantics). */
   rule: relabelRulesSchema.default([] as unknown as RelabelRule[]),
   /** Entries of the LRU cache of results, keyed by the input label set; 0 disables it. */
-  max_cache_size: z.number({ error: "max_cache_size must be a whole number of 0 or more" })
-    .int("max_cache_size must be a whole number of 0 or more")
-    .min(0, "max_cache_size must be a whole number of 0 or more")
-    .default(10_000),
+  max_cache_size: intField({ min: 0 }).default(10_000),
 });
 
 /** The parsed config. */

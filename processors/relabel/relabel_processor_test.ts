@@ -151,7 +151,7 @@ Deno.test("relabel processor: config errors name the rule index and field", () =
   );
   const size = relabelProcessorFactory.configSchema.safeParse({ max_cache_size: "big" });
   assert(!size.success);
-  strictEqual(size.error.issues[0]?.message, "max_cache_size must be a whole number of 0 or more");
+  strictEqual(size.error.issues[0]?.message, 'Expected a whole number of 0 or more, got "big"');
 });
 
 Deno.test("lru: evicts the least recently used entry", () => {

@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { stringField } from "../../core/config/fields.ts";
 import { isValidLabelName } from "../../core/relabel/mod.ts";
 
 const labelName = z.string({ error: "source_labels must be a list of label names" }).refine(
@@ -21,7 +22,7 @@ export const serviceNameConfigSchema = z.strictObject({
   infer_from_metadata: z.boolean({ error: "infer_from_metadata must be true or false" })
     .default(true),
   /** Value used when nothing else gives a name; `""` leaves the label absent. */
-  fallback: z.string({ error: "fallback must be a string" }).default("unspecified"),
+  fallback: stringField().default("unspecified"),
 });
 
 /** The parsed config. */

@@ -6,15 +6,13 @@
  */
 
 import { z } from "zod";
-import { byteSize } from "../../core/byte_size.ts";
+import { byteSizeField, intField, nonEmptyString, stringField } from "../../core/config/fields.ts";
 import { httpServerConfigSchema, tlsServerConfigSchema } from "../../core/http/server_config.ts";
-
-const str = (field: string) => z.string({ error: `${field} must be a string` });
 
 /** `auth.basic_auth` entries: accepted users. */
 const basicAuthUserSchema = z.strictObject({
-  username: str("auth.basic_auth.username").min(1, "auth.basic_auth.username must not be empty"),
-  password: str("auth.basic_auth.password").min(1, "auth.basic_auth.password must not be empty"),
+  username: nonEmptyString(),
+  password: nonEmptyString(),
 });
 
 /**
@@ -25,7 +23,7 @@ export const authConfigSchema = z.strictObject({
   basic_auth: z.array(basicAuthUserSchema, {
     error: "auth.basic_auth must be a list of {username, password}",
   }).default([]),
-  bearer_tokens: z.array(str("auth.bearer_tokens[]").min(1, "bearer tokens must not be empty"), {
+  bearer_tokens: z.array(nonEmptyString(), {
     error: "auth.bearer_tokens must be a list of strings",
   }).default([]),
 });
@@ -36,9 +34,8 @@ export const authConfigSchema = z.strictObject({
  */
 export const tenantConfigSchema = z.strictObject({
   enabled: z.boolean({ error: "tenant.enabled must be true or false" }).default(true),
-  from_header: str("tenant.from_header").min(1, "tenant.from_header must not be empty")
-    .default("X-Scope-OrgID"),
-  label: str("tenant.label").regex(
+  from_header: nonEmptyString().default("X-Scope-OrgID"),
+  label: stringField().regex(
     /^[A-Za-z_][A-Za-z0-9_.]*$/,
     "tenant.label must be a label name ([A-Za-z_][A-Za-z0-9_.]*)",
   ).default("__tenant_id__"),
@@ -51,16 +48,11 @@ export const receiveHttpConfigSchema = z.strictObject({
   http: httpServerConfigSchema.prefault({}),
   tls: tlsServerConfigSchema.optional(),
   /** Largest request body, before and after `Content-Encoding` decoding; larger → 413. */
-  max_request_body_size: byteSize().prefault("16MiB"),
+  max_request_body_size: byteSizeField().prefault("16MiB"),
   /** Requests on the ingest routes handled at once; more → 429 with `Retry-After`. 0 = none. */
-  max_requests_in_flight: z.number({
-    error: "max_requests_in_flight must be a whole number of 0 or more",
-  }).int("max_requests_in_flight must be a whole number of 0 or more")
-    .min(0, "max_requests_in_flight must be a whole number of 0 or more").default(64),
+  max_requests_in_flight: intField({ min: 0 }).default(64),
   /** Seconds clients are told to wait in `Retry-After` when the receiver itself is full. */
-  retry_after: z.number({ error: "retry_after must be a whole number of seconds ≥ 1" })
-    .int("retry_after must be a whole number of seconds ≥ 1")
-    .min(1, "retry_after must be a whole number of seconds ≥ 1").default(1),
+  retry_after: intField({ min: 1 }).default(1),
   /**
    * Check each profile fully (gunzip with a cap, protobuf structure) so truncated or corrupt
    * profiles get 422/400 here; `false` only sniffs the first bytes (faster, as Alloy).

@@ -7,8 +7,7 @@
  */
 
 import { z } from "zod";
-import { parseByteSize } from "../../core/byte_size.ts";
-import { duration } from "../../core/duration.ts";
+import { byteSizeField, durationField, intField, stringField } from "../../core/config/fields.ts";
 import { relabelRulesSchema } from "../../core/relabel/mod.ts";
 import { checkHttpClientConfig, httpClientConfigShape } from "../../core/http/client.ts";
 import { DEFAULT_DELTA_PROFILING_MS, PROFILE_BLOCKS, resolveProfiles } from "./profiles.ts";
@@ -16,7 +15,7 @@ import { DEFAULT_DELTA_PROFILING_MS, PROFILE_BLOCKS, resolveProfiles } from "./p
 const profileBlockSchema = (name: string) =>
   z.strictObject({
     enabled: z.boolean({ error: `${name}.enabled must be true or false` }).optional(),
-    path: z.string({ error: `${name}.path must be a string` }).optional(),
+    path: stringField().optional(),
     delta: z.boolean({ error: `${name}.delta must be true or false` }).optional(),
   }, { error: `${name} must be a map with enabled, path and delta` });
 
@@ -29,7 +28,7 @@ const customProfileSchema = z.strictObject({
 });
 
 const profilingConfigShape: Record<string, z.ZodType> = {
-  path_prefix: z.string({ error: "path_prefix must be a string" }).default(""),
+  path_prefix: stringField().default(""),
   "profile.custom": z.record(
     z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, {
       error: (issue) =>
@@ -56,36 +55,6 @@ export interface ProfilingConfig {
   readonly [block: string]: unknown;
 }
 
-const nonNegativeInt = (field: string) =>
-  z.union([z.number(), z.string()]).transform((value, ctx) => {
-    const text = String(value).trim();
-    const n = /^\d+$/.test(text) ? Number(text) : NaN;
-    if (!Number.isSafeInteger(n)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `Expected ${field} to be a whole number ≥ 0, got ${JSON.stringify(value)}`,
-      });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-/** A byte size: a number or a string like `64MiB`, `10MB`, `512KiB`. */
-export const byteSize = (field: string) =>
-  z.union([z.number(), z.string()]).transform((value, ctx) => {
-    try {
-      return parseByteSize(String(value));
-    } catch {
-      ctx.addIssue({
-        code: "custom",
-        message: `Cannot parse ${
-          JSON.stringify(value)
-        } as a size for ${field} (use e.g. 64MiB, 10MB, 1048576)`,
-      });
-      return z.NEVER;
-    }
-  });
-
 const labelMap = z.record(z.string(), z.string({ error: "target label values must be strings" }), {
   error: "each target must be a map of label name → string value",
 });
@@ -94,7 +63,7 @@ const labelMap = z.record(z.string(), z.string({ error: "target label values mus
 export const fileSdConfigSchema = z.strictObject({
   files: z.array(z.string(), { error: "file_sd_configs.files must be a list of paths or globs" })
     .min(1, { error: "file_sd_configs.files must list at least one path or glob" }),
-  refresh_interval: duration().prefault("5m"),
+  refresh_interval: durationField().prefault("5m"),
 });
 
 /** `http_sd_configs` entry. */
@@ -110,7 +79,7 @@ export const httpSdConfigSchema = z.strictObject({
     error: (issue) =>
       `http_sd_configs.url must be an http(s) URL, got ${JSON.stringify(issue.input)}`,
   }),
-  refresh_interval: duration().prefault("60s"),
+  refresh_interval: durationField().prefault("60s"),
   ...httpClientConfigShape,
 }).superRefine((c, ctx) => checkHttpClientConfig(c, ctx));
 
@@ -120,25 +89,23 @@ export const scrapeConfigSchema = z.strictObject({
   file_sd_configs: z.array(fileSdConfigSchema).default([]),
   http_sd_configs: z.array(httpSdConfigSchema).default([]),
   relabel_configs: relabelRulesSchema.default([]),
-  job_name: z.string({ error: "job_name must be a string" }).default(""),
+  job_name: stringField().default(""),
   params: z.record(
     z.string(),
     z.union([z.string().transform((v) => [v]), z.array(z.string())]),
     { error: "params must be a map of name → list of values" },
   ).default({}),
-  scrape_interval: duration().prefault("15s"),
-  scrape_timeout: duration().prefault("10s"),
-  delta_profiling_duration: duration().optional(),
+  scrape_interval: durationField().prefault("15s"),
+  scrape_timeout: durationField().prefault("10s"),
+  delta_profiling_duration: durationField().optional(),
   scheme: z.enum(["http", "https"], {
     error: (issue) => `scheme must be "http" or "https", got ${JSON.stringify(issue.input)}`,
   }).default("http"),
-  body_size_limit: byteSize("body_size_limit").prefault("64MiB"),
-  service_name_fallback: z.string({ error: "service_name_fallback must be a string" }).default(
-    "unspecified",
-  ),
+  body_size_limit: byteSizeField().prefault("64MiB"),
+  service_name_fallback: stringField().default("unspecified"),
   sharding: z.strictObject({
-    shard_index: nonNegativeInt("sharding.shard_index"),
-    total_shards: nonNegativeInt("sharding.total_shards"),
+    shard_index: intField({ min: 0 }),
+    total_shards: intField({ min: 0 }),
     source_labels: z.array(z.string()).default(["__address__"]),
   }).optional(),
   profiling_config: profilingConfigSchema.prefault({}),

@@ -20,7 +20,7 @@ import {
   type Receiver,
   type ReceiverFactory,
 } from "../../core/component.ts";
-import { duration } from "../../core/duration.ts";
+import { durationField } from "../../core/config/fields.ts";
 import { type Item, withLabels } from "../../core/items.ts";
 
 /** Every live test component by id (the latest instance wins). */
@@ -135,11 +135,11 @@ const exporterSchema = z.strictObject({
   /** Items the queue holds before `hasCapacityFor` says no. */
   capacity: z.number().int().min(0).default(1000),
   /** How long `consume` takes. */
-  delay: duration().default(0),
+  delay: durationField().default(0),
   fail: z.boolean().default(false),
   fail_start: z.boolean().default(false),
   /** How long shutdown takes (to test the deadline). */
-  shutdown_delay: duration().default(0),
+  shutdown_delay: durationField().default(0),
   /** Where each accepted item is appended as a JSON line on shutdown (subprocess tests). */
   output: z.string().default(""),
   tag: z.string().default(""),
