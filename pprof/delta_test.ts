@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert/strict";
+import { assert, assertEquals, assertThrows } from "../tests/support/assert.ts";
 import { DeltaComputer } from "./delta.ts";
 import { decodeProfile, emptyProfile, encodeProfile, type Profile, stringAt } from "./profile.ts";
 import { gunzipIfNeeded, gzip } from "./gzip.ts";
@@ -218,7 +218,7 @@ Deno.test("gzipped input works the same, output is always gzipped", () => {
 Deno.test("an error poisons: it throws, the next profile only primes, then deltas resume", () => {
   const d = new DeltaComputer("memory");
   d.compute(build([{ stack: [1], values: [1, 1, 0, 0] }]));
-  throws(() => d.compute(new Uint8Array([0x0a, 0xff])));
+  assertThrows(() => d.compute(new Uint8Array([0x0a, 0xff])));
   assert(d.error instanceof Error);
   assertEquals(d.stateBytes(), 0);
   assertEquals(d.compute(build([{ stack: [1], values: [5, 5, 0, 0] }])), null);
@@ -229,7 +229,11 @@ Deno.test("an error poisons: it throws, the next profile only primes, then delta
 Deno.test("a sample pointing at a missing location is an error naming it", () => {
   const p = emptyProfile();
   p.sample.push({ locationId: [42], value: [], label: [] });
-  throws(() => new DeltaComputer("memory").compute(encodeProfile(p)), /missing location 42/);
+  assertThrows(
+    () => new DeltaComputer("memory").compute(encodeProfile(p)),
+    Error,
+    /missing location 42/,
+  );
 });
 
 Deno.test("reset forgets the previous profile", () => {

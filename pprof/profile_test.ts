@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert/strict";
+import { assert, assertEquals, assertThrows } from "../tests/support/assert.ts";
 import protobuf from "protobufjs/minimal";
 import {
   decodeProfile,
@@ -57,10 +57,6 @@ function fullProfile(): Profile {
   p.defaultSampleType = 1;
   p.docUrl = 3;
   return p;
-}
-
-function assertThrows(fn: () => unknown, type: new (...args: never[]) => Error, includes = "") {
-  throws(fn, (error: unknown) => error instanceof type && error.message.includes(includes));
 }
 
 Deno.test("encode then decode gives back every field", () => {

@@ -3,7 +3,7 @@
  * lists the custom types; a pipeline with a custom processor works), and — when the denort
  * runtime can be obtained — a real `deno compile` whose binary is run.
  */
-import { deepStrictEqual as assertEquals, ok as assert, strictEqual } from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals } from "./support/assert.ts";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { generateEntry, readManifest, runBuild } from "../cli/build.ts";
@@ -65,19 +65,19 @@ Deno.test("build: the generated entry lists built-ins and custom types with deno
     const manifest = writeManifest(dir, EXAMPLES);
     const entry = join(dir, "entry", "main.generated.ts");
     const { out, context } = capture();
-    strictEqual(
+    assertStrictEquals(
       await runBuild(["--manifest", manifest, "--entry", entry, "--entry-only"], context),
       0,
     );
     assert(out.some((line) => line === `entry: ${entry}`));
     const listed = await denoRun([entry, "components", "--json"]);
-    strictEqual(listed.code, 0, listed.stderr);
+    assertStrictEquals(listed.code, 0, listed.stderr);
     const rows = JSON.parse(listed.stdout) as { type: string; kind: string }[];
     const types = rows.map((row) => row.type);
     for (const type of ["add_env_label", "drop_by_regex", "relabel", "module", "file"]) {
       assert(types.includes(type), `${type} missing from ${types.join(", ")}`);
     }
-    strictEqual(rows.find((row) => row.type === "add_env_label")?.kind, "processor");
+    assertStrictEquals(rows.find((row) => row.type === "add_env_label")?.kind, "processor");
   });
 });
 
@@ -85,7 +85,7 @@ Deno.test("build: a pipeline with a custom processor from the generated entry wo
   await withTempDir(async (dir) => {
     const manifest = writeManifest(dir, EXAMPLES);
     const entry = join(dir, "main.generated.ts");
-    strictEqual(
+    assertStrictEquals(
       await runBuild(["--manifest", manifest, "--entry", entry, "--entry-only"], capture().context),
       0,
     );
@@ -178,11 +178,11 @@ export const processor = defineProcessor({ type: "relabel", configSchema: z.stri
         ["--manifest", writeManifest(dir, body), "--entry-only"],
         context,
       );
-      strictEqual(code, 2, body);
+      assertStrictEquals(code, 2, body);
       assert(err.some((line) => expected.test(line)), `${err.join("\n")} !~ ${expected}`);
     }
     const usage = capture();
-    strictEqual(await runBuild([], usage.context), 2);
+    assertStrictEquals(await runBuild([], usage.context), 2);
     assert(usage.err.join("\n").includes("--manifest FILE is required"));
   });
 });
@@ -195,7 +195,7 @@ Deno.test("build: manifest paths resolve against the manifest directory", () => 
       "output: dist/bin\nmodules: [./a.ts, { path: /abs/b.ts, export: x }]\n",
     );
     const manifest = readManifest(file);
-    strictEqual(manifest.output, join(dir, "dist/bin"));
+    assertStrictEquals(manifest.output, join(dir, "dist/bin"));
     assertEquals(manifest.modules.map((m) => [m.absolutePath, m.exportName]), [
       [join(dir, "a.ts"), undefined],
       ["/abs/b.ts", "x"],
@@ -242,10 +242,10 @@ Deno.test({
         ["--manifest", writeManifest(dir, EXAMPLES), "--output", output],
         context,
       );
-      strictEqual(code, 0, err.join("\n"));
+      assertStrictEquals(code, 0, err.join("\n"));
       const result = await new Deno.Command(output, { args: ["components"], stdout: "piped" })
         .output();
-      strictEqual(result.code, 0);
+      assertStrictEquals(result.code, 0);
       const text = new TextDecoder().decode(result.stdout);
       assert(text.includes("add_env_label") && text.includes("drop_by_regex"), text);
     });

@@ -3,7 +3,7 @@
  * items; the ingest `name` written downstream reflects the new labels; a module processor that
  * throws gets its item counted as `processor_error` while other items flow on.
  */
-import { deepStrictEqual as assertEquals, ok as assert, strictEqual } from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals } from "./support/assert.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { builtinFactories } from "../components.ts";
@@ -122,7 +122,7 @@ Deno.test("pipeline: ingest items are relabeled and written with a rebuilt name"
     }
     const lines = Deno.readTextFileSync(join(dir, "index.jsonl")).trim().split("\n")
       .map((line) => JSON.parse(line));
-    strictEqual(lines.length, 1);
+    assertStrictEquals(lines.length, 1);
     const [line] = lines;
     assertEquals(line.labels, {
       __name__: "app-renamed.cpu",
@@ -156,7 +156,10 @@ Deno.test("pipeline: a module that throws drops only that item, counted as proce
       { service_name: "b", tag: "module" },
     ]);
     const dropped = metrics.counter("profcol_processor_dropped_profiles_total", "", []);
-    strictEqual(dropped.get({ component_id: "module/throws", reason: "processor_error" }), 1);
+    assertStrictEquals(
+      dropped.get({ component_id: "module/throws", reason: "processor_error" }),
+      1,
+    );
   } finally {
     await service.shutdown();
   }

@@ -66,20 +66,22 @@ service:
     await sink.waitFor(1, 10_000);
     const got = sink.ingests[0]!;
     assertEquals(got.name, "myapp{cluster=c1,env=prod,service_name=myapp}");
+    // Every byte (the structural assertEquals compares all of them, not a printed prefix).
+    assertEquals(got.body.byteLength, body.byteLength, "the body length is unchanged");
     assertEquals(got.body, body, "the body is byte-identical");
     assertEquals(got.contentType, [contentType]);
     assertEquals(got.tenant, "team-go");
-    const params = Object.fromEntries(got.query);
-    assertEquals(params, {
-      aggregationType: "sum",
-      custom: "kept",
-      from: "1700000000000000000",
-      name: "myapp{cluster=c1,env=prod,service_name=myapp}",
-      sampleRate: "100",
-      spyName: "gospy",
-      units: "samples",
-      until: "1700000010000000000",
-    });
+    // Every parameter, once each, in the sorted order Go's url.Values.Encode writes.
+    assertEquals(got.query, [
+      ["aggregationType", "sum"],
+      ["custom", "kept"],
+      ["from", "1700000000000000000"],
+      ["name", "myapp{cluster=c1,env=prod,service_name=myapp}"],
+      ["sampleRate", "100"],
+      ["spyName", "gospy"],
+      ["units", "samples"],
+      ["until", "1700000010000000000"],
+    ]);
   } finally {
     await proc.kill();
     await sink.close();

@@ -3,7 +3,7 @@
  * (unchanged loops are kept, not restarted); an http_sd server that fails keeps the last good
  * target set.
  */
-import { deepStrictEqual as eq, ok } from "node:assert/strict";
+import { assert, assertEquals } from "./support/assert.ts";
 import { RecordingConsumer, testSettings } from "../core/testing/conformance.ts";
 import { scrapeConfigSchema } from "../receivers/pyroscope_scrape/config.ts";
 import { ScrapeReceiver } from "../receivers/pyroscope_scrape/scrape_receiver.ts";
@@ -46,21 +46,21 @@ Deno.test("file_sd: edits add and remove loops within one refresh; unchanged loo
   );
   try {
     await receiver.start();
-    eq(instances(receiver), ["127.0.0.1:9"]);
+    assertEquals(instances(receiver), ["127.0.0.1:9"]);
     const first = receiver.loops[0]!;
-    eq(first.target.labels.get("__meta_filepath"), json);
+    assertEquals(first.target.labels.get("__meta_filepath"), json);
 
     await Deno.writeTextFile(
       `${dir}/b.yaml`,
       "- targets: ['127.0.0.1:10']\n  labels: { env: b }\n",
     );
     await until(() => receiver.loops.length === 2, "the YAML file's target");
-    ok(receiver.loops.includes(first), "the unchanged loop kept running");
+    assert(receiver.loops.includes(first), "the unchanged loop kept running");
 
     // A broken edit keeps the file's previous targets.
     await Deno.writeTextFile(json, "[{ not json");
     await new Promise((r) => setTimeout(r, 400));
-    eq(instances(receiver), ["127.0.0.1:10", "127.0.0.1:9"]);
+    assertEquals(instances(receiver), ["127.0.0.1:10", "127.0.0.1:9"]);
 
     await Deno.remove(`${dir}/b.yaml`);
     await Deno.writeTextFile(
@@ -68,7 +68,7 @@ Deno.test("file_sd: edits add and remove loops within one refresh; unchanged loo
       JSON.stringify([{ targets: ["127.0.0.1:9"], labels: { env: "a" } }]),
     );
     await until(() => receiver.loops.length === 1, "the removed file's loop to stop");
-    ok(receiver.loops[0] === first);
+    assert(receiver.loops[0] === first);
   } finally {
     await receiver.shutdown();
     await Deno.remove(dir, { recursive: true });
@@ -99,14 +99,14 @@ Deno.test("http_sd: errors keep the last good target set; auth headers are sent"
   );
   try {
     await receiver.start();
-    eq(instances(receiver), ["127.0.0.1:10", "127.0.0.1:9"]);
-    eq(auth, "Bearer sd-token");
-    eq(receiver.loops[0]!.target.labels.get("__meta_url"), url);
+    assertEquals(instances(receiver), ["127.0.0.1:10", "127.0.0.1:9"]);
+    assertEquals(auth, "Bearer sd-token");
+    assertEquals(receiver.loops[0]!.target.labels.get("__meta_url"), url);
     for (const failing of ["error", "garbage"] as const) {
       mode = failing;
       const before = requests;
       await until(() => requests >= before + 2, `${failing} refreshes`);
-      eq(instances(receiver), ["127.0.0.1:10", "127.0.0.1:9"]);
+      assertEquals(instances(receiver), ["127.0.0.1:10", "127.0.0.1:9"]);
     }
     mode = "next";
     await until(() => instances(receiver).join() === "127.0.0.1:11", "the next good set");
@@ -132,11 +132,11 @@ Deno.test("sharding: two shards split the discovered targets without overlap", a
     );
     try {
       await receiver.start();
-      ok(receiver.loops.length > 0 && receiver.loops.length < 20);
+      assert(receiver.loops.length > 0 && receiver.loops.length < 20);
       seen.push(...instances(receiver));
     } finally {
       await receiver.shutdown();
     }
   }
-  eq(seen.sort(), targets.map((t) => t.__address__).sort());
+  assertEquals(seen.sort(), targets.map((t) => t.__address__).sort());
 });

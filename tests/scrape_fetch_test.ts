@@ -2,7 +2,7 @@
  * Scrape-time validation (spec 8.5) over a real socket: each failure names the URL and the
  * profile type and carries the reason used by `profcol_scrape_errors_total`.
  */
-import { deepStrictEqual as eq, ok, rejects } from "node:assert/strict";
+import { assert, assertEquals, assertRejects } from "./support/assert.ts";
 import { createHttpClient } from "../core/http/client.ts";
 import { fetchProfile, ScrapeError } from "../receivers/pyroscope_scrape/fetch_profile.ts";
 import { scrapeConfigSchema } from "../receivers/pyroscope_scrape/config.ts";
@@ -34,11 +34,14 @@ Deno.test("fetchProfile: accepts gzip and raw protobuf; sends User-Agent, auth a
   const client = createHttpClient(config, { userAgent: "profcol/1.2.3" });
   try {
     const opts = { profileType: "goroutine", timeoutMs: 5000, bodySizeLimit: 1 << 20 };
-    eq((await fetchProfile(client, { ...opts, url: `${base}/gz` })).byteLength, gz.byteLength);
-    eq((await fetchProfile(client, { ...opts, url: `${base}/raw` })).byteLength, 4);
-    eq(seen[0]!.get("user-agent"), "profcol/1.2.3");
-    eq(seen[0]!.get("authorization"), `Basic ${btoa("u:p")}`);
-    eq(seen[0]!.get("x-tenant"), "a, b");
+    assertEquals(
+      (await fetchProfile(client, { ...opts, url: `${base}/gz` })).byteLength,
+      gz.byteLength,
+    );
+    assertEquals((await fetchProfile(client, { ...opts, url: `${base}/raw` })).byteLength, 4);
+    assertEquals(seen[0]!.get("user-agent"), "profcol/1.2.3");
+    assertEquals(seen[0]!.get("authorization"), `Basic ${btoa("u:p")}`);
+    assertEquals(seen[0]!.get("x-tenant"), "a, b");
   } finally {
     client.close();
     await server.shutdown();
@@ -77,29 +80,29 @@ Deno.test("fetchProfile: every validation failure names the URL, the type and th
   try {
     for (const [path, reason, message] of expect) {
       const url = `${base}${path}`;
-      await rejects(
+      const e = await assertRejects(
         fetchProfile(client, { url, profileType: "mutex", timeoutMs: 200, bodySizeLimit: 4096 }),
-        (e: Error) => {
-          ok(e instanceof ScrapeError, `${path}: ${e}`);
-          eq(e.reason, reason, `${path}: ${e.message}`);
-          ok(message.test(e.message), `${path}: ${e.message}`);
-          if (reason !== "too_large" && reason !== "timeout") {
-            ok(e.message.includes(url) && e.message.includes("mutex"), e.message);
-          }
-          return true;
-        },
-      );
+        ScrapeError,
+        message,
+        path,
+      ) as ScrapeError;
+      assertEquals(e.reason, reason, `${path}: ${e.message}`);
+      if (reason !== "too_large" && reason !== "timeout") {
+        assert(e.message.includes(url) && e.message.includes("mutex"), e.message);
+      }
     }
     const closed = `http://127.0.0.1:1/debug`;
-    await rejects(
+    const refused = await assertRejects(
       fetchProfile(client, {
         url: closed,
         profileType: "memory",
         timeoutMs: 500,
         bodySizeLimit: 10,
       }),
-      (e: ScrapeError) => e.reason === "connection" && e.message.includes(closed),
-    );
+      ScrapeError,
+      closed,
+    ) as ScrapeError;
+    assertEquals(refused.reason, "connection");
   } finally {
     client.close();
     await server.shutdown();

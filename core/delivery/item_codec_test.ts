@@ -13,9 +13,13 @@ Deno.test("item codec: push items round-trip byte-identical, ids and meta kept",
     ],
   };
   const back = decodeQueuedItem(encodeQueuedItem({ item, meta: { tenant: "t" } }));
-  assertEquals(back.meta, { tenant: "t" });
+  assertEquals(back, { item, meta: { tenant: "t" } });
   if (back.item.kind !== "push") throw new Error("kind");
-  assertEquals(back.item.labels.toRecord(), item.labels.toRecord());
+  assertEquals([...back.item.labels], [
+    ["__name__", "memory"],
+    ["otel.scope.name", "x"],
+    ["service_name", "svc"],
+  ]);
   assertEquals(back.item.samples.map((s) => [...s.rawProfile]), [[0x1f, 0x8b, 1, 2, 3], [], [9]]);
   assertEquals(back.item.samples.map((s) => s.id), ["abc", undefined, undefined]);
 });
@@ -29,7 +33,8 @@ Deno.test("item codec: ingest items keep body, content types and query order", (
     query: [["until", "2"], ["from", "1"], ["from", "0"]] as [string, string][],
   };
   const back = decodeQueuedItem(encodeQueuedItem({ item, meta: {} }));
-  assertEquals(back.item, item);
+  assertEquals(back, { item, meta: {} });
+  assertEquals(back.item.labels, LabelSet.from({ __name__: "app.cpu", env: "prod" }));
 });
 
 Deno.test("item codec: damaged files are refused with a reason", () => {

@@ -1,26 +1,26 @@
 /** Go simple case mapping (spec relabel.md §9) and hashmod values (§8). */
-import { strictEqual } from "node:assert/strict";
+import { assertStrictEquals } from "../../tests/support/assert.ts";
 import { goToLower, goToUpper } from "./case.ts";
 import { hashmod } from "./hashmod.ts";
 
 Deno.test("case: Go simple mappings differ from JavaScript's full ones", () => {
-  strictEqual(goToUpper("ß"), "ß");
-  strictEqual(goToUpper("ﬁ"), "ﬁ");
-  strictEqual(goToUpper("ᾀ"), "ᾈ");
-  strictEqual(goToUpper("ᾳ"), "ᾼ");
-  strictEqual(goToLower("İ"), "i");
-  strictEqual(goToLower("ΣΑΣ"), "σασ");
-  strictEqual(goToUpper("abc-Ž"), "ABC-Ž");
-  strictEqual(goToLower("ABC"), "abc");
-  strictEqual(goToUpper("😀a"), "😀A");
+  assertStrictEquals(goToUpper("ß"), "ß");
+  assertStrictEquals(goToUpper("ﬁ"), "ﬁ");
+  assertStrictEquals(goToUpper("ᾀ"), "ᾈ");
+  assertStrictEquals(goToUpper("ᾳ"), "ᾼ");
+  assertStrictEquals(goToLower("İ"), "i");
+  assertStrictEquals(goToLower("ΣΑΣ"), "σασ");
+  assertStrictEquals(goToUpper("abc-Ž"), "ABC-Ž");
+  assertStrictEquals(goToLower("ABC"), "abc");
+  assertStrictEquals(goToUpper("😀a"), "😀A");
 });
 
 Deno.test("hashmod: values from the spec and upstream tests", () => {
-  strictEqual(hashmod("baz", 1000n), "976");
-  strictEqual(hashmod("foo\nbar", 1000n), "734");
-  strictEqual(hashmod("", 1000n), "958");
-  strictEqual(hashmod("foo", 4294967296n), "3435439320");
-  strictEqual(hashmod("baz", 18446744073709551615n), "16450797887570275976");
+  assertStrictEquals(hashmod("baz", 1000n), "976");
+  assertStrictEquals(hashmod("foo\nbar", 1000n), "734");
+  assertStrictEquals(hashmod("", 1000n), "958");
+  assertStrictEquals(hashmod("foo", 4294967296n), "3435439320");
+  assertStrictEquals(hashmod("baz", 18446744073709551615n), "16450797887570275976");
 });
 
 Deno.test("md5: matches node:crypto on many inputs, including multi-block and non-ASCII", async () => {
@@ -41,6 +41,6 @@ Deno.test("md5: matches node:crypto on many inputs, including multi-block and no
   for (const input of inputs) {
     const expected = createHash("md5").update(input, "utf8").digest("hex");
     const actual = [...md5(input)].map((b) => b.toString(16).padStart(2, "0")).join("");
-    strictEqual(actual, expected, JSON.stringify(input));
+    assertStrictEquals(actual, expected, JSON.stringify(input));
   }
 });

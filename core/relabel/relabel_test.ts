@@ -3,7 +3,7 @@
  * rules (defaults applied as Prometheus' YAML decoding does), plus the Builder iteration order,
  * empty results and the `replace` fast path.
  */
-import { deepStrictEqual as assertEquals, strictEqual } from "node:assert/strict";
+import { assertEquals, assertStrictEquals } from "../../tests/support/assert.ts";
 import { LabelSet } from "../labels.ts";
 import { compileRelabelRules, relabel } from "./mod.ts";
 
@@ -420,7 +420,7 @@ for (const c of [...PROMETHEUS_TABLE, ...EXTRA_CASES]) {
     const rules = compileRelabelRules(c.rules);
     const result = relabel(LabelSet.from(c.input), rules);
     if (c.drop) {
-      strictEqual(result, null);
+      assertStrictEquals(result, null);
     } else {
       assertEquals(result?.toRecord(), LabelSet.from(c.output!).toRecord());
     }
@@ -429,14 +429,14 @@ for (const c of [...PROMETHEUS_TABLE, ...EXTRA_CASES]) {
 
 Deno.test("relabel: no rules keeps the set itself; an empty set is dropped", () => {
   const labels = LabelSet.from({ a: "1" });
-  strictEqual(relabel(labels, []), labels);
-  strictEqual(relabel(LabelSet.EMPTY, []), null);
+  assertStrictEquals(relabel(labels, []), labels);
+  assertStrictEquals(relabel(LabelSet.EMPTY, []), null);
 });
 
 Deno.test("relabel: a run that changes nothing returns the same object", () => {
   const labels = LabelSet.from({ env: "prod" });
   const rules = compileRelabelRules([{ source_labels: ["env"], regex: "dev", action: "drop" }]);
-  strictEqual(relabel(labels, rules), labels);
+  assertStrictEquals(relabel(labels, rules), labels);
 });
 
 Deno.test("relabel: rules can be reused; regex state does not leak between calls", () => {

@@ -2,7 +2,7 @@
  * Config-load validation: Prometheus `TestRelabelValidate`, the relabel cases of
  * `config/testdata/*.bad.yml`, `TestTargetLabelValidity` and the YAML null/default rules.
  */
-import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert/strict";
+import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { parse as parseYaml } from "yaml";
 import { compileRelabelRules, relabelRulesSchema } from "./mod.ts";
 import { compileRule, type NameValidationScheme, type RelabelRuleInput } from "./rule.ts";
@@ -300,5 +300,5 @@ Deno.test("validate: TestTargetLabelLegacyValidity via legacy replace targets", 
 });
 
 Deno.test("validate: compileRelabelRules rejects a non-list", () => {
-  throws(() => compileRelabelRules({} as unknown as []), /rule: must be a list/);
+  assertThrows(() => compileRelabelRules({} as unknown as []), Error, /rule: must be a list/);
 });

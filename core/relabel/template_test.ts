@@ -1,5 +1,5 @@
 /** Go `Regexp.Expand` corner cases (spec relabel.md §6), on `f(o)(?P<rest>o)(x)?` and `foo`. */
-import { strictEqual } from "node:assert/strict";
+import { assertStrictEquals } from "../../tests/support/assert.ts";
 import { compileRelabelRegex } from "./regex.ts";
 import { compileTemplate, expandTemplate } from "./template.ts";
 
@@ -46,22 +46,25 @@ for (const [template, expected] of TABLE) {
     const offsets = re.exec("foo");
     if (offsets === null) throw new Error("regex did not match");
     const compiled = compileTemplate(template, re.names, re.groupCount);
-    strictEqual(expandTemplate(compiled, "foo", offsets), expected);
+    assertStrictEquals(expandTemplate(compiled, "foo", offsets), expected);
   });
 }
 
 Deno.test("regex: literal prefixes are conservative", async () => {
   const { literalPrefix } = await import("./regex.ts");
-  strictEqual(literalPrefix("__meta_kubernetes_pod_label_(.+)"), "__meta_kubernetes_pod_label_");
-  strictEqual(literalPrefix("^__meta_(.+)"), "__meta_");
-  strictEqual(literalPrefix("ab*c"), "a");
-  strictEqual(literalPrefix("a{2}"), "");
-  strictEqual(literalPrefix("abc|xyz"), "");
-  strictEqual(literalPrefix("(?i)abc"), "");
-  strictEqual(literalPrefix("a\\.b"), "a");
+  assertStrictEquals(
+    literalPrefix("__meta_kubernetes_pod_label_(.+)"),
+    "__meta_kubernetes_pod_label_",
+  );
+  assertStrictEquals(literalPrefix("^__meta_(.+)"), "__meta_");
+  assertStrictEquals(literalPrefix("ab*c"), "a");
+  assertStrictEquals(literalPrefix("a{2}"), "");
+  assertStrictEquals(literalPrefix("abc|xyz"), "");
+  assertStrictEquals(literalPrefix("(?i)abc"), "");
+  assertStrictEquals(literalPrefix("a\\.b"), "a");
   const re = compileRelabelRegex("api-(.*)");
-  strictEqual(re.test("api-x"), true);
-  strictEqual(re.test("xapi-x"), false);
+  assertStrictEquals(re.test("api-x"), true);
+  assertStrictEquals(re.test("xapi-x"), false);
 });
 
 Deno.test("regex: the P(.*)S fast shape agrees with re2js", async () => {
@@ -89,9 +92,11 @@ Deno.test("regex: the P(.*)S fast shape agrees with re2js", async () => {
     for (const input of inputs) {
       const m = re.matcher(input);
       const found = m.find();
-      strictEqual(fast.test(input), found, `${pattern} on ${JSON.stringify(input)}`);
+      assertStrictEquals(fast.test(input), found, `${pattern} on ${JSON.stringify(input)}`);
       const offsets = fast.exec(input);
-      if (found) strictEqual(input.slice(offsets![2], offsets![3]), m.group(1), `${pattern} group`);
+      if (found) {
+        assertStrictEquals(input.slice(offsets![2], offsets![3]), m.group(1), `${pattern} group`);
+      }
     }
   }
 });

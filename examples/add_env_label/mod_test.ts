@@ -1,4 +1,4 @@
-import { ok as assert, strictEqual, throws } from "node:assert/strict";
+import { assert, assertStrictEquals, assertThrows } from "../../tests/support/assert.ts";
 import { componentConformance, testSettings } from "../../core/testing/conformance.ts";
 import { LabelSet, type PushItem } from "../../mod.ts";
 import factory from "./mod.ts";
@@ -19,7 +19,7 @@ Deno.test("add_env_label: sets the label from the variable, once at create", asy
       factory.configSchema.parse({ label: "cluster", env: "PROFCOL_TEST_CLUSTER" }),
     );
     Deno.env.set("PROFCOL_TEST_CLUSTER", "changed");
-    strictEqual((await processor.process(item))?.labels.get("cluster"), "eu-1");
+    assertStrictEquals((await processor.process(item))?.labels.get("cluster"), "eu-1");
   } finally {
     Deno.env.delete("PROFCOL_TEST_CLUSTER");
   }
@@ -35,15 +35,16 @@ Deno.test("add_env_label: default, overwrite false, and a clear error when unset
       overwrite: false,
     }),
   );
-  strictEqual((await keep.process(item))?.labels.get("cluster"), "old");
+  assertStrictEquals((await keep.process(item))?.labels.get("cluster"), "old");
   const fresh: PushItem = { ...item, labels: LabelSet.from({ service_name: "api" }) };
-  strictEqual((await keep.process(fresh))?.labels.get("cluster"), "x");
-  throws(
+  assertStrictEquals((await keep.process(fresh))?.labels.get("cluster"), "x");
+  assertThrows(
     () =>
       factory.create(
         testSettings("m"),
         factory.configSchema.parse({ label: "c", env: "PROFCOL_TEST_UNSET" }),
       ),
+    Error,
     /environment variable PROFCOL_TEST_UNSET is not set/,
   );
   const bad = factory.configSchema.safeParse({ label: "bad-name", env: "X" });

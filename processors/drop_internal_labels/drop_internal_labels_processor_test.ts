@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals, ok as assert, strictEqual } from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals } from "../../tests/support/assert.ts";
 import { parse as parseYaml } from "yaml";
 import type { IngestItem, Item, PushItem } from "../../core/items.ts";
 import { LabelSet } from "../../core/labels.ts";
@@ -46,10 +46,10 @@ Deno.test("drop_internal_labels: ingest keeps __session_id__ unless disabled", a
     query: [],
   };
   const out = (await create().processor.process(item)) as Item;
-  strictEqual(out.labels.get("__session_id__"), "abc");
-  strictEqual(out.labels.get("__address__"), undefined);
+  assertStrictEquals(out.labels.get("__session_id__"), "abc");
+  assertStrictEquals(out.labels.get("__address__"), undefined);
   const off = (await create({ keep_ingest_session_id: false }).processor.process(item)) as Item;
-  strictEqual(off.labels.get("__session_id__"), undefined);
+  assertStrictEquals(off.labels.get("__session_id__"), undefined);
 });
 
 Deno.test("drop_internal_labels: custom keep list; unchanged items pass as is", async () => {
@@ -64,7 +64,7 @@ Deno.test("drop_internal_labels: custom keep list; unchanged items pass as is", 
     a: "1",
   });
   const clean: PushItem = { kind: "push", labels: LabelSet.from({ a: "1" }), samples: [] };
-  strictEqual(await processor.process(clean), clean);
+  assertStrictEquals(await processor.process(clean), clean);
 });
 
 Deno.test("drop_internal_labels: an item left without labels is dropped and counted", async () => {
@@ -74,13 +74,16 @@ Deno.test("drop_internal_labels: an item left without labels is dropped and coun
     labels: LabelSet.from({ __name__: "cpu" }),
     samples: [{ rawProfile: new Uint8Array(1) }],
   };
-  strictEqual(await processor.process(item), null);
+  assertStrictEquals(await processor.process(item), null);
   const counter = settings.metrics.counter(
     "profcol_drop_internal_labels_dropped_profiles_total",
     "",
     [],
   );
-  strictEqual(counter.get({ component_id: "drop_internal_labels", reason: "empty_labels" }), 1);
+  assertStrictEquals(
+    counter.get({ component_id: "drop_internal_labels", reason: "empty_labels" }),
+    1,
+  );
 });
 
 Deno.test("drop_internal_labels: testdata and README examples validate; typo is named", () => {

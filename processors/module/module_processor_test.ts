@@ -1,10 +1,10 @@
 import {
-  deepStrictEqual as assertEquals,
-  ok as assert,
-  rejects,
-  strictEqual,
-  throws,
-} from "node:assert/strict";
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "../../tests/support/assert.ts";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import type { PushItem } from "../../core/items.ts";
@@ -30,11 +30,11 @@ const schema = moduleProcessorFactory.configSchema;
 
 Deno.test("module: loads on start, validates the module config, runs it", async () => {
   const config = schema.parse({ path: testdata("throws.ts"), config: { tag: "x" } });
-  strictEqual(config.factory, undefined, "not preloaded: loaded at start");
+  assertStrictEquals(config.factory, undefined, "not preloaded: loaded at start");
   const processor = moduleProcessorFactory.create(testSettings("module/t"), config);
-  throws(() => processor.process(item), /not loaded/);
+  assertThrows(() => processor.process(item), Error, /not loaded/);
   await processor.start();
-  strictEqual((await processor.process(item))?.labels.get("tag"), "x");
+  assertStrictEquals((await processor.process(item))?.labels.get("tag"), "x");
   await processor.shutdown();
 });
 
@@ -45,8 +45,12 @@ Deno.test("module: a module that throws propagates the error (the pipeline count
   );
   await processor.start();
   const boom: PushItem = { ...item, labels: item.labels.with("boom", "yes") };
-  throws(() => processor.process(boom), /boom/);
-  strictEqual((await processor.process(item))?.labels.get("tag"), "seen", "still works afterwards");
+  assertThrows(() => processor.process(boom), Error, /boom/);
+  assertStrictEquals(
+    (await processor.process(item))?.labels.get("tag"),
+    "seen",
+    "still works afterwards",
+  );
   await processor.shutdown();
 });
 
@@ -55,7 +59,11 @@ Deno.test("module: a bad module config fails start with the component and field"
     testSettings("module/t"),
     schema.parse({ path: testdata("throws.ts"), config: { tga: "x" } }),
   );
-  await rejects(processor.start(), /processors::module\/t::config: .*tga/);
+  await assertRejects(
+    processor.start(),
+    Error,
+    /^processors::module\/t::config::tga: Unknown key "tga"; valid keys: tag$/,
+  );
   await processor.shutdown();
 });
 
@@ -65,7 +73,11 @@ Deno.test("module: a result that is not an item becomes an error", async () => {
     schema.parse({ path: testdata("bad_return.ts") }),
   );
   await processor.start();
-  throws(() => processor.process(item), /process\(\) must return an item or null, got undefined/);
+  assertThrows(
+    () => processor.process(item),
+    Error,
+    /process\(\) must return an item or null, got undefined/,
+  );
   await processor.shutdown();
 });
 
@@ -78,7 +90,7 @@ Deno.test("module: lifecycle is forwarded once; shutdown is safe twice", async (
     schema.parse({ path: testdata("lifecycle.ts"), config: { name: "a" } }),
   );
   await processor.start();
-  strictEqual(await processor.process(item), item);
+  assertStrictEquals(await processor.process(item), item);
   await processor.shutdown();
   await processor.shutdown();
   assertEquals(calls, ["start a", "shutdown a"]);
@@ -91,8 +103,9 @@ Deno.test("module: missing files and non-processor modules are named", async () 
   assert(
     missing.error.issues[0]?.message.startsWith('module file "./no/such/module.ts" not found'),
   );
-  await rejects(
+  await assertRejects(
     loadModuleFactory(testdata("not_a_processor.ts")),
+    Error,
     /must export a processor made with defineProcessor/,
   );
   const unknownKey = schema.safeParse({ path: testdata("throws.ts"), settings: {} });

@@ -1,4 +1,4 @@
-import { deepStrictEqual as eq, ok } from "node:assert/strict";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { LabelSet } from "../../core/labels.ts";
 import { compileRelabelRules, relabel } from "../../core/relabel/mod.ts";
 import { inShard, shardOf } from "./sharding.ts";
@@ -15,14 +15,14 @@ Deno.test("sharding: every target lands in exactly one shard, stably", () => {
     const owners = [0, 1, 2].filter((i) =>
       inShard(t, { shard_index: i, total_shards: total, source_labels: ["__address__"] })
     );
-    eq(owners.length, 1);
+    assertEquals(owners.length, 1);
     counts[owners[0]!]!++;
-    eq(
+    assertEquals(
       shardOf(t, { shard_index: 0, total_shards: total, source_labels: ["__address__"] }),
       owners[0],
     );
   }
-  ok(counts.every((c) => c > 40), `uneven split ${counts}`);
+  assert(counts.every((c) => c > 40), `uneven split ${counts}`);
 });
 
 Deno.test("sharding matches a Prometheus hashmod relabel rule over the same labels", () => {
@@ -37,7 +37,7 @@ Deno.test("sharding matches a Prometheus hashmod relabel rule over the same labe
   for (const base of targets.slice(0, 50)) {
     const t = base.with("job", "j");
     const expected = Number(relabel(t, rules)!.get("__tmp_shard"));
-    eq(
+    assertEquals(
       shardOf(t, { shard_index: 0, total_shards: 4, source_labels: ["__address__", "job"] }),
       expected,
     );
@@ -45,6 +45,6 @@ Deno.test("sharding matches a Prometheus hashmod relabel rule over the same labe
 });
 
 Deno.test("sharding: one shard or none keeps everything", () => {
-  ok(inShard(targets[0]!, undefined));
-  ok(inShard(targets[0]!, { shard_index: 0, total_shards: 1, source_labels: ["__address__"] }));
+  assert(inShard(targets[0]!, undefined));
+  assert(inShard(targets[0]!, { shard_index: 0, total_shards: 1, source_labels: ["__address__"] }));
 });

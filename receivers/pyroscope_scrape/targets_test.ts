@@ -1,4 +1,4 @@
-import { deepStrictEqual as eq, ok, throws } from "node:assert/strict";
+import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { LabelSet } from "../../core/labels.ts";
 import { scrapeConfigSchema } from "./config.ts";
 import { buildScrapeTargets, exportLabels, inferServiceName, TargetError } from "./targets.ts";
@@ -13,7 +13,7 @@ const byType = (targets: ReturnType<typeof build>) =>
   Object.fromEntries(targets.map((t) => [t.profileType, t]));
 
 Deno.test("URL builder: the spec's TestProfileURL examples", () => {
-  eq(
+  assertEquals(
     buildScrapeUrl("http", "localhost:9090", "", "/debug/pprof/profile", { seconds: ["14"] }),
     "http://localhost:9090/debug/pprof/profile?seconds=14",
   );
@@ -21,47 +21,65 @@ Deno.test("URL builder: the spec's TestProfileURL examples", () => {
     __address__: "127.0.0.1:4100",
     __profile_path_prefix__: "/mimir-prometheus",
   }, { scheme: "https" });
-  eq(
+  assertEquals(
     byType(prefixed).memory!.url,
     "https://127.0.0.1:4100/mimir-prometheus/debug/pprof/allocs",
   );
-  eq(
+  assertEquals(
     byType(build({ __address__: "localhost" }, { scheme: "https" })).block!.url,
     "https://localhost:443/debug/pprof/block",
   );
 });
 
 Deno.test("URL builder: JoinPath cleaning, trailing slash, sorted Go query encoding", () => {
-  eq(joinUrlPath("", "/debug/pprof/allocs"), "/debug/pprof/allocs");
-  eq(joinUrlPath("/a//b/", "../c/./d"), "/a/c/d");
-  eq(joinUrlPath("prefix", "x/"), "/prefix/x/");
-  eq(joinUrlPath("", "/../../etc"), "/etc");
-  eq(cleanPath("a/../../b"), "../b");
-  eq(encodeQuery({ z: ["1"], a: ["x y", "*"], "b&": ["é"] }), "a=x+y&a=%2A&b%26=%C3%A9&z=1");
+  assertEquals(joinUrlPath("", "/debug/pprof/allocs"), "/debug/pprof/allocs");
+  assertEquals(joinUrlPath("/a//b/", "../c/./d"), "/a/c/d");
+  assertEquals(joinUrlPath("prefix", "x/"), "/prefix/x/");
+  assertEquals(joinUrlPath("", "/../../etc"), "/etc");
+  assertEquals(cleanPath("a/../../b"), "../b");
+  assertEquals(
+    encodeQuery({ z: ["1"], a: ["x y", "*"], "b&": ["é"] }),
+    "a=x+y&a=%2A&b%26=%C3%A9&z=1",
+  );
 });
 
 Deno.test("default ports: http → 80, https → 443; IPv6 and explicit ports untouched", () => {
-  eq(byType(build({ __address__: "app" })).goroutine!.labels.get("__address__"), "app:80");
-  eq(byType(build({ __address__: "[::1]" })).goroutine!.url.startsWith("http://[::1]:80/"), true);
-  eq(byType(build({ __address__: "app:6060" })).goroutine!.labels.get("instance"), "app:6060");
-  eq(addressPort("::1"), "invalid");
-  eq(addressPort("[::1]:1"), "port");
+  assertEquals(
+    byType(build({ __address__: "app" })).goroutine!.labels.get("__address__"),
+    "app:80",
+  );
+  assertEquals(
+    byType(build({ __address__: "[::1]" })).goroutine!.url.startsWith("http://[::1]:80/"),
+    true,
+  );
+  assertEquals(
+    byType(build({ __address__: "app:6060" })).goroutine!.labels.get("instance"),
+    "app:6060",
+  );
+  assertEquals(addressPort("::1"), "invalid");
+  assertEquals(addressPort("[::1]:1"), "port");
 });
 
 Deno.test("label rules: profile labels, job default, scheme, instance, every enabled type", () => {
   const targets = byType(build({ __address__: "app:6060", service_name: "api" }));
-  eq(Object.keys(targets).sort(), ["block", "goroutine", "memory", "mutex", "process_cpu"]);
+  assertEquals(Object.keys(targets).sort(), [
+    "block",
+    "goroutine",
+    "memory",
+    "mutex",
+    "process_cpu",
+  ]);
   const cpu = targets.process_cpu!;
-  eq(cpu.labels.get("__name__"), "process_cpu");
-  eq(cpu.labels.get("__profile_path__"), "/debug/pprof/profile");
-  eq(cpu.labels.get("__scheme__"), "http");
-  eq(cpu.labels.get("job"), "pyroscope.scrape/t");
-  eq(cpu.labels.get("instance"), "app:6060");
-  eq(cpu.url, "http://app:6060/debug/pprof/profile?seconds=14");
-  eq(cpu.timeoutMs, 10_000 + 14_000);
-  eq(targets.memory!.timeoutMs, 10_000);
-  ok(targets.memory!.clientDelta && !cpu.clientDelta && !targets.goroutine!.clientDelta);
-  eq(
+  assertEquals(cpu.labels.get("__name__"), "process_cpu");
+  assertEquals(cpu.labels.get("__profile_path__"), "/debug/pprof/profile");
+  assertEquals(cpu.labels.get("__scheme__"), "http");
+  assertEquals(cpu.labels.get("job"), "pyroscope.scrape/t");
+  assertEquals(cpu.labels.get("instance"), "app:6060");
+  assertEquals(cpu.url, "http://app:6060/debug/pprof/profile?seconds=14");
+  assertEquals(cpu.timeoutMs, 10_000 + 14_000);
+  assertEquals(targets.memory!.timeoutMs, 10_000);
+  assert(targets.memory!.clientDelta && !cpu.clientDelta && !targets.goroutine!.clientDelta);
+  assertEquals(
     exportLabels(cpu.labels).toRecord(),
     {
       __name__: "process_cpu",
@@ -71,16 +89,19 @@ Deno.test("label rules: profile labels, job default, scheme, instance, every ena
     },
   );
   const named = byType(build({ __address__: "a:1", job: "mine" }, { job_name: "cfg" }));
-  eq(named.memory!.labels.get("job"), "mine");
-  eq(byType(build({ __address__: "a:1" }, { job_name: "cfg" })).memory!.labels.get("job"), "cfg");
+  assertEquals(named.memory!.labels.get("job"), "mine");
+  assertEquals(
+    byType(build({ __address__: "a:1" }, { job_name: "cfg" })).memory!.labels.get("job"),
+    "cfg",
+  );
 });
 
 Deno.test("a target's own __name__ or __profile_path__ applies to every type and collapses loops", () => {
   const targets = build({ __address__: "a:1", __profile_path__: "/custom" });
-  ok(targets.every((t) => t.url.startsWith("http://a:1/custom")));
+  assert(targets.every((t) => t.url.startsWith("http://a:1/custom")));
   const one = build({ __address__: "a:1", __name__: "goroutine", __profile_path__: "/g" });
-  eq(one.length, 1);
-  eq(one[0]!.profileType, "goroutine");
+  assertEquals(one.length, 1);
+  assertEquals(one[0]!.profileType, "goroutine");
 });
 
 Deno.test("params: config params win over __param_ labels; never mutated across targets", () => {
@@ -90,32 +111,35 @@ Deno.test("params: config params win over __param_ labels; never mutated across 
     const base = LabelSet.from({ __address__: "a:1", __param_foo: "target" });
     const t = buildScrapeTargets(base, base, { config: parsed, componentId: "x" });
     const cpu = t.find((x) => x.profileType === "process_cpu")!;
-    eq(cpu.labels.get("__param_foo"), "bar");
-    eq(cpu.url, "http://a:1/debug/pprof/profile?foo=bar&foo=baz&seconds=14");
+    assertEquals(cpu.labels.get("__param_foo"), "bar");
+    assertEquals(cpu.url, "http://a:1/debug/pprof/profile?foo=bar&foo=baz&seconds=14");
     const mem = t.find((x) => x.profileType === "memory")!;
-    eq(mem.url, "http://a:1/debug/pprof/allocs?foo=bar&foo=baz");
+    assertEquals(mem.url, "http://a:1/debug/pprof/allocs?foo=bar&foo=baz");
   }
-  eq(parsed.params, { foo: ["bar", "baz"] });
+  assertEquals(parsed.params, { foo: ["bar", "baz"] });
   const own = byType(build({ __address__: "a:1", __param_debug: "1" }));
-  eq(own.goroutine!.url, "http://a:1/debug/pprof/goroutine?debug=1");
+  assertEquals(own.goroutine!.url, "http://a:1/debug/pprof/goroutine?debug=1");
 });
 
 Deno.test("seconds rule: interval − 1s unless delta_profiling_duration differs from 14s", () => {
   const cpu = (config: Record<string, unknown>) =>
     byType(build({ __address__: "a:1" }, config)).process_cpu!;
-  eq(cpu({ scrape_interval: "10s" }).url.endsWith("seconds=9"), true);
-  eq(
+  assertEquals(cpu({ scrape_interval: "10s" }).url.endsWith("seconds=9"), true);
+  assertEquals(
     cpu({ scrape_interval: "10s", delta_profiling_duration: "14s" }).url.endsWith("seconds=9"),
     true,
   );
-  eq(
+  assertEquals(
     cpu({ scrape_interval: "30s", delta_profiling_duration: "20s" }).url.endsWith("seconds=20"),
     true,
   );
-  eq(cpu({ scrape_interval: "30s", delta_profiling_duration: "20s" }).timeoutMs, 10_000 + 29_000);
-  eq(cpu({ scrape_interval: "2500ms" }).url.endsWith("seconds=1"), true);
+  assertEquals(
+    cpu({ scrape_interval: "30s", delta_profiling_duration: "20s" }).timeoutMs,
+    10_000 + 29_000,
+  );
+  assertEquals(cpu({ scrape_interval: "2500ms" }).url.endsWith("seconds=1"), true);
   const withSecondsLabel = byType(build({ __address__: "a:1", __param_seconds: "3" })).memory!;
-  eq(withSecondsLabel.timeoutMs, 10_000 + 14_000);
+  assertEquals(withSecondsLabel.timeoutMs, 10_000 + 14_000);
 });
 
 Deno.test("godeltaprof types are renamed and skip the client-side delta", () => {
@@ -126,9 +150,9 @@ Deno.test("godeltaprof types are renamed and skip the client-side delta", () => 
     },
   });
   const mem = targets.find((t) => t.url.includes("delta_heap"))!;
-  eq(mem.profileType, "memory");
-  eq(mem.labels.get("__name__"), "memory");
-  eq(mem.clientDelta, false);
+  assertEquals(mem.profileType, "memory");
+  assertEquals(mem.labels.get("__name__"), "memory");
+  assertEquals(mem.clientDelta, false);
 });
 
 Deno.test("service_name inference order and fallback", () => {
@@ -148,37 +172,34 @@ Deno.test("service_name inference order and fallback", () => {
     ["__meta_dockerswarm_service_name", undefined],
   ];
   let labels = LabelSet.from(all);
-  eq(inferServiceName(labels), "annot");
+  assertEquals(inferServiceName(labels), "annot");
   for (const [remove, expected] of steps) {
     labels = labels.without(remove);
-    eq(inferServiceName(labels), expected, `after removing ${remove}`);
+    assertEquals(inferServiceName(labels), expected, `after removing ${remove}`);
   }
-  eq(inferServiceName(LabelSet.from({ __meta_kubernetes_namespace: "ns" })), undefined);
+  assertEquals(inferServiceName(LabelSet.from({ __meta_kubernetes_namespace: "ns" })), undefined);
   const fallback = build({ __address__: "a:1" });
-  ok(
+  assert(
     fallback.every((t) => t.labels.get("service_name") === "unspecified" && t.serviceNameFallback),
   );
   const custom = build({ __address__: "a:1" }, { service_name_fallback: "unknown-svc" });
-  eq(custom[0]!.labels.get("service_name"), "unknown-svc");
+  assertEquals(custom[0]!.labels.get("service_name"), "unknown-svc");
   const given = build({ __address__: "a:1", service_name: "", __meta_docker_container_name: "/d" });
-  eq(given[0]!.labels.get("service_name"), "/d");
-  eq(given[0]!.serviceNameFallback, false);
+  assertEquals(given[0]!.labels.get("service_name"), "/d");
+  assertEquals(given[0]!.serviceNameFallback, false);
 });
 
 Deno.test("bad targets: missing address, path in address, bad scheme, bad UTF-8", () => {
-  throws(
-    () => build({ job: "x" }),
-    (e: Error) => e instanceof TargetError && /__address__/.test(e.message),
-  );
-  throws(() => build({ __address__: "a:1/path" }), /must be host:port/);
-  throws(() => build({ __address__: "a", __scheme__: "ftp" }), /__scheme__ "ftp"/);
-  throws(() => build({ __address__: "a:1", bad: "\ud800" }), /not valid UTF-8/);
+  assertThrows(() => build({ job: "x" }), TargetError, /__address__/);
+  assertThrows(() => build({ __address__: "a:1/path" }), Error, /must be host:port/);
+  assertThrows(() => build({ __address__: "a", __scheme__: "ftp" }), Error, /__scheme__ "ftp"/);
+  assertThrows(() => build({ __address__: "a:1", bad: "\ud800" }), Error, /not valid UTF-8/);
 });
 
 Deno.test("identity: private label changes keep the key; public ones change it", () => {
   const a = build({ __address__: "a:1", __type__: "x", env: "prod" })[0]!;
   const b = build({ __address__: "a:1", __type__: "y", env: "prod" })[0]!;
   const c = build({ __address__: "a:1", env: "dev" })[0]!;
-  eq(a.key, b.key);
-  ok(a.key !== c.key);
+  assertEquals(a.key, b.key);
+  assert(a.key !== c.key);
 });

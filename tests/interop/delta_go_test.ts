@@ -3,7 +3,7 @@
  * allocs (and mutex) feed a DeltaComputer; `go tool pprof -raw` must read the delta, and
  * its values must match the difference Go itself reports between the two scrapes.
  */
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { assert, assertEquals } from "../support/assert.ts";
 import { join } from "node:path";
 import { goToolPprofRaw, skipUnlessPeer } from "../support/peers.ts";
 import { DeltaComputer, type DeltaKind } from "../../pprof/delta.ts";

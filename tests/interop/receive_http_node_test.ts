@@ -3,7 +3,7 @@
  * `pyroscope.receive_http` (`POST /ingest?format=pprof`); the profiles come out of the file
  * exporter with the SDK's labels and open in `go tool pprof`.
  */
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { assert, assertEquals } from "../support/assert.ts";
 import { goToolPprofRaw, skipUnlessPeer } from "../support/peers.ts";
 import { Profcol, tempConfig } from "../support/process.ts";
 

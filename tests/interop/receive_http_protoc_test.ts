@@ -3,9 +3,10 @@
  * spec (not by profcol's codec) is accepted by receive_http; the item carries the labels, ID
  * and raw profile bytes exactly, including the spec §2.2 worked example.
  */
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { assertEquals } from "../support/assert.ts";
 import { skipUnlessPeer } from "../support/peers.ts";
 import { startReceiver } from "../../receivers/pyroscope_receive_http/test_helpers.ts";
+import { LabelSet } from "../../core/labels.ts";
 
 const PROTO_ROOT = new URL("../support/proto/", import.meta.url).pathname;
 const ignore = skipUnlessPeer("protoc", "protoc builds the Push bodies");
@@ -58,19 +59,23 @@ Deno.test({
     });
     assertEquals(response.status, 200, await response.text());
     assertEquals(response.headers.get("content-type"), "application/proto");
-    const items = r.consumer.items;
-    assertEquals(items.length, 2);
-    const [first, second] = items;
-    assert(first?.kind === "push" && second?.kind === "push");
-    assertEquals(first.labels.toRecord(), {
-      __name__: "process_cpu",
-      "otel.scope.name": "protoc",
-      service_name: "svc",
-    });
-    assertEquals(first.samples[0]!.id, "734FD599-6865-419E-9475-932762D8F469");
-    assertEquals(new Uint8Array(first.samples[0]!.rawProfile), cpu);
-    assertEquals(second.labels.get("__name__"), "memory");
-    assertEquals(new Uint8Array(second.samples[0]!.rawProfile), cpu);
+    // The whole decoded items: labels (sorted, as a LabelSet), every sample, ID and byte.
+    assertEquals(r.consumer.items, [
+      {
+        kind: "push",
+        labels: LabelSet.from({
+          __name__: "process_cpu",
+          "otel.scope.name": "protoc",
+          service_name: "svc",
+        }),
+        samples: [{ rawProfile: cpu, id: "734FD599-6865-419E-9475-932762D8F469" }],
+      },
+      {
+        kind: "push",
+        labels: LabelSet.from({ __name__: "memory", service_name: "svc" }),
+        samples: [{ rawProfile: cpu }],
+      },
+    ]);
   },
 });
 
@@ -91,8 +96,13 @@ Deno.test({
       body: body as BodyInit,
     });
     assertEquals(response.status, 200, await response.text());
-    const item = r.consumer.items[0];
-    assert(item?.kind === "push");
-    assertEquals([...item.samples[0]!.rawProfile], [0x0a, 0x04, 0x08, 0x01, 0x10, 0x02]);
+    assertEquals(r.consumer.items, [{
+      kind: "push",
+      labels: LabelSet.from({ __name__: "process_cpu", service_name: "svc" }),
+      samples: [{
+        rawProfile: new Uint8Array([0x0a, 0x04, 0x08, 0x01, 0x10, 0x02]),
+        id: "734FD599-6865-419E-9475-932762D8F469",
+      }],
+    }]);
   },
 });
