@@ -46,5 +46,7 @@ Deno.test("zod issues: missing settings, unknown keys and a component's own word
   assertEquals(messages({ name: "a", enable: true }), [
     'enable: Unknown key "enable"; did you mean "enabled"?',
   ]);
-  assertEquals(messages({ name: "a", own: 1 }), ["own: own must be true or false, got the number 1"]);
+  assertEquals(messages({ name: "a", own: 1 }), [
+    "own: own must be true or false, got the number 1",
+  ]);
 });
