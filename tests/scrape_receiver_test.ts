@@ -3,7 +3,7 @@
  * client-side deltas (first profile primes only), labels and status, target relabeling with
  * `__meta_*`, down targets, backpressure, and loops kept across target-set changes.
  */
-import { deepStrictEqual as eq, ok } from "node:assert/strict";
+import { assert, assertEquals } from "./support/assert.ts";
 import { BackpressureError, type Consumer } from "../core/component.ts";
 import type { Item, PushItem } from "../core/items.ts";
 import { RecordingConsumer, testSettings } from "../core/testing/conformance.ts";
@@ -78,15 +78,15 @@ Deno.test("scrape: memory deltas skip the first profile; labels, status and metr
   );
   try {
     await receiver.start();
-    eq(receiver.loops.length, 2);
+    assertEquals(receiver.loops.length, 2);
     await until(
       () => sink.items.filter((i) => i.labels.get("__name__") === "memory").length >= 2,
       "two memory deltas",
     );
     const mem = sink.items.filter((i) => i.labels.get("__name__") === "memory") as PushItem[];
     const memScrapes = peer.hits.filter((h) => h.endsWith("/allocs")).length;
-    ok(memScrapes >= mem.length + 1, "the first memory scrape was not forwarded");
-    eq(mem[0]!.labels.toRecord(), {
+    assert(memScrapes >= mem.length + 1, "the first memory scrape was not forwarded");
+    assertEquals(mem[0]!.labels.toRecord(), {
       __delta__: "false",
       __name__: "memory",
       env: "test",
@@ -97,31 +97,33 @@ Deno.test("scrape: memory deltas skip the first profile; labels, status and metr
       service_name: "unspecified",
     });
     const delta = decodeProfile(gunzipIfNeeded(mem[0]!.samples[0]!.rawProfile, 1 << 28));
-    ok(delta.durationNanos > 0, "duration_nanos is set on deltas");
+    assert(delta.durationNanos > 0, "duration_nanos is set on deltas");
     await until(
       () => sink.items.some((i) => i.labels.get("__name__") === "goroutine"),
       "goroutine",
     );
     const g = sink.items.find((i) => i.labels.get("__name__") === "goroutine") as PushItem;
-    eq(g.labels.has("__delta__"), false);
-    eq(g.samples[0]!.rawProfile, goroutine);
+    assertEquals(g.labels.has("__delta__"), false);
+    assertEquals(g.samples[0]!.rawProfile, goroutine);
 
     const entries = status() as TargetStatus[];
     const memStatus = entries.find((e) => e.profile_type === "memory")!;
-    eq(memStatus.health, "up");
-    eq(memStatus.url, `http://${peer.address}/debug/pprof/allocs`);
-    eq(memStatus.discovered_labels.__meta_x, "hidden");
-    eq(memStatus.labels.__meta_x, undefined);
-    ok(memStatus.delta_state_bytes > 0 && receiver.deltaStateBytes() > 0);
+    assertEquals(memStatus.health, "up");
+    assertEquals(memStatus.url, `http://${peer.address}/debug/pprof/allocs`);
+    assertEquals(memStatus.discovered_labels.__meta_x, "hidden");
+    assertEquals(memStatus.labels.__meta_x, undefined);
+    assert(memStatus.delta_state_bytes > 0 && receiver.deltaStateBytes() > 0);
     const all = metrics.render();
-    ok(
+    assert(
       all.includes(
         'profcol_scrape_targets_up{component_id="pyroscope.scrape/app",job="pyroscope.scrape/app"} 2',
       ),
       all,
     );
-    ok(/profcol_scrape_delta_state_bytes\{component_id="pyroscope.scrape\/app"\} [1-9]/.test(all));
-    ok(
+    assert(
+      /profcol_scrape_delta_state_bytes\{component_id="pyroscope.scrape\/app"\} [1-9]/.test(all),
+    );
+    assert(
       all.includes(
         'profcol_scrape_service_name_fallbacks_total{component_id="pyroscope.scrape/app"} 2',
       ),
@@ -153,10 +155,10 @@ Deno.test("scrape: a failing target is down with an error naming URL and type; o
     await receiver.start();
     await until(() => receiver.status().every((s) => s.health !== "unknown"), "both scraped");
     const missing = receiver.status().find((s) => s.profile_type === "missing")!;
-    eq(missing.health, "down");
-    ok(missing.last_error.includes(`http://${peer.address}/nope`), missing.last_error);
-    ok(missing.last_error.includes("missing profile") && missing.last_error.includes("404"));
-    eq(receiver.status().find((s) => s.profile_type === "goroutine")!.health, "up");
+    assertEquals(missing.health, "down");
+    assert(missing.last_error.includes(`http://${peer.address}/nope`), missing.last_error);
+    assert(missing.last_error.includes("missing profile") && missing.last_error.includes("404"));
+    assertEquals(receiver.status().find((s) => s.profile_type === "goroutine")!.health, "up");
   } finally {
     await receiver.shutdown();
     await peer.server.shutdown();
@@ -190,9 +192,9 @@ Deno.test("scrape: backpressure drops the profile, counts it, and keeps the targ
     await receiver.start();
     await until(() => refused >= 1 && receiver.status()[0]!.health !== "unknown", "a refused push");
     const s = receiver.status()[0]!;
-    eq(s.health, "up");
-    ok(s.last_error.includes("downstream is full"));
-    ok(
+    assertEquals(s.health, "up");
+    assert(s.last_error.includes("downstream is full"));
+    assert(
       metrics.counter("profcol_scrape_errors_total", "", ["component_id", "reason"]).get({
         component_id: "pyroscope.scrape",
         reason: "backpressure",
@@ -228,10 +230,10 @@ Deno.test("scrape: target relabeling sees __meta_*, can drop targets, and rewrit
   try {
     await receiver.start();
     const loops = receiver.status();
-    eq(loops.length, 2); // memory + goroutine of the one kept target
-    eq(loops[0]!.labels.namespace, "shop");
-    eq(loops[0]!.labels.service_name, "shop/api");
-    eq(loops[0]!.discovered_labels.namespace, undefined);
+    assertEquals(loops.length, 2); // memory + goroutine of the one kept target
+    assertEquals(loops[0]!.labels.namespace, "shop");
+    assertEquals(loops[0]!.labels.service_name, "shop/api");
+    assertEquals(loops[0]!.discovered_labels.namespace, undefined);
   } finally {
     await receiver.shutdown();
   }
@@ -264,8 +266,8 @@ Deno.test("scrape: one scrape in flight per loop; missed ticks are skipped and c
   try {
     await receiver.start();
     await until(() => receiver.loops[0]!.missedTicks >= 2, "missed ticks");
-    eq(maxInFlight, 1);
-    ok(
+    assertEquals(maxInFlight, 1);
+    assert(
       metrics.render().includes(
         'profcol_scrape_missed_ticks_total{component_id="pyroscope.scrape"}',
       ),
@@ -334,7 +336,11 @@ Deno.test("scrape: delta arithmetic on synthetic profiles (current − previous,
   const delta = decodeProfile(
     gunzipIfNeeded((sink.items[0] as PushItem).samples[0]!.rawProfile, 1 << 20),
   );
-  eq(delta.sample.length, 1, "the unchanged stack is left out");
-  eq(delta.sample[0]!.value, [4, 400, 7], "alloc_* are differences, inuse_space passes as is");
-  eq(delta.durationNanos, 2_000_000_000);
+  assertEquals(delta.sample.length, 1, "the unchanged stack is left out");
+  assertEquals(
+    delta.sample[0]!.value,
+    [4, 400, 7],
+    "alloc_* are differences, inuse_space passes as is",
+  );
+  assertEquals(delta.durationNanos, 2_000_000_000);
 });

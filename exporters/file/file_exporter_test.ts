@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals, ok as assert, rejects } from "node:assert/strict";
+import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { BackpressureError } from "../../core/component.ts";
@@ -228,11 +228,11 @@ Deno.test("a full queue answers with backpressure; shutdown writes what was queu
     await ctx.exporter.consume(item(10));
     await ctx.exporter.consume(item(10));
     assert(!ctx.exporter.hasCapacityFor(item(10)));
-    await rejects(ctx.exporter.consume(item(10)), BackpressureError);
+    await assertRejects(ctx.exporter.consume(item(10)), BackpressureError);
     await ctx.exporter.shutdown();
     assertEquals((await indexLines(ctx.directory)).length, 2);
     assert(!ctx.exporter.hasCapacityFor(item(10)), "no capacity after shutdown");
-    await rejects(ctx.exporter.consume(item(10)), /shut down/);
+    await assertRejects(ctx.exporter.consume(item(10)), Error, /shut down/);
     await ctx.exporter.shutdown();
   } finally {
     await Deno.remove(ctx.directory, { recursive: true });
@@ -262,7 +262,7 @@ Deno.test("write errors drop with a reason instead of throwing", async () => {
   await Deno.remove(ctx.directory, { recursive: true });
   await Deno.writeTextFile(ctx.directory, "not a directory");
   try {
-    await rejects(ctx.exporter.start(), /cannot create directory/);
+    await assertRejects(ctx.exporter.start(), Error, /cannot create directory/);
     await ctx.exporter.consume({ kind: "push", labels, samples: [{ rawProfile: raw(5) }] });
     await ctx.exporter.shutdown();
     assert(ctx.settings.metrics.render().includes('reason="write_error"'));

@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals, ok as assert, strictEqual } from "node:assert/strict";
+import { assert, assertEquals, assertStrictEquals } from "../../tests/support/assert.ts";
 import { parse as parseYaml } from "yaml";
 import type { IngestItem, Item, PushItem } from "../../core/items.ts";
 import { LabelSet } from "../../core/labels.ts";
@@ -39,8 +39,8 @@ Deno.test("relabel processor: testdata/valid.yaml validates, typo.yaml names the
   const valid = parseYaml(Deno.readTextFileSync(new URL("testdata/valid.yaml", dir)));
   const result = relabelProcessorFactory.configSchema.safeParse(valid.processors["relabel/k8s"]);
   assert(result.success, result.error?.message);
-  strictEqual(result.data.rule.length, 6);
-  strictEqual(result.data.max_cache_size, 5000);
+  assertStrictEquals(result.data.rule.length, 6);
+  assertStrictEquals(result.data.max_cache_size, 5000);
   const typo = parseYaml(Deno.readTextFileSync(new URL("testdata/typo.yaml", dir)));
   const bad = relabelProcessorFactory.configSchema.safeParse(typo.processors.relabel);
   assert(!bad.success);
@@ -59,7 +59,7 @@ Deno.test("relabel processor: rewrites push labels, shares the samples", async (
     namespace: "shop",
     service_name: "api",
   });
-  strictEqual(out.samples, item.samples);
+  assertStrictEquals(out.samples, item.samples);
   assertEquals(item.labels.get("namespace"), undefined, "the input item is not mutated");
 });
 
@@ -77,10 +77,10 @@ Deno.test("relabel processor: ingest items get new labels (the app name is __nam
   });
   const item = ingest({ __name__: "app.cpu", region: "eu" });
   const out = (await processor.process(item)) as IngestItem;
-  strictEqual(out.kind, "ingest");
+  assertStrictEquals(out.kind, "ingest");
   assertEquals(out.labels.toRecord(), { __name__: "app.itimer", env: "prod", region: "eu" });
-  strictEqual(out.body, item.body);
-  strictEqual(out.query, item.query);
+  assertStrictEquals(out.body, item.body);
+  assertStrictEquals(out.query, item.query);
 });
 
 Deno.test("relabel processor: drops by rule and when nothing is left, every time", async () => {
@@ -91,16 +91,16 @@ Deno.test("relabel processor: drops by rule and when nothing is left, every time
     ],
   });
   for (let i = 0; i < 2; i++) {
-    strictEqual(await processor.process(push({ env: "dev", service_name: "a" })), null);
+    assertStrictEquals(await processor.process(push({ env: "dev", service_name: "a" })), null);
     // Alloy forwards an empty set the first time; we always drop it.
-    strictEqual(await processor.process(push({ tmp_a: "1" })), null);
+    assertStrictEquals(await processor.process(push({ tmp_a: "1" })), null);
   }
-  strictEqual(await processor.process(ingest({})), null);
+  assertStrictEquals(await processor.process(ingest({})), null);
   const dropped = settings.metrics.counter("profcol_relabel_profiles_dropped_total", "", []);
-  strictEqual(dropped.get({ component_id: "relabel/test", reason: "rule" }), 8);
-  strictEqual(dropped.get({ component_id: "relabel/test", reason: "empty_labels" }), 1);
+  assertStrictEquals(dropped.get({ component_id: "relabel/test", reason: "rule" }), 8);
+  assertStrictEquals(dropped.get({ component_id: "relabel/test", reason: "empty_labels" }), 1);
   const processed = settings.metrics.counter("profcol_relabel_profiles_processed_total", "", []);
-  strictEqual(processed.get({ component_id: "relabel/test" }), 9);
+  assertStrictEquals(processed.get({ component_id: "relabel/test" }), 9);
 });
 
 Deno.test("relabel processor: cache hits, misses and size", async () => {
@@ -120,18 +120,18 @@ Deno.test("relabel processor: cache hits, misses and size", async () => {
   assertEquals(results, ["1", "1", "2", "3", "1"]);
   const m = settings.metrics;
   const id = { component_id: "relabel/test" };
-  strictEqual(m.counter("profcol_relabel_cache_hits_total", "", []).get(id), 1);
-  strictEqual(m.counter("profcol_relabel_cache_misses_total", "", []).get(id), 4);
-  strictEqual(m.gauge("profcol_relabel_cache_size", "", []).get(id), 2);
+  assertStrictEquals(m.counter("profcol_relabel_cache_hits_total", "", []).get(id), 1);
+  assertStrictEquals(m.counter("profcol_relabel_cache_misses_total", "", []).get(id), 4);
+  assertStrictEquals(m.gauge("profcol_relabel_cache_size", "", []).get(id), 2);
   await processor.shutdown();
-  strictEqual(m.gauge("profcol_relabel_cache_size", "", []).get(id), 0);
+  assertStrictEquals(m.gauge("profcol_relabel_cache_size", "", []).get(id), 0);
 });
 
 Deno.test("relabel processor: max_cache_size 0 disables the cache", async () => {
   const { processor, settings } = processorFrom({ max_cache_size: 0, rule: [] });
   await processor.process(push({ a: "1" }));
   await processor.process(push({ a: "1" }));
-  strictEqual(
+  assertStrictEquals(
     settings.metrics.counter("profcol_relabel_cache_hits_total", "", []).get({
       component_id: "relabel/test",
     }),
@@ -145,22 +145,25 @@ Deno.test("relabel processor: config errors name the rule index and field", () =
   });
   assert(!result.success);
   assertEquals(result.error.issues[0]?.path, ["rule", 1, "modulus"]);
-  strictEqual(
+  assertStrictEquals(
     result.error.issues[0]?.message,
     "relabel configuration for hashmod requires non-zero modulus",
   );
   const size = relabelProcessorFactory.configSchema.safeParse({ max_cache_size: "big" });
   assert(!size.success);
-  strictEqual(size.error.issues[0]?.message, 'Expected a whole number of 0 or more, got "big"');
+  assertStrictEquals(
+    size.error.issues[0]?.message,
+    'Expected a whole number of 0 or more, got "big"',
+  );
 });
 
 Deno.test("lru: evicts the least recently used entry", () => {
   const cache = new LruCache<string, number>(2);
   cache.set("a", 1);
   cache.set("b", 2);
-  strictEqual(cache.get("a"), 1);
+  assertStrictEquals(cache.get("a"), 1);
   cache.set("c", 3);
-  strictEqual(cache.has("b"), false);
-  strictEqual(cache.has("a"), true);
-  strictEqual(cache.size, 2);
+  assertStrictEquals(cache.has("b"), false);
+  assertStrictEquals(cache.has("a"), true);
+  assertStrictEquals(cache.size, 2);
 });

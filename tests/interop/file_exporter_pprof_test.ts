@@ -2,7 +2,7 @@
  * Interop: what the `file` exporter writes opens with `go tool pprof` — gzipped input kept
  * as is, and uncompressed input gzipped by the exporter.
  */
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { assert, assertEquals } from "../support/assert.ts";
 import { join } from "node:path";
 import { goToolPprofRaw, skipUnlessPeer } from "../support/peers.ts";
 import { LabelSet } from "../../core/labels.ts";

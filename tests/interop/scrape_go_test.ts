@@ -5,7 +5,7 @@
  * `__delta__="false"`; the first memory scrape only primes the delta; `go tool pprof -raw`
  * reads every delivered profile.
  */
-import { deepStrictEqual as eq, ok } from "node:assert/strict";
+import { assert, assertEquals } from "../support/assert.ts";
 import { join } from "node:path";
 import type { Consumer } from "../../core/component.ts";
 import type { Item, PushItem } from "../../core/items.ts";
@@ -88,31 +88,31 @@ Deno.test({
       const have = () => types.every((t) => items.some((i) => i.labels.get("__name__") === t));
       while (!have() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const down = receiver.status().filter((s) => s.health === "down");
-      eq(down.map((s) => s.last_error), []);
-      ok(
+      assertEquals(down.map((s) => s.last_error), []);
+      assert(
         have(),
         `missing types: ${types.filter((t) => !items.some((i) => i.labels.get("__name__") === t))}`,
       );
 
       const cpu = items.find((i) => i.labels.get("__name__") === "process_cpu")!;
-      eq(cpu.labels.get("service_name"), "go-target");
-      eq(cpu.labels.get("job"), "pyroscope.scrape/go");
-      eq(cpu.labels.get("instance"), target.address);
-      eq(cpu.labels.has("__delta__"), false);
-      ok(receiver.loops.find((l) => l.target.profileType === "process_cpu")!.target.url
+      assertEquals(cpu.labels.get("service_name"), "go-target");
+      assertEquals(cpu.labels.get("job"), "pyroscope.scrape/go");
+      assertEquals(cpu.labels.get("instance"), target.address);
+      assertEquals(cpu.labels.has("__delta__"), false);
+      assert(receiver.loops.find((l) => l.target.profileType === "process_cpu")!.target.url
         .endsWith("/debug/pprof/profile?seconds=1"));
       for (const type of ["memory", "block", "mutex"]) {
         const delta = items.find((i) => i.labels.get("__name__") === type)!;
-        eq(delta.labels.get("__delta__"), "false", type);
+        assertEquals(delta.labels.get("__delta__"), "false", type);
       }
-      eq(memScrapesAtFirstForward, 1, "the first memory scrape only primed the delta");
+      assertEquals(memScrapesAtFirstForward, 1, "the first memory scrape only primed the delta");
 
       for (const type of types) {
         const item = items.find((i) => i.labels.get("__name__") === type)!;
         const file = join(dir, `${type}.pb.gz`);
         await Deno.writeFile(file, item.samples[0]!.rawProfile);
         const raw = await goToolPprofRaw(file);
-        ok(raw.includes("Samples:"), `${type}: ${raw.slice(0, 200)}`);
+        assert(raw.includes("Samples:"), `${type}: ${raw.slice(0, 200)}`);
       }
     } finally {
       await receiver.shutdown();

@@ -3,7 +3,7 @@
  * against the .proto written from the spec (independently of profcol's codec), batched series
  * included, and every `raw_profile` in them is read by `go tool pprof -raw`.
  */
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { assert, assertEquals } from "../support/assert.ts";
 import { join } from "node:path";
 import { goToolPprofRaw, skipUnlessPeer } from "../support/peers.ts";
 import { LabelSet } from "../../core/labels.ts";
