@@ -5,10 +5,11 @@
  * shutdown is safe without start and safe twice, stops every timer and socket, and flushes or
  * persists what the component holds.
  *
- * - Receivers call `next.consume(item)` and answer their callers once it resolves.
+ * - Receivers hand `next.consume(items)` a whole request and answer their callers once it
+ *   resolves: all of it was queued at every target, or none of it (see `admission.ts`).
  * - Processors map one item to one item, or `null` to drop it. The pipeline owns the chaining,
  *   so drops and processor errors are counted the same way for built-ins and user modules.
- * - Exporters accept items into their own queue in `consume`.
+ * - Exporters reserve room in their own queues and commit it (the {@linkcode Admission} API).
  *
  * Components import `core/` (and `pprof/`), never each other.
  *
@@ -16,6 +17,7 @@
  */
 
 import type { z } from "zod";
+import type { Admission, Demand } from "./admission.ts";
 import type { Item } from "./items.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import type { MetricsRegistry } from "./telemetry/metrics.ts";
@@ -26,20 +28,20 @@ export type ComponentKind = "receiver" | "processor" | "exporter";
 /** How settled a component is, shown by `main.ts components`. */
 export type Stability = "stable" | "beta" | "alpha" | "experimental";
 
-/** Where items go next: a pipeline, a fan-out, or an exporter's queue. */
+/** Where a receiver's requests go: the pipeline port of that receiver. */
 export interface Consumer {
   /**
-   * Accepts an item. Resolves once every downstream queue accepted it (not after delivery).
-   * Rejects with {@linkcode BackpressureError} when a queue is full, in which case nothing
-   * was enqueued anywhere and the caller may retry later.
+   * Admits a whole request. Resolves once every item is queued at every exporter it reaches
+   * (not after delivery). Rejects with a typed refusal ({@linkcode BackpressureError},
+   * {@linkcode TooLargeError}, {@linkcode InvalidItemError}) when any of it cannot be taken, in
+   * which case none of it was queued anywhere and a retry duplicates nothing.
    */
-  consume(item: Item): Promise<void>;
+  consume(items: readonly Item[]): Promise<void>;
   /**
-   * Optional cheap check before a receiver reads a request body: `false` when some exporter
-   * downstream has no room for `bytes` more right now, so the receiver can answer 429 without
-   * reading (and buffering) the body. `true` or absent means "try `consume`".
+   * Throws the refusal `demand` would get right now, without holding anything: lets a receiver
+   * answer 429 before reading (and buffering) a body no queue has room for.
    */
-  hasRoomFor?(bytes: number): boolean;
+  check(demand: Demand): void;
 }
 
 /** Services the running collector offers to components. */
@@ -80,17 +82,12 @@ export interface Processor extends Lifecycle {
   process(item: Item): Item | null | Promise<Item | null>;
 }
 
-/** An exporter accepts items into its queue. */
-export interface Exporter extends Lifecycle, Consumer {
-  /**
-   * Whether `consume(item)` would be accepted right now (queue room for the item's bytes).
-   * The pipeline asks every exporter before enqueueing anywhere, so a full queue turns into
-   * backpressure for the caller instead of a partial delivery. Must be synchronous and cheap.
-   */
-  hasCapacityFor(item: Item): boolean;
-  /** Optional: whether `bytes` more of payload would fit now (see `Consumer.hasRoomFor`). */
-  hasRoomForBytes?(bytes: number): boolean;
-}
+/**
+ * An exporter queues items through the {@linkcode Admission} API: `check` is synchronous and
+ * cheap, `reserve` holds room for every item given (or refuses all of them), and the
+ * reservation is committed only once every other target of the request reserved too.
+ */
+export interface Exporter extends Lifecycle, Admission {}
 
 interface FactoryBase<Schema extends z.ZodType> {
   /** The component type, e.g. `pyroscope.write`. */
@@ -127,27 +124,7 @@ export interface ExporterFactory<Schema extends z.ZodType = z.ZodType> extends F
 // deno-lint-ignore no-explicit-any
 export type Factory = ReceiverFactory<any> | ProcessorFactory<any> | ExporterFactory<any>;
 
-/**
- * Thrown by `Consumer.consume` when a downstream queue is full. Receivers turn it into
- * HTTP 429 with `Retry-After: retryAfterSeconds`.
- */
-export class BackpressureError extends Error {
-  override readonly name = "BackpressureError";
-  constructor(message: string, readonly retryAfterSeconds = 1) {
-    super(message);
-  }
-}
-
-/**
- * Thrown by `Consumer.consume` when an item is refused for good (e.g. its labels would be
- * rejected by the server). Receivers turn it into HTTP 400 with the message.
- */
-export class InvalidItemError extends Error {
-  override readonly name = "InvalidItemError";
-  constructor(message: string, readonly reason: string) {
-    super(message);
-  }
-}
+export { BackpressureError, InvalidItemError, TooLargeError } from "./admission.ts";
 
 /** Splits a component id into type and name: `pyroscope.write/a` → `["pyroscope.write", "a"]`. */
 export function parseComponentId(id: string): { type: string; name: string | undefined } {

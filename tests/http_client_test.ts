@@ -6,6 +6,7 @@
  * a forward proxy with and without credentials, no_proxy, and follow_redirects.
  */
 
+import { admit } from "../core/admission.ts";
 import { assert, assertEquals, assertRejects } from "./support/assert.ts";
 import { makeTestPki, type TestPki } from "./support/pki.ts";
 import { startForwardProxy } from "./support/forward_proxy.ts";
@@ -275,11 +276,11 @@ Deno.test("pyroscope.write uses it all: TLS with a CA, basic auth, through an au
   ) as import("../exporters/pyroscope_write/pyroscope_write.ts").PyroscopeWriteExporter;
   try {
     await exporter.start();
-    await exporter.consume({
+    await admit(exporter, [{
       kind: "push",
       labels: LabelSet.from({ __name__: "process_cpu", service_name: "svc" }),
       samples: [{ rawProfile: new Uint8Array([0x1f, 0x8b, 8]) }],
-    });
+    }]);
     for (let i = 0; i < 200 && pushes.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 10));
     }

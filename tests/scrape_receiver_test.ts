@@ -169,10 +169,11 @@ Deno.test("scrape: backpressure drops the profile, counts it, and keeps the targ
   const peer = pprofServer();
   let refused = 0;
   const full: Consumer = {
-    consume(_item: Item) {
+    consume(_items: readonly Item[]) {
       refused++;
       return Promise.reject(new BackpressureError("queue full", 1));
     },
+    check() {},
   };
   const metrics = new MetricsRegistry();
   const receiver = new ScrapeReceiver(

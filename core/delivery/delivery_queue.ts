@@ -5,8 +5,10 @@
  * the whole endpoint, permanent failures dropped at once with a counted reason (and batches
  * split so one bad item does not take the others with it), and an optional on-disk spool.
  *
- * Without a spool a full queue refuses new items (`hasCapacityFor` → backpressure for the
- * caller). With a spool, items are on disk before `enqueue` resolves, payloads beyond
+ * Items come in through the admission API (`check`, `reserve` → commit or release; see
+ * `core/admission.ts`): reserved room counts as held, so several requests reserving at once
+ * never overfill the queue. Without a spool a full queue refuses new items (backpressure for
+ * the caller). With a spool, items are on disk before `reserve` resolves, payloads beyond
  * `max_bytes` stay on disk until sent, retries never give up (a batch that used its attempts
  * goes back to the tail), and only a full spool drops the oldest items (reason `spool_full`).
  *
@@ -16,8 +18,14 @@
  * @module
  */
 
+import {
+  BackpressureError,
+  type Demand,
+  type Reservation,
+  type SizedItem,
+  TooLargeError,
+} from "../admission.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import { itemBytes, itemProfiles } from "../items.ts";
 import { Backoff } from "./backoff.ts";
 import type { DeliveryMetrics } from "./delivery_metrics.ts";
 import type { QueuedItem } from "./item_codec.ts";
@@ -31,6 +39,11 @@ export interface RetrySettings {
   readonly maxBackoffMs: number;
   /** Total attempts per batch; 0 = forever. */
   readonly maxAttempts: number;
+}
+
+/** An item to queue, with its sender metadata and its size (computed once, upstream). */
+export interface Parcel extends SizedItem {
+  readonly queued: QueuedItem;
 }
 
 /** Options of {@linkcode DeliveryQueue}. */
@@ -85,6 +98,9 @@ export class DeliveryQueue {
   /** Items and bytes held (queued plus in flight). */
   #items = 0;
   #bytes = 0;
+  /** Items and bytes reserved by requests that are not yet committed or released. */
+  #reservedItems = 0;
+  #reservedBytes = 0;
   /** Payload bytes held in memory. */
   #memoryBytes = 0;
   #inFlight = 0;
@@ -131,37 +147,103 @@ export class DeliveryQueue {
     return this.#items;
   }
 
-  /** Whether an item of `bytes` would be accepted now. */
-  hasCapacityFor(bytes: number): boolean {
-    if (this.#state !== "running" && this.#state !== "idle") return false;
-    if (this.#spool || this.#o.spoolDirectory !== undefined) return true;
-    if (bytes > this.#o.config.max_bytes) return true; // enqueue refuses it with a clear error
-    return this.#items < this.#o.config.max_items &&
-      this.#bytes + bytes <= this.#o.config.max_bytes;
+  /**
+   * Throws the refusal `demand` would get now: {@linkcode TooLargeError} when it can never fit
+   * (more bytes than the queue or spool holds, more items than the queue holds),
+   * {@linkcode BackpressureError} when the queue is full or stopping. With a spool only size
+   * limits apply: a full spool drops its oldest items instead of refusing new ones.
+   */
+  check(demand: Demand): void {
+    const endpoint = this.#o.endpoint;
+    if (this.#state !== "running" && this.#state !== "idle") {
+      throw new BackpressureError(`the delivery queue of ${endpoint} is ${this.#state}`);
+    }
+    const { max_items, max_bytes, spool } = this.#o.config;
+    const spooled = this.#o.spoolDirectory !== undefined && spool !== undefined;
+    const [limit, setting] = spooled
+      ? [spool.max_bytes, "queue.spool.max_bytes"]
+      : [max_bytes, "queue.max_bytes"];
+    if (demand.bytes > limit) {
+      throw new TooLargeError(
+        `${demand.bytes} bytes of profiles are more than ${setting} (${limit}) of ${endpoint}`,
+      );
+    }
+    if (spooled) return;
+    if (demand.items > max_items) {
+      throw new TooLargeError(
+        `${demand.items} items are more than queue.max_items (${max_items}) of ${endpoint}`,
+      );
+    }
+    if (
+      this.#items + this.#reservedItems + demand.items > max_items ||
+      this.#bytes + this.#reservedBytes + demand.bytes > max_bytes
+    ) {
+      throw new BackpressureError(
+        `the queue of ${endpoint} is full (${this.#items} items, ${this.#bytes} bytes held); ` +
+          "retry later",
+      );
+    }
   }
 
   /**
-   * Accepts an item: on disk first when the spool is on, then queued. Resolves once the item
-   * is held (not delivered).
+   * Holds room for `parcels` (and, with a spool, writes them to disk), or refuses all of them.
+   * Committing queues them for the senders; releasing gives the room back and removes their
+   * spool files.
    */
-  async enqueue(queued: QueuedItem): Promise<void> {
+  async reserve(parcels: readonly Parcel[]): Promise<Reservation> {
+    let bytes = 0;
+    for (const parcel of parcels) bytes += parcel.bytes;
+    this.check({ items: parcels.length, bytes });
     if (this.#state !== "running") {
-      throw new Error(`the delivery queue of ${this.#o.endpoint} is ${this.#state}`);
+      throw new BackpressureError(`the delivery queue of ${this.#o.endpoint} is not started`);
     }
-    const bytes = itemBytes(queued.item);
-    const profiles = itemProfiles(queued.item);
-    const limit = this.#spool ? this.#o.config.spool!.max_bytes : this.#o.config.max_bytes;
-    if (bytes > limit) {
-      throw new RangeError(
-        `an item of ${bytes} bytes is larger than ${
-          this.#spool ? "queue.spool.max_bytes" : "queue.max_bytes"
-        } (${limit})`,
+    this.#reservedItems += parcels.length;
+    this.#reservedBytes += bytes;
+    let open = true;
+    const close = (): boolean => {
+      if (!open) return false;
+      open = false;
+      this.#reservedItems -= parcels.length;
+      this.#reservedBytes -= bytes;
+      return true;
+    };
+    const spool = this.#spool;
+    let refs: readonly (SpoolRef | undefined)[] = [];
+    if (spool) {
+      const written = await Promise.allSettled(
+        parcels.map((parcel) => spool.write(parcel.queued, parcel.profiles)),
       );
+      refs = written.map((result) => result.status === "fulfilled" ? result.value : undefined);
+      const failed = written.find((result) => result.status === "rejected");
+      if (failed) {
+        close();
+        await Promise.all(refs.map((ref) => ref && spool.remove(ref).catch(() => {})));
+        throw new Error(`cannot write to the spool of ${this.#o.endpoint}`, {
+          cause: failed.reason,
+        });
+      }
     }
-    const ref = this.#spool ? await this.#spool.write(queued, profiles) : undefined;
-    const inMemory = !this.#spool || this.#memoryBytes + bytes <= this.#o.config.max_bytes;
-    this.#push({ queued: inMemory ? queued : undefined, loading: undefined, ref, bytes, profiles });
-    if (this.#spool) this.#enforceSpoolCap();
+    return {
+      commit: () => {
+        if (!close()) return;
+        parcels.forEach((parcel, i) => {
+          const inMemory = !spool ||
+            this.#memoryBytes + parcel.bytes <= this.#o.config.max_bytes;
+          this.#push({
+            queued: inMemory ? parcel.queued : undefined,
+            loading: undefined,
+            ref: refs[i],
+            bytes: parcel.bytes,
+            profiles: parcel.profiles,
+          });
+        });
+        if (spool) this.#enforceSpoolCap();
+      },
+      release: async () => {
+        if (!close() || !spool) return;
+        await Promise.all(refs.map((ref) => ref && spool.remove(ref).catch(() => {})));
+      },
+    };
   }
 
   /**

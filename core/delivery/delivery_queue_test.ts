@@ -1,10 +1,11 @@
-import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/support/assert.ts";
 import { LabelSet } from "../labels.ts";
 import type { PushItem } from "../items.ts";
 import { silentLogger } from "../telemetry/logger.ts";
 import { MetricsRegistry } from "../telemetry/metrics.ts";
 import { deliveryMetrics } from "./delivery_metrics.ts";
-import { DeliveryQueue, type RetrySettings } from "./delivery_queue.ts";
+import { DeliveryQueue, type Parcel, type RetrySettings } from "./delivery_queue.ts";
+import { BackpressureError, sized, TooLargeError } from "../admission.ts";
 import type { QueuedItem } from "./item_codec.ts";
 import { DELIVERED, type Outcome } from "./outcome.ts";
 import { queueConfigSchema } from "./queue_config.ts";
@@ -16,6 +17,11 @@ function item(n: number, size = 10, tenant = ""): QueuedItem {
   return { item: push, meta: tenant ? { tenant } : {} };
 }
 const nOf = (q: QueuedItem) => Number(q.item.labels.get("n"));
+const parcel = (queued: QueuedItem): Parcel => ({ ...sized(queued.item), queued });
+/** Reserves and commits `items` as one request. */
+async function enqueue(queue: DeliveryQueue, ...items: QueuedItem[]): Promise<void> {
+  (await queue.reserve(items.map(parcel))).commit();
+}
 
 interface Harness {
   queue: DeliveryQueue;
@@ -83,11 +89,11 @@ Deno.test("delivery: consecutive items of one key share a request, within the li
     },
   });
   await h.queue.start();
-  await h.queue.enqueue(item(0));
+  await enqueue(h.queue, item(0));
   await until(() => h.batches.length === 1);
-  for (let i = 1; i <= 4; i++) await h.queue.enqueue(item(i));
-  await h.queue.enqueue(item(5, 10, "other"));
-  await h.queue.enqueue(item(6));
+  for (let i = 1; i <= 4; i++) await enqueue(h.queue, item(i));
+  await enqueue(h.queue, item(5, 10, "other"));
+  await enqueue(h.queue, item(6));
   release();
   await until(() => h.value("profcol_exporter_sent_profiles_total") === 7);
   assertEquals(h.batches, [[0], [1, 2, 3], [4], [5], [6]]);
@@ -101,7 +107,7 @@ Deno.test("delivery: transient failures are retried with backoff, then delivered
       call < 2 ? { kind: "retry", reason: "http_503", message: "down" } : DELIVERED,
   });
   await h.queue.start();
-  await h.queue.enqueue(item(1));
+  await enqueue(h.queue, item(1));
   await until(() => h.value("profcol_exporter_sent_profiles_total") === 1);
   assertEquals(h.batches, [[1], [1], [1]]);
   assertEquals(h.value("profcol_exporter_retries_total", { reason: "http_503" }), 2);
@@ -114,7 +120,7 @@ Deno.test("delivery: max attempts reached drops with retries_exhausted (no spool
     send: () => ({ kind: "retry", reason: "connect_error", message: "refused" }),
   });
   await h.queue.start();
-  await h.queue.enqueue(item(1));
+  await enqueue(h.queue, item(1));
   await until(() => h.value("profcol_exporter_dropped_profiles_total") === 1);
   assertEquals(h.batches.length, 3, "N attempts, as Alloy's max_backoff_retries");
   assertEquals(
@@ -136,9 +142,9 @@ Deno.test("delivery: a permanent refusal drops at once; a batch is split to find
     },
   });
   await h.queue.start();
-  await h.queue.enqueue(item(0));
+  await enqueue(h.queue, item(0));
   await until(() => h.batches.length === 1);
-  for (let i = 1; i <= 3; i++) await h.queue.enqueue(item(i));
+  for (let i = 1; i <= 3; i++) await enqueue(h.queue, item(i));
   release();
   await until(() =>
     h.value("profcol_exporter_sent_profiles_total") +
@@ -162,9 +168,9 @@ Deno.test("delivery: Retry-After pauses the whole endpoint", async () => {
     },
   });
   await h.queue.start();
-  await h.queue.enqueue(item(1, 10, "a"));
+  await enqueue(h.queue, item(1, 10, "a"));
   await until(() => times.length === 1);
-  await h.queue.enqueue(item(2, 10, "b"));
+  await enqueue(h.queue, item(2, 10, "b"));
   await until(() => h.value("profcol_exporter_sent_profiles_total") === 2);
   assert(times.length === 3);
   assert(times[1]! - times[0]! >= 290, `second sender waited ${times[1]! - times[0]!}ms`);
@@ -179,11 +185,43 @@ Deno.test("delivery: without a spool a full queue refuses (backpressure) and ove
     retry: { minBackoffMs: 10_000, maxBackoffMs: 10_000 },
   });
   await h.queue.start();
-  assert(h.queue.hasCapacityFor(10));
-  await h.queue.enqueue(item(1));
-  await h.queue.enqueue(item(2));
-  assert(!h.queue.hasCapacityFor(10), "max_items reached");
-  await assertRejects(() => h.queue.enqueue(item(3, 101)), RangeError, "queue.max_bytes");
+  h.queue.check({ items: 2, bytes: 20 });
+  await enqueue(h.queue, item(1));
+  await enqueue(h.queue, item(2));
+  assertThrows(
+    () => h.queue.check({ items: 1, bytes: 10 }),
+    BackpressureError,
+    "the queue of e1 is full (2 items, 20 bytes held); retry later",
+  );
+  await assertRejects(
+    () => enqueue(h.queue, item(3, 101)),
+    TooLargeError,
+    "101 bytes of profiles are more than queue.max_bytes (100) of e1",
+  );
+  await assertRejects(
+    () => enqueue(h.queue, item(4), item(5), item(6)),
+    TooLargeError,
+    "3 items are more than queue.max_items (2) of e1",
+  );
+  await h.queue.shutdown();
+});
+
+Deno.test("delivery: reserved room counts as held until committed or released", async () => {
+  const h = harness({
+    queue: { max_items: 3, max_bytes: 100, drain_timeout: "20ms" },
+    send: () => ({ kind: "retry", reason: "connect_error", message: "down" }),
+    retry: { minBackoffMs: 10_000, maxBackoffMs: 10_000 },
+  });
+  await h.queue.start();
+  const first = await h.queue.reserve([parcel(item(1)), parcel(item(2))]);
+  await assertRejects(() => h.queue.reserve([parcel(item(3)), parcel(item(4))]), BackpressureError);
+  await first.release();
+  await first.release(); // safe twice
+  const second = await h.queue.reserve([parcel(item(3)), parcel(item(4)), parcel(item(5))]);
+  second.commit();
+  second.commit(); // once only
+  assertEquals(h.queue.size, 3);
+  await assertRejects(() => enqueue(h.queue, item(6)), BackpressureError);
   await h.queue.shutdown();
 });
 
@@ -195,8 +233,8 @@ Deno.test("delivery: shutdown drains what it can, then counts the rest as shutdo
     retry: { minBackoffMs: 1000, maxBackoffMs: 1000 },
   });
   await h.queue.start();
-  await h.queue.enqueue(item(1));
-  await h.queue.enqueue(item(2));
+  await enqueue(h.queue, item(1));
+  await enqueue(h.queue, item(2));
   await until(() => h.batches.length >= 1);
   const started = Date.now();
   await h.queue.shutdown();
@@ -206,9 +244,31 @@ Deno.test("delivery: shutdown drains what it can, then counts the rest as shutdo
 
   const ok = harness();
   await ok.queue.start();
-  await ok.queue.enqueue(item(1));
+  await enqueue(ok.queue, item(1));
   await ok.queue.shutdown();
   assertEquals(ok.value("profcol_exporter_sent_profiles_total"), 1);
+});
+
+Deno.test("delivery: with a spool, reserve writes the files and release removes them", async () => {
+  const dir = await Deno.makeTempDir();
+  const spoolFiles = () => [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".pcq"));
+  try {
+    const send = (): Outcome => ({ kind: "retry", reason: "connect_error", message: "down" });
+    const h = harness({ spoolDirectory: dir, send, queue: { spool: { directory: dir } } });
+    await h.queue.start();
+    const refused = await h.queue.reserve([parcel(item(1)), parcel(item(2))]);
+    assertEquals(spoolFiles().length, 2, "on disk before the caller is answered");
+    assertEquals(h.queue.size, 0, "not queued before commit");
+    await refused.release();
+    assertEquals(spoolFiles().length, 0);
+    const accepted = await h.queue.reserve([parcel(item(3))]);
+    accepted.commit();
+    assertEquals(h.queue.size, 1);
+    await h.queue.shutdown();
+    assertEquals(spoolFiles().length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("delivery: the spool keeps items across a restart and delivers each once", async () => {
@@ -223,7 +283,7 @@ Deno.test("delivery: the spool keeps items across a restart and delivers each on
     };
     const first = harness({ spoolDirectory: dir, send, queue: { spool: { directory: dir } } });
     await first.queue.start();
-    for (let i = 0; i < 20; i++) await first.queue.enqueue(item(i, 100));
+    for (let i = 0; i < 20; i++) await enqueue(first.queue, item(i, 100));
     await until(() => first.batches.length >= 1);
     await first.queue.shutdown();
     assertEquals(first.value("profcol_exporter_dropped_profiles_total"), 0);
@@ -256,7 +316,7 @@ Deno.test("delivery: with a spool, used-up attempts requeue instead of dropping;
       send: () => ({ kind: "retry", reason: "connect_error", message: "down" }),
     });
     await h.queue.start();
-    for (let i = 0; i < 5; i++) await h.queue.enqueue(item(i, 300));
+    for (let i = 0; i < 5; i++) await enqueue(h.queue, item(i, 300));
     await until(() => h.batches.length >= 6);
     assertEquals(
       h.value("profcol_exporter_dropped_profiles_total", { reason: "retries_exhausted" }),
@@ -278,11 +338,11 @@ Deno.test("delivery: a second owner of a spool adopts old files only after the f
       send: () => ({ kind: "retry", reason: "connect_error", message: "down" }),
     });
     await first.queue.start();
-    await first.queue.enqueue(item(1));
+    await enqueue(first.queue, item(1));
     await until(() => first.batches.length >= 1);
     const second = harness({ spoolDirectory: dir, queue: { spool: { directory: dir } } });
     await second.queue.start();
-    await second.queue.enqueue(item(2));
+    await enqueue(second.queue, item(2));
     await until(() => second.value("profcol_exporter_sent_profiles_total") === 1);
     await new Promise((r) => setTimeout(r, 50));
     assertEquals(second.batches, [[2]], "item 1 still belongs to the first owner");

@@ -1,12 +1,15 @@
 /**
- * The path of an item from a receiver to the exporters: for each pipeline the receiver feeds,
- * that pipeline's own processor instances in list order, then every exporter of the pipeline.
+ * The path of a request from a receiver to the exporters: for each pipeline the receiver
+ * feeds, that pipeline's own processor instances in list order, then every exporter of the
+ * pipeline.
  *
  * Guarantees:
- * - Capacity first: every target exporter is asked `hasCapacityFor` before anything is
- *   enqueued; if one says no, nothing is enqueued and the caller gets `BackpressureError`
- *   (it retries, and no target gets a duplicate).
- * - Exporters are called concurrently; one that is slow or throws never holds back another.
+ * - Request-atomic admission: every item of a request is processed first, then every target
+ *   exporter reserves room for its share ({@linkcode reserveAll}); only when all of them did
+ *   are the reservations committed. Otherwise all are released and the caller gets the typed
+ *   refusal (429, 413 or 400): nothing of it was queued anywhere, so its retry duplicates
+ *   nothing.
+ * - Exporters reserve concurrently; one that is slow or throws never holds back another.
  * - Items are immutable, so a processor's change in one pipeline is never seen in another.
  * - A processor that throws drops the item for its pipeline only (`processor_error`).
  *
@@ -15,12 +18,18 @@
 
 import {
   BackpressureError,
-  type Consumer,
-  type Exporter,
-  InvalidItemError,
-  type Processor,
-} from "../component.ts";
-import { type Item, itemBytes, itemProfiles } from "../items.ts";
+  type Demand,
+  isRefusal,
+  refusalIn,
+  refusalReason,
+  type Reservation,
+  reserveAll,
+  sized,
+  type SizedItem,
+  TooLargeError,
+} from "../admission.ts";
+import type { Consumer, Exporter, Processor } from "../component.ts";
+import type { Item } from "../items.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { PipelineMetrics } from "./metrics.ts";
 
@@ -47,7 +56,7 @@ export interface Route {
  * Components that already logged a failure at warn level: the first failure is worth a
  * warning, the rest are counted in metrics and logged at debug (no per-item logs above debug).
  */
-const warned = new WeakSet<Processor | Exporter>();
+const warned = new WeakSet<Processor | Exporter | ReceiverPort>();
 
 /** A set of routes plus the count of items currently travelling along them. */
 class RouteTable {
@@ -108,100 +117,116 @@ export class ReceiverPort implements Consumer {
     return this.#table.drained();
   }
 
-  /** False when an exporter of any current route reports no room for `bytes` more. */
-  hasRoomFor(bytes: number): boolean {
+  /** Throws the refusal the first exporter of the current routes would give `demand`. */
+  check(demand: Demand): void {
     for (const route of this.#table.routes) {
-      for (const node of route.exporters) {
-        if (node.exporter.hasRoomForBytes && !node.exporter.hasRoomForBytes(bytes)) return false;
-      }
+      for (const node of route.exporters) node.exporter.check(demand);
     }
-    return true;
   }
 
-  async consume(item: Item): Promise<void> {
+  async consume(items: readonly Item[]): Promise<void> {
     const table = this.#table;
     table.enter();
+    let profiles = 0;
+    let bytes = 0;
+    const incoming = items.map((item) => {
+      const one = sized(item);
+      profiles += one.profiles;
+      bytes += one.bytes;
+      return one;
+    });
     try {
-      await this.#deliver(item, table.routes);
-      this.metrics.receiverAcceptedProfiles.inc(this.#labels, itemProfiles(item));
-      this.metrics.receiverAcceptedBytes.inc(this.#labels, itemBytes(item));
+      await this.#deliver(incoming, table.routes);
+      this.metrics.receiverAcceptedProfiles.inc(this.#labels, profiles);
+      this.metrics.receiverAcceptedBytes.inc(this.#labels, bytes);
     } catch (error) {
       const reason = error instanceof BackpressureError
         ? "backpressure"
-        : error instanceof InvalidItemError
+        : error instanceof TooLargeError
+        ? "too_large"
+        : isRefusal(error)
         ? "invalid"
         : "error";
       const labels = { component_id: this.receiverId, reason };
-      this.metrics.receiverRefusedProfiles.inc(labels, itemProfiles(item));
-      this.metrics.receiverRefusedBytes.inc(labels, itemBytes(item));
+      this.metrics.receiverRefusedProfiles.inc(labels, profiles);
+      this.metrics.receiverRefusedBytes.inc(labels, bytes);
       throw error;
     } finally {
       table.leave();
     }
   }
 
-  async #deliver(item: Item, routes: readonly Route[]): Promise<void> {
-    const outputs = await Promise.all(routes.map((route) => this.#process(item, route)));
-    const targets: [ExporterNode, Item][] = [];
-    outputs.forEach((output, index) => {
-      if (output === null) return;
-      for (const node of routes[index]!.exporters) targets.push([node, output]);
-    });
+  async #deliver(items: readonly SizedItem[], routes: readonly Route[]): Promise<void> {
+    // Every route's output of every item, gathered per exporter (an exporter listed by two
+    // pipelines gets each pipeline's output, as it would from two receivers).
+    const shares = new Map<ExporterNode, SizedItem[]>();
+    await Promise.all(routes.map(async (route) => {
+      const outputs = await Promise.all(items.map((one) => this.#process(one, route)));
+      for (const node of route.exporters) {
+        let share = shares.get(node);
+        if (share === undefined) shares.set(node, share = []);
+        for (const output of outputs) if (output !== null) share.push(output);
+      }
+    }));
+    const targets = [...shares].filter(([, share]) => share.length > 0);
     if (targets.length === 0) return;
-    for (const [node, output] of targets) {
-      let room: boolean;
-      try {
-        room = node.exporter.hasCapacityFor(output);
-      } catch {
-        room = false;
-      }
-      if (!room) {
-        throw new BackpressureError(`exporter ${node.id} has no room in its queue; retry later`, 1);
-      }
-    }
-    const results = await Promise.allSettled(
-      targets.map(([node, output]) => node.exporter.consume(output)),
-    );
-    const failures: unknown[] = [];
-    results.forEach((result, index) => {
-      const [node, output] = targets[index]!;
-      const labels = { component_id: node.id };
-      if (result.status === "fulfilled") {
-        this.metrics.exporterEnqueuedProfiles.inc(labels, itemProfiles(output));
-        this.metrics.exporterEnqueuedBytes.inc(labels, itemBytes(output));
-        return;
-      }
-      failures.push(result.reason);
-      const reason = result.reason instanceof BackpressureError
-        ? "queue_full"
-        : result.reason instanceof InvalidItemError
-        ? "invalid"
-        : "exporter_error";
-      const refused = { component_id: node.id, reason };
-      this.metrics.exporterRefusedProfiles.inc(refused, itemProfiles(output));
-      this.metrics.exporterRefusedBytes.inc(refused, itemBytes(output));
-      if (reason === "exporter_error") {
-        const level = warned.has(node.exporter) ? "debug" : "warn";
-        warned.add(node.exporter);
-        this.logger[level]("exporter failed to accept an item (further failures at debug)", {
-          exporter: node.id,
-          err: result.reason,
+    let reservation: Reservation;
+    try {
+      reservation = await reserveAll(
+        targets.map(([node, share]) => () => this.#reserve(node, share)),
+      );
+    } catch (error) {
+      if (!isRefusal(error)) {
+        const level = warned.has(this) ? "debug" : "warn";
+        warned.add(this);
+        this.logger[level]("an exporter failed to take a request (further failures at debug)", {
+          receiver: this.receiverId,
+          err: error,
         });
       }
-    });
-    // When some target took the item, the caller must not retry (that would duplicate it);
-    // the refusals are counted above. When none did, hand the first reason back.
-    if (failures.length === targets.length) throw failures[0];
+      throw error;
+    }
+    reservation.commit();
+    for (const [node, share] of targets) {
+      const labels = { component_id: node.id };
+      let profiles = 0;
+      let bytes = 0;
+      for (const one of share) {
+        profiles += one.profiles;
+        bytes += one.bytes;
+      }
+      this.metrics.exporterEnqueuedProfiles.inc(labels, profiles);
+      this.metrics.exporterEnqueuedBytes.inc(labels, bytes);
+    }
   }
 
-  async #process(item: Item, route: Route): Promise<Item | null> {
-    let current: Item = item;
+  /** One exporter's reservation; a refusal is counted against that exporter. */
+  async #reserve(node: ExporterNode, share: readonly SizedItem[]): Promise<Reservation> {
+    try {
+      return await node.exporter.reserve(share);
+    } catch (error) {
+      const refused = { component_id: node.id, reason: refusalReason(error) };
+      let profiles = 0;
+      let bytes = 0;
+      for (const one of share) {
+        profiles += one.profiles;
+        bytes += one.bytes;
+      }
+      this.metrics.exporterRefusedProfiles.inc(refused, profiles);
+      this.metrics.exporterRefusedBytes.inc(refused, bytes);
+      throw refusalIn(`exporter ${node.id}`, error);
+    }
+  }
+
+  async #process(incoming: SizedItem, route: Route): Promise<SizedItem | null> {
+    if (route.processors.length === 0) return incoming;
+    let current: Item = incoming.item;
     for (const node of route.processors) {
       let next: Item | null;
       try {
         next = await node.processor.process(current);
       } catch (error) {
-        this.#dropped(node.id, "processor_error", current);
+        this.#dropped(node.id, "processor_error", incoming);
         const level = warned.has(node.processor) ? "debug" : "warn";
         warned.add(node.processor);
         this.logger[level]("processor threw; item dropped (further failures at debug)", {
@@ -212,17 +237,22 @@ export class ReceiverPort implements Consumer {
         return null;
       }
       if (next === null) {
-        this.#dropped(node.id, "filtered", current);
+        this.#dropped(node.id, "filtered", incoming);
         return null;
       }
       current = next;
     }
-    return current;
+    // Processors change labels; a payload is re-measured only when one replaced it.
+    const before = incoming.item;
+    const samePayload = current.kind === "push"
+      ? before.kind === "push" && current.samples === before.samples
+      : before.kind === "ingest" && current.body === before.body;
+    return samePayload ? { ...incoming, item: current } : sized(current);
   }
 
-  #dropped(id: string, reason: string, item: Item): void {
+  #dropped(id: string, reason: string, item: SizedItem): void {
     const labels = { component_id: id, reason };
-    this.metrics.processorDroppedProfiles.inc(labels, itemProfiles(item));
-    this.metrics.processorDroppedBytes.inc(labels, itemBytes(item));
+    this.metrics.processorDroppedProfiles.inc(labels, item.profiles);
+    this.metrics.processorDroppedBytes.inc(labels, item.bytes);
   }
 }

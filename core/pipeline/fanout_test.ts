@@ -1,10 +1,14 @@
 import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import {
   BackpressureError,
-  type Exporter,
+  type Demand,
+  demandOf,
   InvalidItemError,
-  type Processor,
-} from "../component.ts";
+  type Reservation,
+  type SizedItem,
+  TooLargeError,
+} from "../admission.ts";
+import type { Exporter, Processor } from "../component.ts";
 import { type Item, type PushItem, withLabels } from "../items.ts";
 import { LabelSet } from "../labels.ts";
 import { silentLogger } from "../telemetry/logger.ts";
@@ -18,20 +22,43 @@ const item: PushItem = {
   samples: [{ rawProfile: new Uint8Array([1, 2, 3]) }],
 };
 
+/** An exporter with a capacity in items, an optional gate on reserve, and a scripted error. */
 class Recorder implements Exporter {
   readonly items: Item[] = [];
-  room = true;
+  capacity = Infinity;
+  reserving = 0;
+  #reserved = 0;
   gate: Promise<void> | undefined;
   error: Error | undefined;
   start = () => Promise.resolve();
   shutdown = () => Promise.resolve();
-  hasCapacityFor(): boolean {
-    return this.room;
+  set room(room: boolean) {
+    this.capacity = room ? Infinity : 0;
   }
-  async consume(item: Item): Promise<void> {
+  check(demand: Demand): void {
+    if (this.items.length + this.#reserved + demand.items > this.capacity) {
+      throw new BackpressureError("recorder is full", 1);
+    }
+  }
+  async reserve(items: readonly SizedItem[]): Promise<Reservation> {
+    this.reserving++;
     await this.gate;
     if (this.error) throw this.error;
-    this.items.push(item);
+    this.check(demandOf(items));
+    this.#reserved += items.length;
+    let open = true;
+    const close = () => {
+      const was = open;
+      if (open) this.#reserved -= items.length;
+      open = false;
+      return was;
+    };
+    return {
+      commit: () => {
+        if (close()) this.items.push(...items.map((one) => one.item));
+      },
+      release: () => void close(),
+    };
   }
 }
 
@@ -59,7 +86,7 @@ Deno.test("fanout: a change in one pipeline is never seen in another", async () 
     },
     { pipeline: "two", processors: [], exporters: [{ id: "b", exporter: b }] },
   ]);
-  await p.consume(item);
+  await p.consume([item]);
   assertEquals(a.items[0]!.labels.get("env"), "one");
   assertEquals(b.items[0]!.labels.get("env"), undefined);
   assertEquals(item.labels.get("env"), undefined);
@@ -82,7 +109,7 @@ Deno.test("fanout: processors run in list order", async () => {
     ],
     exporters: [{ id: "out", exporter: out }],
   }]);
-  await p.consume(item);
+  await p.consume([item]);
   assertEquals(out.items[0]!.labels.get("order"), "first,second");
 });
 
@@ -94,7 +121,11 @@ Deno.test("fanout: a full exporter refuses the item for everyone; nothing is enq
     { pipeline: "one", processors: [], exporters: [{ id: "a", exporter: a }] },
     { pipeline: "two", processors: [], exporters: [{ id: "b", exporter: b }] },
   ]);
-  const error = await assertRejects(() => p.consume(item), BackpressureError, "exporter b");
+  const error = await assertRejects(
+    () => p.consume([item]),
+    BackpressureError,
+    "exporter b: recorder is full",
+  );
   assertEquals((error as BackpressureError).retryAfterSeconds, 1);
   assertEquals(a.items.length + b.items.length, 0);
   assertEquals(
@@ -102,7 +133,7 @@ Deno.test("fanout: a full exporter refuses the item for everyone; nothing is enq
     1,
   );
   b.room = true;
-  await p.consume(item);
+  await p.consume([item]);
   assertEquals([a.items.length, b.items.length], [1, 1]);
   assertEquals(metrics.receiverAcceptedProfiles.get({ component_id: "recv" }), 1);
   assertEquals(metrics.receiverAcceptedBytes.get({ component_id: "recv" }), 3);
@@ -129,7 +160,7 @@ Deno.test("fanout: a throwing processor drops the item for its pipeline only and
     },
     { pipeline: "three", processors: [], exporters: [{ id: "a", exporter: a }] },
   ]);
-  await p.consume(item);
+  await p.consume([item]);
   assertEquals([a.items.length, b.items.length], [1, 0]);
   assertEquals(
     metrics.processorDroppedProfiles.get({ component_id: "bad", reason: "processor_error" }),
@@ -147,7 +178,7 @@ Deno.test("fanout: a throwing processor drops the item for its pipeline only and
   );
 });
 
-Deno.test("fanout: a slow exporter does not hold back another exporter", async () => {
+Deno.test("fanout: exporters reserve concurrently; the request is queued once all reserved", async () => {
   const fast = new Recorder();
   const slow = new Recorder();
   const release = Promise.withResolvers<void>();
@@ -157,15 +188,21 @@ Deno.test("fanout: a slow exporter does not hold back another exporter", async (
     processors: [],
     exporters: [{ id: "slow", exporter: slow }, { id: "fast", exporter: fast }],
   }]);
-  const done = p.consume(item);
+  const done = p.consume([item]);
   await new Promise((resolve) => setTimeout(resolve, 0));
-  assertEquals([fast.items.length, slow.items.length], [1, 0]);
+  // Both reservations are under way; neither queue holds the item before both have room.
+  assertEquals([fast.reserving, slow.reserving, fast.items.length, slow.items.length], [
+    1,
+    1,
+    0,
+    0,
+  ]);
   release.resolve();
   await done;
-  assertEquals(slow.items.length, 1);
+  assertEquals([fast.items.length, slow.items.length], [1, 1]);
 });
 
-Deno.test("fanout: a failing exporter does not fail the others; all failing hands the error back", async () => {
+Deno.test("fanout: an exporter that fails to reserve refuses the request everywhere", async () => {
   const ok = new Recorder();
   const bad = new Recorder();
   bad.error = new Error("disk on fire");
@@ -174,22 +211,66 @@ Deno.test("fanout: a failing exporter does not fail the others; all failing hand
     processors: [],
     exporters: [{ id: "bad", exporter: bad }, { id: "ok", exporter: ok }],
   }]);
-  await p.consume(item); // accepted by `ok`: the caller must not retry (no duplicates)
-  assertEquals(ok.items.length, 1);
+  await assertRejects(() => p.consume([item]), Error, "disk on fire");
+  assertEquals(ok.items.length, 0);
   assertEquals(
-    metrics.exporterRefusedProfiles.get({ component_id: "bad", reason: "exporter_error" }),
+    metrics.exporterRefusedProfiles.get({ component_id: "bad", reason: "error" }),
     1,
   );
-  assertEquals(metrics.exporterEnqueuedProfiles.get({ component_id: "ok" }), 1);
+  assertEquals(metrics.exporterEnqueuedProfiles.get({ component_id: "ok" }), 0);
+  assertEquals(
+    metrics.receiverRefusedProfiles.get({ component_id: "recv", reason: "error" }),
+    1,
+  );
 
-  const { port: only } = port([{
-    pipeline: "p",
-    processors: [],
-    exporters: [{ id: "bad", exporter: bad }],
-  }]);
-  await assertRejects(() => only.consume(item), Error, "disk on fire");
+  // A permanent refusal wins over "full now", so the caller does not retry in vain.
+  ok.room = false;
   bad.error = new InvalidItemError("bad labels", "invalid_labels");
-  await assertRejects(() => only.consume(item), InvalidItemError, "bad labels");
+  await assertRejects(() => p.consume([item]), InvalidItemError, "exporter bad: bad labels");
+  assertEquals(
+    metrics.exporterRefusedProfiles.get({ component_id: "bad", reason: "invalid_labels" }),
+    1,
+  );
+  bad.error = new TooLargeError("never fits");
+  await assertRejects(() => p.consume([item]), TooLargeError, "never fits");
+  assertEquals(
+    metrics.receiverRefusedProfiles.get({ component_id: "recv", reason: "too_large" }),
+    1,
+  );
+});
+
+Deno.test("fanout: a request fits whole or not at all, across exporters and pipelines", async () => {
+  const roomy = new Recorder();
+  const tight = new Recorder();
+  tight.capacity = 3;
+  const { port: p, metrics } = port([
+    { pipeline: "one", processors: [], exporters: [{ id: "roomy", exporter: roomy }] },
+    {
+      pipeline: "two",
+      processors: [{ id: "tag", processor: setLabel("pipeline", "two") }],
+      exporters: [{ id: "tight", exporter: tight }],
+    },
+  ]);
+  const request = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      ...item,
+      labels: item.labels.with("n", String(i)),
+    }));
+  await p.consume(request(2));
+  await assertRejects(() => p.consume(request(2)), BackpressureError);
+  // Nothing of the refused request reached the exporter that had room.
+  assertEquals(roomy.items.map((i) => i.labels.get("n")), ["0", "1"]);
+  assertEquals(tight.items.map((i) => i.labels.toString()), [
+    '{__name__="process_cpu", n="0", pipeline="two", service_name="api"}',
+    '{__name__="process_cpu", n="1", pipeline="two", service_name="api"}',
+  ]);
+  assertEquals(
+    metrics.exporterRefusedProfiles.get({ component_id: "tight", reason: "queue_full" }),
+    2,
+  );
+  assertEquals(metrics.receiverAcceptedProfiles.get({ component_id: "recv" }), 2);
+  await p.consume(request(1));
+  assertEquals([roomy.items.length, tight.items.length], [3, 3]);
 });
 
 Deno.test("fanout: swap switches routes; items in flight finish on the old routes", async () => {
@@ -202,7 +283,7 @@ Deno.test("fanout: swap switches routes; items in flight finish on the old route
     processors: [],
     exporters: [{ id: "old", exporter: old }],
   }]);
-  const inFlight = p.consume(item);
+  const inFlight = p.consume([item]);
   let drained = false;
   const drain = p.swap([{
     pipeline: "p",
@@ -210,7 +291,7 @@ Deno.test("fanout: swap switches routes; items in flight finish on the old route
     exporters: [{ id: "next", exporter: next }],
   }])
     .then(() => drained = true);
-  await p.consume(item);
+  await p.consume([item]);
   assertEquals([old.items.length, next.items.length, drained], [0, 1, false]);
   release.resolve();
   await inFlight;
@@ -224,6 +305,6 @@ Deno.test("fanout: an item no pipeline keeps is accepted (nothing to deliver)", 
     processors: [{ id: "d", processor: processor(() => null) }],
     exporters: [],
   }]);
-  await p.consume(item);
+  await p.consume([item]);
   assertEquals(metrics.receiverAcceptedProfiles.get({ component_id: "recv" }), 1);
 });

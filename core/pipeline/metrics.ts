@@ -5,11 +5,11 @@
  *
  * | metric | meaning |
  * |---|---|
- * | `profcol_receiver_accepted_profiles_total`, `..._bytes_total` | items a receiver handed in that every target queue took |
- * | `profcol_receiver_refused_profiles_total{reason}`, `..._bytes_total` | handed back to the caller: `backpressure` (429), `invalid` (400), `error` |
+ * | `profcol_receiver_accepted_profiles_total`, `..._bytes_total` | requests a receiver handed in that every target queue took whole |
+ * | `profcol_receiver_refused_profiles_total{reason}`, `..._bytes_total` | requests handed back to the caller whole: `backpressure` (429), `too_large` (413), `invalid` (400), `error` |
  * | `profcol_processor_dropped_profiles_total{reason}`, `..._bytes_total` | `filtered` (the processor returned null) or `processor_error` (it threw) |
  * | `profcol_exporter_enqueued_profiles_total`, `..._bytes_total` | accepted into an exporter's queue |
- * | `profcol_exporter_refused_profiles_total{reason}`, `..._bytes_total` | an exporter refused after others took the item: `queue_full`, `invalid`, `exporter_error` |
+ * | `profcol_exporter_refused_profiles_total{reason}`, `..._bytes_total` | an exporter refused its share of a request, so the whole request was refused everywhere: `queue_full`, `too_large`, the invalid-item reason (e.g. `too_many_labels`), `error` |
  *
  * @module
  */
@@ -44,7 +44,7 @@ export class PipelineMetrics {
     );
     this.receiverRefusedProfiles = c(
       "profcol_receiver_refused_profiles_total",
-      "Profiles handed back to the caller, by reason (backpressure, invalid, error).",
+      "Profiles handed back to the caller, by reason (backpressure, too_large, invalid, error).",
       ID_REASON,
     );
     this.receiverRefusedBytes = c(
@@ -72,7 +72,7 @@ export class PipelineMetrics {
     );
     this.exporterRefusedProfiles = c(
       "profcol_exporter_refused_profiles_total",
-      "Profiles an exporter refused while other targets took them, by reason.",
+      "Profiles an exporter refused to reserve (so no target took them), by reason.",
       ID_REASON,
     );
     this.exporterRefusedBytes = c(

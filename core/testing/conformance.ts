@@ -35,13 +35,16 @@ export function testSettings(
   };
 }
 
-/** A consumer that records what it receives. */
+/** A consumer that records what it receives, request by request, and always has room. */
 export class RecordingConsumer implements Consumer {
   readonly items: Item[] = [];
-  consume(item: Item): Promise<void> {
-    this.items.push(item);
+  readonly requests: (readonly Item[])[] = [];
+  consume(items: readonly Item[]): Promise<void> {
+    this.requests.push(items);
+    this.items.push(...items);
     return Promise.resolve();
   }
+  check(): void {}
 }
 
 /** Options of {@linkcode componentConformance}. */

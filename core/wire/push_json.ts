@@ -100,6 +100,18 @@ function decodeSample(value: unknown, path: string): RawSample {
   return id ? { rawProfile, id } : { rawProfile };
 }
 
+/**
+ * A label string, refused when it holds a lone surrogate (a `\ud800` escape): it has no UTF-8
+ * form, and Go's protojson refuses it as invalid UTF-8.
+ */
+function wellFormed(pair: Record<string, unknown>, path: string, key: string): string {
+  const text = string(pair, path, key);
+  if (!text.isWellFormed()) {
+    throw new JsonShapeError(`${path}.${key}: string field contains invalid UTF-8`);
+  }
+  return text;
+}
+
 function decodeSeries(value: unknown, path: string): DecodedPushSeries {
   const series = object(value, path);
   const labelPairs: [string, string][] = [];
@@ -107,7 +119,7 @@ function decodeSeries(value: unknown, path: string): DecodedPushSeries {
   labels.forEach((label, i) => {
     const at = `${labelsPath}[${i}]`;
     const pair = object(label, at);
-    labelPairs.push([string(pair, at, "name"), string(pair, at, "value")]);
+    labelPairs.push([wellFormed(pair, at, "name"), wellFormed(pair, at, "value")]);
   });
   const [samplesPath, rawSamples] = list(series, path, "samples");
   const samples = rawSamples.map((sample, i) => decodeSample(sample, `${samplesPath}[${i}]`));
@@ -120,9 +132,20 @@ function decodeSeries(value: unknown, path: string): DecodedPushSeries {
  * `unmarshal message:` and names the offending path (e.g. `series[0].samples[1].rawProfile`).
  */
 export function decodePushJson(bytes: Uint8Array): DecodedPushSeries[] {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const place = invalidUtf8Place(bytes);
+    throw new Error(
+      place === undefined
+        ? "unmarshal message: request body is not valid UTF-8"
+        : `unmarshal message: ${place}: string field contains invalid UTF-8`,
+    );
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new Error(`unmarshal message: invalid JSON: ${(error as Error).message}`);
   }
@@ -134,4 +157,38 @@ export function decodePushJson(bytes: Uint8Array): DecodedPushSeries[] {
     if (error instanceof JsonShapeError) throw new Error(`unmarshal message: ${error.message}`);
     throw error;
   }
+}
+
+/**
+ * Where a body that is not valid UTF-8 goes wrong, for the error message: the first label
+ * string holding a replacement character after a lenient decode — certain when the body has no
+ * U+FFFD of its own (EF BF BD), which a client sending bad bytes does not have.
+ */
+function invalidUtf8Place(bytes: Uint8Array): string | undefined {
+  const body = undefined;
+  for (let i = 0; i + 2 < bytes.length; i++) {
+    if (bytes[i] === 0xef && bytes[i + 1] === 0xbf && bytes[i + 2] === 0xbd) return body;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return body;
+  }
+  const series = (parsed as { series?: unknown })?.series;
+  if (!Array.isArray(series)) return body;
+  for (let i = 0; i < series.length; i++) {
+    const labels = (series[i] as { labels?: unknown })?.labels;
+    if (!Array.isArray(labels)) continue;
+    for (let j = 0; j < labels.length; j++) {
+      const pair = labels[j] as { name?: unknown; value?: unknown } | null;
+      for (const key of ["name", "value"] as const) {
+        const text = pair?.[key];
+        if (typeof text === "string" && text.includes("\uFFFD")) {
+          return `series[${i}].labels[${j}].${key}`;
+        }
+      }
+    }
+  }
+  return body;
 }

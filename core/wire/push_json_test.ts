@@ -72,6 +72,6 @@ Deno.test("decodePushJson: type errors name the path", () => {
   assertThrows(
     () => decodePushJson(new Uint8Array([0x22, 0xff, 0x22])),
     Error,
-    "unmarshal message: invalid JSON",
+    "unmarshal message: request body is not valid UTF-8",
   );
 });

@@ -154,7 +154,7 @@ export function decodePushRequest(bytes: Uint8Array): DecodedPushSeries[] {
     while (reader.pos < reader.len) {
       const tag = reader.uint32();
       if (tag === 0x0a) {
-        result.push(decodeSeries(reader, reader.uint32()));
+        result.push(decodeSeries(reader, reader.uint32(), `series[${result.length}]`));
       } else {
         skip(reader, tag);
       }
@@ -166,7 +166,11 @@ export function decodePushRequest(bytes: Uint8Array): DecodedPushSeries[] {
   }
 }
 
-function decodeSeries(reader: protobuf.Reader, length: number): DecodedPushSeries {
+function decodeSeries(
+  reader: protobuf.Reader,
+  length: number,
+  path: string,
+): DecodedPushSeries {
   const end = reader.pos + length;
   if (end > reader.len) throw new Error("series length exceeds message");
   const labelPairs: [string, string][] = [];
@@ -174,7 +178,8 @@ function decodeSeries(reader: protobuf.Reader, length: number): DecodedPushSerie
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === 0x0a) {
-      labelPairs.push(decodeLabelPair(reader, reader.uint32()));
+      const at = `${path}.labels[${labelPairs.length}]`;
+      labelPairs.push(decodeLabelPair(reader, reader.uint32(), at));
     } else if (tag === 0x12) {
       samples.push(decodeSample(reader, reader.uint32()));
     } else {
@@ -185,15 +190,15 @@ function decodeSeries(reader: protobuf.Reader, length: number): DecodedPushSerie
   return { labelPairs, labels: LabelSet.from(labelPairs), samples };
 }
 
-function decodeLabelPair(reader: protobuf.Reader, length: number): [string, string] {
+function decodeLabelPair(reader: protobuf.Reader, length: number, path: string): [string, string] {
   const end = reader.pos + length;
   if (end > reader.len) throw new Error("label length exceeds message");
   let name = "";
   let value = "";
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === 0x0a) name = reader.string();
-    else if (tag === 0x12) value = reader.string();
+    if (tag === 0x0a) name = strictString(reader.bytes(), `${path}.name`);
+    else if (tag === 0x12) value = strictString(reader.bytes(), `${path}.value`);
     else skip(reader, tag);
   }
   if (reader.pos !== end) throw new Error("label overruns its length");
@@ -213,6 +218,29 @@ function decodeSample(reader: protobuf.Reader, length: number): RawSample {
   }
   if (reader.pos !== end) throw new Error("sample overruns its length");
   return id ? { rawProfile, id } : { rawProfile };
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A proto3 `string` field, refused unless it is valid UTF-8 (as Go's protobuf and so the
+ * Pyroscope server do), instead of being turned into U+FFFD.
+ */
+function strictString(bytes: Uint8Array, path: string): string {
+  let ascii = true;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  // Short ASCII strings (nearly every label) skip the decoder call.
+  if (ascii && bytes.length <= 64) return String.fromCharCode(...bytes);
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new Error(`${path}: string field contains invalid UTF-8`);
+  }
 }
 
 function skip(reader: protobuf.Reader, tag: number): void {

@@ -6,14 +6,23 @@
  *
  * Writes happen asynchronously and in order from a small bounded queue inside the exporter
  * (items and bytes): a local disk needs no retries or spool, so the shared delivery queue of
- * the network exporters would add nothing. `consume` answers with backpressure when full.
+ * the network exporters would add nothing. A request is refused whole (`reserve`) with
+ * backpressure when the write queue is full, and as too large when an item could never fit in
+ * `max_total_bytes`.
  *
  * @module
  */
 
 import { join } from "node:path";
-import { BackpressureError, type ComponentSettings, type Exporter } from "../../core/component.ts";
-import { type Item, itemBytes, itemProfiles } from "../../core/items.ts";
+import {
+  BackpressureError,
+  type Demand,
+  demandOf,
+  type Reservation,
+  type SizedItem,
+  TooLargeError,
+} from "../../core/admission.ts";
+import type { ComponentSettings, Exporter } from "../../core/component.ts";
 import type { Counter, Gauge } from "../../core/telemetry/metrics.ts";
 import { gzip } from "../../pprof/gzip.ts";
 import { isGzip } from "../../pprof/sniff.ts";
@@ -45,8 +54,11 @@ export class FileExporter implements Exporter {
   readonly #labels: { component_id: string };
   readonly #metrics: Metrics;
   readonly #budget: DiskBudget;
-  readonly #queue: Item[] = [];
+  readonly #queue: SizedItem[] = [];
   #queuedBytes = 0;
+  /** Room held by requests not yet committed or released. */
+  #reservedItems = 0;
+  #reservedBytes = 0;
   #draining: Promise<void> | undefined;
   #ready: Promise<void> | undefined;
   #closed = false;
@@ -123,31 +135,55 @@ export class FileExporter implements Exporter {
     return this.#ready;
   }
 
-  hasCapacityFor(item: Item): boolean {
-    return this.hasRoomForBytes(itemBytes(item));
+  check(demand: Demand): void {
+    const id = this.#settings.id;
+    if (this.#closed) throw new BackpressureError(`${id} is shutting down`);
+    const held = this.#queue.length + this.#reservedItems;
+    if (held === 0) return; // a request larger than the queue, alone, must not wedge us
+    if (
+      held + demand.items > this.#config.queue_size ||
+      this.#queuedBytes + this.#reservedBytes + demand.bytes > this.#config.queue_bytes
+    ) {
+      throw new BackpressureError(`${id}: write queue is full`);
+    }
   }
 
-  hasRoomForBytes(bytes: number): boolean {
-    if (this.#closed) return false;
-    if (this.#queue.length === 0) return true; // an oversized item alone must not wedge us
-    return this.#queue.length < this.#config.queue_size &&
-      this.#queuedBytes + bytes <= this.#config.queue_bytes;
+  reserve(items: readonly SizedItem[]): Promise<Reservation> {
+    // The executor turns a throw of #hold into a rejection.
+    return new Promise((resolve) => resolve(this.#hold(items)));
   }
 
-  consume(item: Item): Promise<void> {
-    if (this.#closed) {
-      return Promise.reject(new Error(`${this.#settings.id} is shut down`));
+  #hold(items: readonly SizedItem[]): Reservation {
+    for (const one of items) {
+      if (one.bytes > this.#config.max_total_bytes) {
+        throw new TooLargeError(
+          `a profile of ${one.bytes} bytes is more than max_total_bytes ` +
+            `(${this.#config.max_total_bytes}) of ${this.#settings.id}`,
+        );
+      }
     }
-    if (!this.hasCapacityFor(item)) {
-      return Promise.reject(
-        new BackpressureError(`${this.#settings.id}: write queue is full`, 1),
-      );
-    }
-    this.#queue.push(item);
-    this.#queuedBytes += itemBytes(item);
-    this.#publishQueue();
-    this.#kick();
-    return Promise.resolve();
+    const demand = demandOf(items);
+    this.check(demand);
+    this.#reservedItems += demand.items;
+    this.#reservedBytes += demand.bytes;
+    let open = true;
+    const close = (): boolean => {
+      if (!open) return false;
+      open = false;
+      this.#reservedItems -= demand.items;
+      this.#reservedBytes -= demand.bytes;
+      return true;
+    };
+    return {
+      commit: () => {
+        if (!close()) return;
+        this.#queue.push(...items);
+        this.#queuedBytes += demand.bytes;
+        this.#publishQueue();
+        void this.#kick();
+      },
+      release: () => void close(),
+    };
   }
 
   /** Stops the sweep and waits until everything queued is written. Safe twice. */
@@ -183,32 +219,28 @@ export class FileExporter implements Exporter {
       return;
     }
     while (this.#queue.length > 0) {
-      const item = this.#queue[0]!;
+      const sizedItem = this.#queue[0]!;
       try {
-        if (itemBytes(item) > this.#config.max_total_bytes) {
-          this.#drop(item, "too_large");
-        } else {
-          await this.#write(item);
-          if (this.#failing) this.#settings.logger.info("writing profiles again");
-          this.#failing = false;
-        }
+        await this.#write(sizedItem);
+        if (this.#failing) this.#settings.logger.info("writing profiles again");
+        this.#failing = false;
       } catch (error) {
         // One warning per failure streak, details at debug: no per-profile logs above debug.
         if (!this.#failing) {
           this.#settings.logger.warn("cannot write profile; dropping", { error });
         } else this.#settings.logger.debug("cannot write profile; dropping", { error });
         this.#failing = true;
-        this.#drop(item, "write_error");
+        this.#drop(sizedItem, "write_error");
       }
       this.#queue.shift();
-      this.#queuedBytes -= itemBytes(item);
+      this.#queuedBytes -= sizedItem.bytes;
       this.#publishQueue();
     }
     await this.#budget.enforce(Date.now()).catch(() => {});
     this.#publishDisk();
   }
 
-  async #write(item: Item): Promise<void> {
+  async #write({ item, profiles }: SizedItem): Promise<void> {
     const now = Date.now();
     const dir = dateDir(now);
     let lines = "";
@@ -223,7 +255,7 @@ export class FileExporter implements Exporter {
       lines += ingestIndexLine(now, item, file);
     }
     await this.#appendIndex(lines);
-    this.#metrics.written.inc(this.#labels, itemProfiles(item));
+    this.#metrics.written.inc(this.#labels, profiles);
     await this.#budget.enforce(now);
     this.#publishDisk();
   }
@@ -266,8 +298,8 @@ export class FileExporter implements Exporter {
     this.#budget.activeIndexBytes += data.byteLength;
   }
 
-  #drop(item: Item, reason: string): void {
-    this.#metrics.dropped.inc({ ...this.#labels, reason }, itemProfiles(item));
+  #drop(item: SizedItem, reason: string): void {
+    this.#metrics.dropped.inc({ ...this.#labels, reason }, item.profiles);
   }
 
   #dropAll(reason: string): void {

@@ -1,4 +1,5 @@
-import { assert, assertEquals, assertRejects } from "../../tests/support/assert.ts";
+import { admit, demandOf, sized } from "../../core/admission.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/support/assert.ts";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { BackpressureError } from "../../core/component.ts";
@@ -68,7 +69,7 @@ Deno.test("push samples become gzip files (gzipped only when needed) with index 
       labels,
       samples: [{ rawProfile: plain, id: "abc" }, { rawProfile: zipped }],
     };
-    await exporter.consume(item);
+    await admit(exporter, [item]);
     await exporter.flush();
     const lines = await indexLines(directory);
     assertEquals(lines.length, 2);
@@ -109,8 +110,8 @@ Deno.test("ingest items keep body, query, content type, and the rebuilt name", a
       contentType: ["application/octet-stream"],
       query: [["format", "pprof"]],
     };
-    await exporter.consume(item);
-    await exporter.consume(pprof);
+    await admit(exporter, [item]);
+    await admit(exporter, [pprof]);
     await exporter.flush();
     const [a, b] = await indexLines(directory);
     assertEquals(a.kind, "ingest");
@@ -131,11 +132,11 @@ Deno.test("disk use stays under max_total_bytes: the oldest files go first", asy
     // Random bytes do not compress, so each file is ~1 KiB on disk.
     for (let i = 0; i < 30; i++) {
       const bytes = gzip(crypto.getRandomValues(new Uint8Array(1000)));
-      await exporter.consume({
+      await admit(exporter, [{
         kind: "push",
         labels,
         samples: [{ rawProfile: bytes, id: `s${i}` }],
-      });
+      }]);
     }
     await exporter.flush();
     let total = 0;
@@ -160,7 +161,7 @@ Deno.test("disk use stays under max_total_bytes: the oldest files go first", asy
 Deno.test("the index rotates by size into index-<n>.jsonl", async () => {
   await withExporter({ max_index_bytes: 400 }, async ({ directory, exporter }) => {
     for (let i = 0; i < 6; i++) {
-      await exporter.consume({ kind: "push", labels, samples: [{ rawProfile: gzip(raw(10)) }] });
+      await admit(exporter, [{ kind: "push", labels, samples: [{ rawProfile: gzip(raw(10)) }] }]);
     }
     await exporter.flush();
     const names = listFiles(directory).filter((f) => f.startsWith("index"));
@@ -177,11 +178,11 @@ Deno.test("the index rotates by size into index-<n>.jsonl", async () => {
 
 Deno.test("files older than max_age are deleted", async () => {
   await withExporter({ max_age: "50ms" }, async ({ directory, exporter, settings }) => {
-    await exporter.consume({ kind: "push", labels, samples: [{ rawProfile: gzip(raw(10)) }] });
+    await admit(exporter, [{ kind: "push", labels, samples: [{ rawProfile: gzip(raw(10)) }] }]);
     await exporter.flush();
     const [first] = await indexLines(directory);
     await new Promise((resolve) => setTimeout(resolve, 80));
-    await exporter.consume({ kind: "push", labels, samples: [{ rawProfile: gzip(raw(11)) }] });
+    await admit(exporter, [{ kind: "push", labels, samples: [{ rawProfile: gzip(raw(11)) }] }]);
     await exporter.flush();
     const files = listFiles(directory).filter((f) => f.endsWith(".pb.gz"));
     assertEquals(files.length, 1);
@@ -195,7 +196,7 @@ Deno.test("files of an earlier run count against the cap after a restart", async
   await first.exporter.start();
   for (let i = 0; i < 5; i++) {
     const bytes = gzip(crypto.getRandomValues(new Uint8Array(1000)));
-    await first.exporter.consume({ kind: "push", labels, samples: [{ rawProfile: bytes }] });
+    await admit(first.exporter, [{ kind: "push", labels, samples: [{ rawProfile: bytes }] }]);
   }
   await first.exporter.shutdown();
   const directory = first.directory;
@@ -225,14 +226,14 @@ Deno.test("a full queue answers with backpressure; shutdown writes what was queu
   });
   try {
     // Not started: the writer still runs, but nothing is awaited until shutdown.
-    await ctx.exporter.consume(item(10));
-    await ctx.exporter.consume(item(10));
-    assert(!ctx.exporter.hasCapacityFor(item(10)));
-    await assertRejects(ctx.exporter.consume(item(10)), BackpressureError);
+    await admit(ctx.exporter, [item(10)]);
+    await admit(ctx.exporter, [item(10)]);
+    assertThrows(() => ctx.exporter.check(demandOf([sized(item(10))])), BackpressureError);
+    await assertRejects(admit(ctx.exporter, [item(10)]), BackpressureError);
     await ctx.exporter.shutdown();
     assertEquals((await indexLines(ctx.directory)).length, 2);
-    assert(!ctx.exporter.hasCapacityFor(item(10)), "no capacity after shutdown");
-    await assertRejects(ctx.exporter.consume(item(10)), Error, /shut down/);
+    assertThrows(() => ctx.exporter.check({ items: 1, bytes: 0 }), BackpressureError);
+    await assertRejects(admit(ctx.exporter, [item(10)]), BackpressureError, "shutting down");
     await ctx.exporter.shutdown();
   } finally {
     await Deno.remove(ctx.directory, { recursive: true });
@@ -247,9 +248,9 @@ Deno.test("queue_bytes limits bytes, but a lone oversized item is still accepted
     samples: [{ rawProfile: gzip(crypto.getRandomValues(new Uint8Array(500))) }],
   };
   try {
-    assert(ctx.exporter.hasCapacityFor(big));
-    await ctx.exporter.consume(big);
-    assert(!ctx.exporter.hasCapacityFor(big));
+    ctx.exporter.check(demandOf([sized(big)]));
+    await admit(ctx.exporter, [big]);
+    assertThrows(() => ctx.exporter.check(demandOf([sized(big)])), BackpressureError);
     await ctx.exporter.shutdown();
   } finally {
     await Deno.remove(ctx.directory, { recursive: true });
@@ -263,7 +264,7 @@ Deno.test("write errors drop with a reason instead of throwing", async () => {
   await Deno.writeTextFile(ctx.directory, "not a directory");
   try {
     await assertRejects(ctx.exporter.start(), Error, /cannot create directory/);
-    await ctx.exporter.consume({ kind: "push", labels, samples: [{ rawProfile: raw(5) }] });
+    await admit(ctx.exporter, [{ kind: "push", labels, samples: [{ rawProfile: raw(5) }] }]);
     await ctx.exporter.shutdown();
     assert(ctx.settings.metrics.render().includes('reason="write_error"'));
   } finally {

@@ -2,20 +2,25 @@
  * The `pyroscope.write` exporter: accepts items into one delivery queue per endpoint
  * (`core/delivery`) and sends them as Connect `Push` requests (several series per request) or
  * legacy `/ingest` forwards. Endpoints are independent: each has its own queue, senders,
- * backoff and spool, so a down endpoint never delays another. An item is accepted only when
- * every endpoint has room for it (capacity-first), so backpressure never duplicates.
+ * backoff and spool, so a down endpoint never delays another. A request is reserved at every
+ * endpoint or at none (`core/admission.ts`), so backpressure never duplicates.
  *
  * @module
  */
 
 import { join } from "node:path";
-import { type ComponentSettings, type Exporter, InvalidItemError } from "../../core/component.ts";
-import { DeliveryQueue } from "../../core/delivery/delivery_queue.ts";
+import {
+  type Demand,
+  NOTHING_RESERVED,
+  type Reservation,
+  reserveAll,
+  type SizedItem,
+} from "../../core/admission.ts";
+import type { ComponentSettings, Exporter } from "../../core/component.ts";
+import { withLabels } from "../../core/items.ts";
+import { DeliveryQueue, type Parcel } from "../../core/delivery/delivery_queue.ts";
 import { deliveryMetrics } from "../../core/delivery/delivery_metrics.ts";
-import type { QueuedItem } from "../../core/delivery/item_codec.ts";
 import { createHttpClient, type HttpClient } from "../../core/http/client.ts";
-import { type Item, itemBytes, itemProfiles } from "../../core/items.ts";
-import type { Counter } from "../../core/telemetry/metrics.ts";
 import { endpointKey, endpointLabel, type PyroscopeWriteConfig } from "./config.ts";
 import { endpointSender, TENANT_META } from "./endpoint_sender.ts";
 import { prepareLabels } from "./labels.ts";
@@ -30,7 +35,6 @@ export class PyroscopeWriteExporter implements Exporter {
   readonly #settings: ComponentSettings;
   readonly #external: readonly (readonly [string, string])[];
   readonly #endpoints: Endpoint[] = [];
-  readonly #rejected: Counter;
   #unregister: (() => void) | undefined;
   #started = false;
   #stopped = false;
@@ -39,11 +43,6 @@ export class PyroscopeWriteExporter implements Exporter {
     this.#settings = settings;
     // Empty values stay: they delete the label (spec §4.1).
     this.#external = Object.entries(config.external_labels);
-    this.#rejected = settings.metrics.counter(
-      "profcol_write_rejected_profiles_total",
-      "Profiles refused before sending because the server would refuse them, by reason.",
-      ["component_id", "reason"],
-    );
     const metrics = deliveryMetrics(settings.metrics);
     for (const endpoint of config.endpoint) {
       const label = endpointLabel(endpoint);
@@ -81,49 +80,23 @@ export class PyroscopeWriteExporter implements Exporter {
     }));
   }
 
-  hasCapacityFor(item: Item): boolean {
-    const bytes = itemBytes(item);
-    for (const endpoint of this.#endpoints) {
-      if (!endpoint.queue.hasCapacityFor(bytes)) return false;
-    }
-    return true;
+  check(demand: Demand): void {
+    for (const endpoint of this.#endpoints) endpoint.queue.check(demand);
   }
 
-  hasRoomForBytes(bytes: number): boolean {
-    for (const endpoint of this.#endpoints) {
-      if (!endpoint.queue.hasCapacityFor(bytes)) return false;
-    }
-    return true;
-  }
-
-  async consume(item: Item): Promise<void> {
-    if (this.#endpoints.length === 0) return; // As Alloy: no endpoint, nothing to do.
-    let queued: QueuedItem;
-    try {
+  /**
+   * Prepares the outgoing labels of every item (throws {@linkcode InvalidItemError} naming the
+   * first the server would refuse), then reserves at every endpoint or at none.
+   */
+  async reserve(items: readonly SizedItem[]): Promise<Reservation> {
+    if (this.#endpoints.length === 0) return NOTHING_RESERVED; // as Alloy: nowhere to send
+    const parcels = items.map((one): Parcel => {
+      const { item } = one;
       const { labels, tenant } = prepareLabels(item.kind, item.labels, this.#external);
-      const outgoing = item.labels === labels ? item : { ...item, labels };
-      queued = { item: outgoing, meta: tenant ? { [TENANT_META]: tenant } : {} };
-    } catch (error) {
-      if (error instanceof InvalidItemError) {
-        this.#rejected.inc(
-          { component_id: this.#settings.id, reason: error.reason },
-          itemProfiles(item),
-        );
-      }
-      throw error;
-    }
-    const results = await Promise.allSettled(this.#endpoints.map((e) => e.queue.enqueue(queued)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (!failed) return;
-    const reason = failed.reason;
-    if (reason instanceof RangeError) {
-      this.#rejected.inc(
-        { component_id: this.#settings.id, reason: "too_large" },
-        itemProfiles(item),
-      );
-      throw new InvalidItemError(reason.message, "too_large");
-    }
-    throw reason;
+      const meta: Record<string, string> = tenant ? { [TENANT_META]: tenant } : {};
+      return { ...one, queued: { item: withLabels(item, labels), meta } };
+    });
+    return await reserveAll(this.#endpoints.map((endpoint) => () => endpoint.queue.reserve(parcels)));
   }
 
   async shutdown(): Promise<void> {

@@ -1,12 +1,13 @@
 import { assertEquals } from "../../tests/support/assert.ts";
+import { BackpressureError, type Demand } from "../../core/admission.ts";
 import { ScriptedConsumer, startReceiver } from "./test_helpers.ts";
 
 /** A pipeline whose exporters report no room for more bytes. */
 class FullPipeline extends ScriptedConsumer {
-  asked: number[] = [];
-  hasRoomFor(bytes: number): boolean {
-    this.asked.push(bytes);
-    return false;
+  asked: Demand[] = [];
+  override check(demand: Demand): void {
+    this.asked.push(demand);
+    throw new BackpressureError("queue of test is full");
   }
 }
 
@@ -24,6 +25,7 @@ Deno.test("full exporter queues: 429 with Retry-After before the body is read", 
     assertEquals(response.headers.get("retry-after"), "3");
     await response.body?.cancel();
   }
-  assertEquals(consumer.asked, [body.byteLength, body.byteLength]);
+  const demand = { items: 1, bytes: body.byteLength };
+  assertEquals(consumer.asked, [demand, demand]);
   assertEquals(consumer.items.length, 0);
 });

@@ -44,6 +44,10 @@ export function labelsFromQuery(url: URL): LabelSet {
       "bad_name",
     );
   }
+  // URLSearchParams turns bytes that are not UTF-8 into U+FFFD; the server refuses them.
+  if (name.includes("\uFFFD") && !rawParamIsUtf8(url.search, "name")) {
+    throw new HttpError(400, `name: ${invalidUtf8Part(name)} is not valid UTF-8`, "bad_name");
+  }
   try {
     return ensureServiceName(parseIngestName(name));
   } catch (error) {
@@ -52,6 +56,50 @@ export function labelsFromQuery(url: URL): LabelSet {
     }
     throw error;
   }
+}
+
+/** Which part of a `name` holds the replacement character, for the error message. */
+function invalidUtf8Part(name: string): string {
+  const brace = name.indexOf("{");
+  if (name.slice(0, brace < 0 ? name.length : brace).includes("\uFFFD")) {
+    return "the application name";
+  }
+  try {
+    for (const [key, value] of parseIngestName(name)) {
+      if (key.includes("\uFFFD") || value.includes("\uFFFD")) return `label ${JSON.stringify(key)}`;
+    }
+  } catch {
+    // Not parseable as a name either: name the parameter.
+  }
+  return "the parameter";
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+/** Whether every raw (percent-encoded) value of `key` in `search` decodes as UTF-8. */
+function rawParamIsUtf8(search: string, key: string): boolean {
+  for (const part of search.replace(/^\?/, "").split("&")) {
+    const eq = part.indexOf("=");
+    if (eq < 0 || part.slice(0, eq) !== key) continue;
+    const raw = part.slice(eq + 1).replaceAll("+", " ");
+    const bytes: number[] = [];
+    for (let i = 0; i < raw.length; i++) {
+      const hex = raw[i] === "%" ? raw.slice(i + 1, i + 3) : "";
+      if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
+        bytes.push(parseInt(hex, 16));
+        i += 2;
+      } else {
+        bytes.push(...encoder.encode(raw[i]!));
+      }
+    }
+    try {
+      strictUtf8.decode(new Uint8Array(bytes));
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** Every query parameter except `name`, in arrival order. */

@@ -1,17 +1,17 @@
 /**
- * The `pyroscope.receive_http` receiver: a Pyroscope-compatible ingest gateway. It answers the
- * caller once the pipeline accepted the item (not after the downstream push) and turns full
- * exporter queues into 429 with `Retry-After` instead of buffering.
+ * The `pyroscope.receive_http` receiver: a Pyroscope-compatible ingest gateway. It hands the
+ * pipeline each request whole (every series of a Push, or one upload) and answers once all of
+ * it is queued (not after the downstream push), or none of it is: full exporter queues become
+ * 429 with `Retry-After` instead of buffering, a request that can never fit 413.
+ *
+ * {@linkcode ReceiveHttpReceiver.handle} answers a `Request` in process, as Hono's
+ * `app.request` does, so unit tests need no socket.
  *
  * @module
  */
 
-import {
-  BackpressureError,
-  type ComponentSettings,
-  type Consumer,
-  type Receiver,
-} from "../../core/component.ts";
+import { BackpressureError, InvalidItemError, TooLargeError } from "../../core/admission.ts";
+import type { ComponentSettings, Consumer, Receiver } from "../../core/component.ts";
 import type { Item } from "../../core/items.ts";
 import type { LabelSet } from "../../core/labels.ts";
 import {
@@ -22,7 +22,6 @@ import {
   serve,
 } from "../../core/http/server.ts";
 import { type ConnectCode, connectErrorBody } from "../../core/wire/connect.ts";
-import { InvalidItemError } from "../../core/component.ts";
 import { Authenticator } from "./auth.ts";
 import type { ReceiveHttpConfig } from "./config.ts";
 import {
@@ -102,6 +101,9 @@ function errorResponse(
   });
 }
 
+/** The peer address of a request answered in process. */
+const NO_PEER: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 0 };
+
 /** A running `pyroscope.receive_http`. */
 export class ReceiveHttpReceiver implements Receiver {
   readonly #settings: ComponentSettings;
@@ -111,6 +113,8 @@ export class ReceiveHttpReceiver implements Receiver {
   readonly #auth: Authenticator;
   readonly #checkProfile: ProfileCheck;
   #server: RunningServer | undefined;
+  /** Aborts reads of requests answered through {@linkcode handle} on shutdown. */
+  readonly #closing = new AbortController();
   #inFlight = 0;
   #failureLogged = false;
 
@@ -135,16 +139,31 @@ export class ReceiveHttpReceiver implements Receiver {
       http: this.#config.http,
       tls: this.#config.tls,
       logger: this.#settings.logger,
-      handler: (request, context) => this.#handle(request, context),
+      handler: (request, context) => this.handle(request, context),
       onRefused: (reason) => this.#metrics.rejected(reason),
     });
     this.#settings.logger.info("receiving profiles", { url: this.#server.url });
   }
 
   async shutdown(): Promise<void> {
+    this.#closing.abort();
     const server = this.#server;
     if (!server) return;
     await server.shutdown();
+  }
+
+  /**
+   * Answers one request as the server would, without a socket (the server calls this too).
+   *
+   * @example
+   * ```ts ignore
+   * const response = await receiver.handle(
+   *   new Request("http://x/ingest?name=app&format=pprof", { method: "POST", body }),
+   * );
+   * ```
+   */
+  handle(request: Request, context?: HandlerContext): Promise<Response> {
+    return this.#handle(request, context ?? { signal: this.#closing.signal, remoteAddr: NO_PEER });
   }
 
   async #handle(request: Request, context: HandlerContext): Promise<Response> {
@@ -182,6 +201,10 @@ export class ReceiveHttpReceiver implements Receiver {
       return errorResponse(route, 429, error.message, {
         "retry-after": String(Math.max(1, Math.ceil(error.retryAfterSeconds))),
       });
+    }
+    if (error instanceof TooLargeError) {
+      this.#metrics.rejected("too_large");
+      return errorResponse(route, 413, error.message);
     }
     if (error instanceof InvalidItemError) {
       this.#metrics.rejected("invalid_item");
@@ -258,13 +281,21 @@ export class ReceiveHttpReceiver implements Receiver {
   #read(route: Route, request: Request, context: HandlerContext): Promise<Uint8Array> {
     // Under overload, refuse before reading: a body that cannot be queued is not buffered.
     const declared = Number(request.headers.get("content-length") ?? "0");
-    if (declared > 0 && this.#next.hasRoomFor?.(declared) === false) {
-      return Promise.reject(
-        new BackpressureError(
-          "exporter queues are full; retry later",
-          this.#config.retry_after,
-        ),
-      );
+    if (declared > 0) {
+      try {
+        this.#next.check({ items: 1, bytes: declared });
+      } catch (error) {
+        // Only "full now" is certain: the body's size is not its payload's (framing, gzip),
+        // so whether it can ever fit is decided after decoding.
+        if (error instanceof BackpressureError) {
+          return Promise.reject(
+            new BackpressureError(
+              `exporter queues are full (${error.message})`,
+              this.#config.retry_after,
+            ),
+          );
+        }
+      }
     }
     return readBody(request, {
       maxBytes: this.#config.max_request_body_size,
@@ -276,8 +307,9 @@ export class ReceiveHttpReceiver implements Receiver {
     });
   }
 
+  /** Hands the whole request to the pipeline: all of it is queued, or none of it. */
   async #consume(route: Route, items: readonly Item[], profiles: number): Promise<void> {
-    for (const item of items) await this.#next.consume(item);
+    await this.#next.consume(items);
     this.#metrics.accepted(route, profiles);
   }
 

@@ -1,12 +1,18 @@
 import { gzipSync } from "fflate";
 import { assert, assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
-import { BackpressureError, InvalidItemError } from "../../core/component.ts";
+import { BackpressureError, InvalidItemError, TooLargeError } from "../../core/admission.ts";
 import type { IngestItem, PushItem } from "../../core/items.ts";
 import { LabelSet } from "../../core/labels.ts";
 import { componentConformance } from "../../core/testing/conformance.ts";
 import { encodePushRequest } from "../../core/wire/push_proto.ts";
 import { pyroscopeReceiveHttpReceiverFactory } from "./mod.ts";
-import { multipartBody, startReceiver, TOY_PPROF } from "./test_helpers.ts";
+import {
+  inProcessReceiver,
+  multipartBody,
+  type Running,
+  startReceiver,
+  TOY_PPROF,
+} from "./test_helpers.ts";
 
 componentConformance(pyroscopeReceiveHttpReceiverFactory, {
   config: { http: { listen_address: "127.0.0.1", listen_port: 0 } },
@@ -23,17 +29,19 @@ function pushBody(labels: Record<string, string>, raw = TOY_PPROF, id?: string):
 
 type Body = BodyInit | Uint8Array | null;
 
-async function post(url: string, body: Body, headers: HeadersInit = {}) {
-  const response = await fetch(url, { method: "POST", body: body as BodyInit | null, headers });
+/** POSTs to `rx` (in process, or over its socket). */
+async function post(rx: Running, path: string, body: Body, headers: HeadersInit = {}) {
+  const response = await rx.fetch(path, { method: "POST", body: body as BodyInit | null, headers });
   const text = await response.text();
   return { status: response.status, headers: response.headers, text };
 }
 
 Deno.test("ingest: folded body forwarded untouched with labels, query and Content-Type", async () => {
-  await using rx = await startReceiver();
+  await using rx = inProcessReceiver();
   const body = new TextEncoder().encode("foo;bar 100\nfoo;baz 200\n");
   const res = await post(
-    `${rx.url}/ingest?name=myapp.cpu%7Benv%3Dprod%7D&from=1615709120&until=1615709130&sampleRate=100&spyName=pyspy&custom=a+b`,
+    rx,
+    `/ingest?name=myapp.cpu%7Benv%3Dprod%7D&from=1615709120&until=1615709130&sampleRate=100&spyName=pyspy&custom=a+b`,
     body,
     { "content-type": "text/plain" },
   );
@@ -57,7 +65,7 @@ Deno.test("ingest: folded body forwarded untouched with labels, query and Conten
 });
 
 Deno.test("ingest: name cases of spec §5.2 with ensureServiceName; /pyroscope/ingest too", async () => {
-  await using rx = await startReceiver();
+  await using rx = inProcessReceiver();
   const cases: [string, Record<string, string>][] = [
     ["test_app", { __name__: "test_app", service_name: "test_app" }],
     ["test.app{env=prod,region=us-east}", {
@@ -75,14 +83,14 @@ Deno.test("ingest: name cases of spec §5.2 with ensureServiceName; /pyroscope/i
   ];
   for (const [i, [name, expected]] of cases.entries()) {
     const path = i % 2 === 0 ? "/ingest" : "/pyroscope/ingest";
-    const res = await post(`${rx.url}${path}?name=${encodeURIComponent(name)}`, "a;b 1");
+    const res = await post(rx, `${path}?name=${encodeURIComponent(name)}`, "a;b 1");
     assertEquals(res.status, 200, name);
     assertEquals(rx.consumer.items[i]!.labels.toRecord(), expected, name);
   }
 });
 
 Deno.test("ingest: 400 for a missing or invalid name, an empty body, an unknown format", async () => {
-  await using rx = await startReceiver();
+  await using rx = inProcessReceiver();
   const cases: [string, Body, string][] = [
     ["/ingest", "a;b 1", "name: query parameter is required"],
     ["/ingest?name=", "a;b 1", "name: query parameter is required"],
@@ -92,7 +100,7 @@ Deno.test("ingest: 400 for a missing or invalid name, an empty body, an unknown 
     ["/ingest?name=app&format=gif", "a;b 1", 'format: unknown value "gif"'],
   ];
   for (const [path, body, message] of cases) {
-    const res = await post(`${rx.url}${path}`, body);
+    const res = await post(rx, `${path}`, body);
     assertEquals(res.status, 400, path);
     assertEquals(res.headers.get("content-type"), "application/json");
     const json = JSON.parse(res.text);
@@ -103,11 +111,11 @@ Deno.test("ingest: 400 for a missing or invalid name, an empty body, an unknown 
 });
 
 Deno.test("ingest: pprof bodies, raw and multipart, checked cheaply (422 when not a profile)", async () => {
-  await using rx = await startReceiver();
+  await using rx = inProcessReceiver();
   const gz = gzipSync(TOY_PPROF);
-  assertEquals((await post(`${rx.url}/ingest?name=app&format=pprof`, gz)).status, 200);
-  assertEquals((await post(`${rx.url}/ingest?name=app&format=pprof`, TOY_PPROF)).status, 200);
-  const html = await post(`${rx.url}/ingest?name=app&format=pprof`, "<html><body>x</body></html>");
+  assertEquals((await post(rx, `/ingest?name=app&format=pprof`, gz)).status, 200);
+  assertEquals((await post(rx, `/ingest?name=app&format=pprof`, TOY_PPROF)).status, 200);
+  const html = await post(rx, `/ingest?name=app&format=pprof`, "<html><body>x</body></html>");
   assertEquals(html.status, 422);
   assertStringIncludes(html.text, "format=pprof body is not a pprof profile: looks like HTML");
 
@@ -115,7 +123,7 @@ Deno.test("ingest: pprof bodies, raw and multipart, checked cheaply (422 when no
     { name: "profile", filename: "profile.pprof", data: gz },
     { name: "sample_type_config", filename: "sample_type_config.json", data: '{"x":{}}' },
   ]);
-  const ok = await post(`${rx.url}/ingest?name=app&spyName=gospy`, good.body, {
+  const ok = await post(rx, `/ingest?name=app&spyName=gospy`, good.body, {
     "content-type": good.contentType,
   });
   assertEquals(ok.status, 200);
@@ -128,7 +136,7 @@ Deno.test("ingest: pprof bodies, raw and multipart, checked cheaply (422 when no
     filename: "p",
     data: new Uint8Array([0xff, 0xff, 0xff, 0xff]),
   }]);
-  const bad = await post(`${rx.url}/ingest?name=app`, garbage.body, {
+  const bad = await post(rx, `/ingest?name=app`, garbage.body, {
     "content-type": garbage.contentType,
   });
   assertEquals(bad.status, 422);
@@ -149,51 +157,52 @@ Deno.test("ingest: pprof bodies, raw and multipart, checked cheaply (422 when no
     ],
   ];
   for (const [body, contentType, message] of cases) {
-    const res = await post(`${rx.url}/ingest?name=app`, body, { "content-type": contentType });
+    const res = await post(rx, `/ingest?name=app`, body, { "content-type": contentType });
     assertEquals(res.status, 400, message);
     assertStringIncludes(res.text, message);
   }
 });
 
 Deno.test("ingest: jfr multipart needs a jfr part; other formats pass through", async () => {
-  await using rx = await startReceiver();
+  await using rx = inProcessReceiver();
   const jfr = multipartBody([
     { name: "jfr", filename: "jfr", data: "FLR\0..." },
     { name: "labels", filename: "labels", data: new Uint8Array([0x12, 0x00]) },
   ]);
-  const ok = await post(`${rx.url}/ingest?name=app&format=jfr`, jfr.body, {
+  const ok = await post(rx, `/ingest?name=app&format=jfr`, jfr.body, {
     "content-type": jfr.contentType,
   });
   assertEquals(ok.status, 200);
   const missing = multipartBody([{ name: "labels", filename: "labels", data: "x" }]);
-  const res = await post(`${rx.url}/ingest?name=app&format=jfr`, missing.body, {
+  const res = await post(rx, `/ingest?name=app&format=jfr`, missing.body, {
     "content-type": missing.contentType,
   });
   assertEquals(res.status, 400);
   assertStringIncludes(res.text, "no jfr file part");
   for (const format of ["lines", "trie", "tree", "speedscope"]) {
-    assertEquals((await post(`${rx.url}/ingest?name=app&format=${format}`, "x")).status, 200);
+    assertEquals((await post(rx, `/ingest?name=app&format=${format}`, "x")).status, 200);
   }
 });
 
 Deno.test("routes: 405 with Allow, 404 for other paths, Connect 404 for other procedures", async () => {
-  await using rx = await startReceiver();
+  await using rx = inProcessReceiver();
   for (const path of ["/ingest", "/push.v1.PusherService/Push"]) {
-    const res = await fetch(`${rx.url}${path}`);
+    const res = await rx.fetch(path);
     await res.body?.cancel();
     assertEquals([res.status, res.headers.get("allow")], [405, "POST"]);
   }
-  const other = await post(`${rx.url}/nope`, "x");
+  const other = await post(rx, `/nope`, "x");
   assertEquals(other.status, 404);
-  const procedure = await post(`${rx.url}/push.v1.PusherService/Other`, "", PUSH_PROTO);
+  const procedure = await post(rx, `/push.v1.PusherService/Other`, "", PUSH_PROTO);
   assertEquals(procedure.status, 404);
   assertEquals(JSON.parse(procedure.text).code, "not_found");
 });
 
 Deno.test("push: proto and JSON, gzip request, labels as sent (no app_name quirk)", async () => {
-  await using rx = await startReceiver();
+  await using rx = inProcessReceiver();
   const proto = await post(
-    `${rx.url}/push.v1.PusherService/Push`,
+    rx,
+    `/push.v1.PusherService/Push`,
     pushBody({ __name__: "process_cpu", service_name: "svc" }, TOY_PPROF, "id-1"),
     PUSH_PROTO,
   );
@@ -208,7 +217,8 @@ Deno.test("push: proto and JSON, gzip request, labels as sent (no app_name quirk
   assertEquals(item.samples[0]!.rawProfile, TOY_PPROF);
 
   const json = await post(
-    `${rx.url}/push.v1.PusherService/Push`,
+    rx,
+    `/push.v1.PusherService/Push`,
     JSON.stringify({
       series: [{
         labels: [{ name: "__name__", value: "memory" }],
@@ -226,7 +236,8 @@ Deno.test("push: proto and JSON, gzip request, labels as sent (no app_name quirk
   assertEquals(rx.consumer.items[1]!.labels.toRecord(), { __name__: "memory" });
 
   const gz = await post(
-    `${rx.url}/push.v1.PusherService/Push`,
+    rx,
+    `/push.v1.PusherService/Push`,
     gzipSync(pushBody({ service_name: "z" })),
     { ...PUSH_PROTO, "content-encoding": "gzip" },
   );
@@ -235,13 +246,13 @@ Deno.test("push: proto and JSON, gzip request, labels as sent (no app_name quirk
 });
 
 Deno.test("push: 415 with Accept-Post (gRPC included), 501 for unknown encodings", async () => {
-  await using rx = await startReceiver();
+  await using rx = inProcessReceiver();
   for (const type of ["text/plain", "application/grpc", "application/grpc-web+proto", ""]) {
-    const res = await post(`${rx.url}/push.v1.PusherService/Push`, "x", { "content-type": type });
+    const res = await post(rx, `/push.v1.PusherService/Push`, "x", { "content-type": type });
     assertEquals(res.status, 415, type);
     assertEquals(res.headers.get("accept-post"), "application/proto, application/json");
   }
-  const br = await post(`${rx.url}/push.v1.PusherService/Push`, "x", {
+  const br = await post(rx, `/push.v1.PusherService/Push`, "x", {
     ...PUSH_PROTO,
     "content-encoding": "br",
   });
@@ -250,8 +261,8 @@ Deno.test("push: 415 with Accept-Post (gRPC included), 501 for unknown encodings
 });
 
 Deno.test("push: 400 invalid_argument for garbage protobuf, bad JSON, bad raw_profile, bad gzip", async () => {
-  await using rx = await startReceiver();
-  const url = `${rx.url}/push.v1.PusherService/Push`;
+  await using rx = inProcessReceiver();
+  const url = `/push.v1.PusherService/Push`;
   const json = { "content-type": "application/json" };
   const cases: [Body, HeadersInit, string][] = [
     [new Uint8Array([0x0a, 0x7f, 0x01]), PUSH_PROTO, "unmarshal message:"],
@@ -272,7 +283,7 @@ Deno.test("push: 400 invalid_argument for garbage protobuf, bad JSON, bad raw_pr
     [new Uint8Array([0x1f, 0x8b, 0, 0]), { ...PUSH_PROTO, "content-encoding": "gzip" }, "gzip"],
   ];
   for (const [body, headers, message] of cases) {
-    const res = await post(url, body, headers);
+    const res = await post(rx, url, body, headers);
     assertEquals(res.status, 400, message);
     assertEquals(res.headers.get("content-type"), "application/json");
     const error = JSON.parse(res.text);
@@ -284,9 +295,10 @@ Deno.test("push: 400 invalid_argument for garbage protobuf, bad JSON, bad raw_pr
 });
 
 Deno.test("limits: 413 by Content-Length, while reading, and after gunzip", async () => {
+  // Over a real socket: Content-Length and chunked framing are the point here.
   await using rx = await startReceiver({ max_request_body_size: 64 });
   const big = new Uint8Array(65).fill(0x0a);
-  const ingest = await post(`${rx.url}/ingest?name=app`, big);
+  const ingest = await post(rx, `/ingest?name=app`, big);
   assertEquals(ingest.status, 413);
   assertStringIncludes(ingest.text, "larger than the limit of 64 bytes");
   const streamed = new ReadableStream({
@@ -296,11 +308,11 @@ Deno.test("limits: 413 by Content-Length, while reading, and after gunzip", asyn
       c.close();
     },
   });
-  const chunked = await post(`${rx.url}/push.v1.PusherService/Push`, streamed, PUSH_PROTO);
+  const chunked = await post(rx, `/push.v1.PusherService/Push`, streamed, PUSH_PROTO);
   assertEquals(chunked.status, 413);
   assertEquals(JSON.parse(chunked.text).code, "invalid_argument");
   const bomb = gzipSync(new Uint8Array(1000));
-  const gz = await post(`${rx.url}/push.v1.PusherService/Push`, bomb, {
+  const gz = await post(rx, `/push.v1.PusherService/Push`, bomb, {
     ...PUSH_PROTO,
     "content-encoding": "gzip",
   });
@@ -309,12 +321,12 @@ Deno.test("limits: 413 by Content-Length, while reading, and after gunzip", asyn
 });
 
 Deno.test("backpressure: 429 with Retry-After from the pipeline; 400 and 500 otherwise", async () => {
-  await using rx = await startReceiver();
+  await using rx = inProcessReceiver();
   rx.consumer.fail = () => new BackpressureError("exporter queue full", 7);
-  const ingest = await post(`${rx.url}/ingest?name=app`, "a 1");
+  const ingest = await post(rx, `/ingest?name=app`, "a 1");
   assertEquals([ingest.status, ingest.headers.get("retry-after")], [429, "7"]);
   assertEquals(JSON.parse(ingest.text).code, "resource_exhausted");
-  const push = await post(`${rx.url}/push.v1.PusherService/Push`, pushBody({ a: "b" }), PUSH_PROTO);
+  const push = await post(rx, `/push.v1.PusherService/Push`, pushBody({ a: "b" }), PUSH_PROTO);
   assertEquals([push.status, push.headers.get("retry-after")], [429, "7"]);
   assertEquals(JSON.parse(push.text), {
     code: "resource_exhausted",
@@ -322,39 +334,31 @@ Deno.test("backpressure: 429 with Retry-After from the pipeline; 400 and 500 oth
   });
 
   rx.consumer.fail = () => new InvalidItemError("labels rejected: bad", "invalid_labels");
-  const invalid = await post(
-    `${rx.url}/push.v1.PusherService/Push`,
-    pushBody({ a: "b" }),
-    PUSH_PROTO,
-  );
+  const invalid = await post(rx, `/push.v1.PusherService/Push`, pushBody({ a: "b" }), PUSH_PROTO);
   assertEquals(invalid.status, 400);
   assertEquals(JSON.parse(invalid.text).code, "invalid_argument");
 
   rx.consumer.fail = () => new Error("disk on fire");
-  const internal = await post(
-    `${rx.url}/push.v1.PusherService/Push`,
-    pushBody({ a: "b" }),
-    PUSH_PROTO,
-  );
+  const internal = await post(rx, `/push.v1.PusherService/Push`, pushBody({ a: "b" }), PUSH_PROTO);
   assertEquals(internal.status, 500);
   assertEquals(JSON.parse(internal.text).code, "internal");
-  const internalIngest = await post(`${rx.url}/ingest?name=app`, "a 1");
+  const internalIngest = await post(rx, `/ingest?name=app`, "a 1");
   assertEquals(internalIngest.status, 500);
 });
 
 Deno.test("backpressure: max_requests_in_flight answers 429 instead of queueing", async () => {
-  await using rx = await startReceiver({ max_requests_in_flight: 1, retry_after: 3 });
+  await using rx = inProcessReceiver({ max_requests_in_flight: 1, retry_after: 3 });
   const release = Promise.withResolvers<void>();
   const entered = Promise.withResolvers<void>();
   const consume = rx.consumer.consume.bind(rx.consumer);
-  rx.consumer.consume = async (item) => {
+  rx.consumer.consume = async (items) => {
     entered.resolve();
     await release.promise;
-    return consume(item);
+    return consume(items);
   };
-  const first = post(`${rx.url}/ingest?name=app`, "a 1");
+  const first = post(rx, `/ingest?name=app`, "a 1");
   await entered.promise;
-  const second = await post(`${rx.url}/ingest?name=app`, "a 1");
+  const second = await post(rx, `/ingest?name=app`, "a 1");
   assertEquals([second.status, second.headers.get("retry-after")], [429, "3"]);
   assertStringIncludes(second.text, "max_requests_in_flight 1");
   release.resolve();
@@ -362,38 +366,40 @@ Deno.test("backpressure: max_requests_in_flight answers 429 instead of queueing"
 });
 
 Deno.test("auth: basic users and bearer tokens, 401 with WWW-Authenticate", async () => {
-  await using rx = await startReceiver({
+  await using rx = inProcessReceiver({
     auth: { basic_auth: [{ username: "sdk", password: "s3cret" }], bearer_tokens: ["tok-1"] },
   });
-  const url = `${rx.url}/ingest?name=app`;
-  const none = await post(url, "a 1");
+  const url = `/ingest?name=app`;
+  const none = await post(rx, url, "a 1");
   assertEquals(none.status, 401);
   assertStringIncludes(none.headers.get("www-authenticate")!, "Basic");
   assertStringIncludes(none.headers.get("www-authenticate")!, "Bearer");
   assertEquals(JSON.parse(none.text).code, "unauthenticated");
-  const wrong = await post(url, "a 1", { authorization: `Basic ${btoa("sdk:nope")}` });
+  const wrong = await post(rx, url, "a 1", { authorization: `Basic ${btoa("sdk:nope")}` });
   assertEquals(wrong.status, 401);
   assert(!wrong.text.includes("nope"));
   assertEquals(
-    (await post(url, "a 1", { authorization: `Basic ${btoa("sdk:s3cret")}` })).status,
+    (await post(rx, url, "a 1", { authorization: `Basic ${btoa("sdk:s3cret")}` })).status,
     200,
   );
-  assertEquals((await post(url, "a 1", { authorization: "Bearer tok-1" })).status, 200);
-  assertEquals((await post(url, "a 1", { authorization: "Bearer tok-2" })).status, 401);
-  const push = await post(`${rx.url}/push.v1.PusherService/Push`, pushBody({ a: "b" }), PUSH_PROTO);
+  assertEquals((await post(rx, url, "a 1", { authorization: "Bearer tok-1" })).status, 200);
+  assertEquals((await post(rx, url, "a 1", { authorization: "Bearer tok-2" })).status, 401);
+  const push = await post(rx, `/push.v1.PusherService/Push`, pushBody({ a: "b" }), PUSH_PROTO);
   assertEquals([push.status, JSON.parse(push.text).code], [401, "unauthenticated"]);
 });
 
 Deno.test("tenant: X-Scope-OrgID becomes __tenant_id__, set from the header only", async () => {
-  await using rx = await startReceiver();
-  await post(`${rx.url}/ingest?name=app`, "a 1", { "x-scope-orgid": "team-a" });
+  await using rx = inProcessReceiver();
+  await post(rx, `/ingest?name=app`, "a 1", { "x-scope-orgid": "team-a" });
   await post(
-    `${rx.url}/push.v1.PusherService/Push`,
+    rx,
+    `/push.v1.PusherService/Push`,
     pushBody({ service_name: "s", __tenant_id__: "spoofed" }),
     { ...PUSH_PROTO, "X-Scope-OrgID": "team-b" },
   );
   await post(
-    `${rx.url}/push.v1.PusherService/Push`,
+    rx,
+    `/push.v1.PusherService/Push`,
     pushBody({ service_name: "s", __tenant_id__: "spoofed" }),
     PUSH_PROTO,
   );
@@ -403,20 +409,20 @@ Deno.test("tenant: X-Scope-OrgID becomes __tenant_id__, set from the header only
     undefined,
   ]);
 
-  await using required = await startReceiver({ tenant: { required: true } });
-  const res = await post(`${required.url}/ingest?name=app`, "a 1");
+  await using required = inProcessReceiver({ tenant: { required: true } });
+  const res = await post(required, `/ingest?name=app`, "a 1");
   assertEquals(res.status, 401);
   assertStringIncludes(res.text, "missing X-Scope-OrgID header");
 
-  await using off = await startReceiver({ tenant: { enabled: false } });
-  await post(`${off.url}/ingest?name=app`, "a 1", { "x-scope-orgid": "team-a" });
+  await using off = inProcessReceiver({ tenant: { enabled: false } });
+  await post(off, `/ingest?name=app`, "a 1", { "x-scope-orgid": "team-a" });
   assertEquals(off.consumer.items[0]!.labels.has("__tenant_id__"), false);
 });
 
 Deno.test("metrics: requests by route and status, bytes, rejected by reason, in-flight", async () => {
-  await using rx = await startReceiver();
-  await post(`${rx.url}/ingest?name=app`, "a 1");
-  await post(`${rx.url}/ingest?name=app&format=gif`, "a 1");
+  await using rx = inProcessReceiver();
+  await post(rx, `/ingest?name=app`, "a 1");
+  await post(rx, `/ingest?name=app&format=gif`, "a 1");
   const text = rx.metrics.render();
   const id = 'component_id="pyroscope.receive_http/test"';
   assertStringIncludes(
@@ -458,4 +464,82 @@ Deno.test("config: defaults, secrets named for redaction, mTLS refused", () => {
   assertStringIncludes(mtls.error.issues[0]!.message, "not supported by Deno's HTTP server");
   const typo = pyroscopeReceiveHttpReceiverFactory.configSchema.safeParse({ htp: {} });
   assert(!typo.success);
+});
+
+Deno.test("labels: names and values that are not valid UTF-8 get 400 naming the label", async () => {
+  await using rx = inProcessReceiver();
+  const sample = [0x0a, TOY_PPROF.length, ...TOY_PPROF]; // RawSample.raw_profile
+  const label = [0x0a, 3, ...new TextEncoder().encode("env"), 0x12, 2, 0xff, 0xfe]; // LabelPair
+  const series = [0x0a, label.length, ...label, 0x12, sample.length, ...sample];
+  const proto = await post(
+    rx,
+    "/push.v1.PusherService/Push",
+    new Uint8Array([0x0a, series.length, ...series]),
+    PUSH_PROTO,
+  );
+  assertEquals([proto.status, JSON.parse(proto.text)], [400, {
+    code: "invalid_argument",
+    message: "unmarshal message: series[0].labels[0].value: string field contains invalid UTF-8",
+  }]);
+
+  const encoder = new TextEncoder();
+  const head = encoder.encode('{"series":[{"labels":[{"name":"a","value":"1"},{"name":"');
+  const tail = encoder.encode(
+    '","value":"x"}],"samples":[{"rawProfile":"CgQIARAC"}]}]}',
+  );
+  const rawBytes = await post(
+    rx,
+    "/push.v1.PusherService/Push",
+    new Uint8Array([...head, 0xc3, 0x28, ...tail]),
+    { "content-type": "application/json" },
+  );
+  assertEquals([rawBytes.status, JSON.parse(rawBytes.text)], [400, {
+    code: "invalid_argument",
+    message: "unmarshal message: series[0].labels[1].name: string field contains invalid UTF-8",
+  }]);
+  const surrogate = await post(
+    rx,
+    "/push.v1.PusherService/Push",
+    '{"series":[{"labels":[{"name":"env","value":"\\ud800"}],"samples":[]}]}',
+    { "content-type": "application/json" },
+  );
+  assertEquals([surrogate.status, JSON.parse(surrogate.text)], [400, {
+    code: "invalid_argument",
+    message: "unmarshal message: series[0].labels[0].value: string field contains invalid UTF-8",
+  }]);
+
+  const value = await post(rx, "/ingest?name=app%7Benv%3D%FF%7D", "a;b 1");
+  assertEquals([value.status, JSON.parse(value.text)], [400, {
+    code: "invalid_argument",
+    message: 'name: label "env" is not valid UTF-8',
+  }]);
+  const app = await post(rx, "/ingest?name=%C3app", "a;b 1");
+  assertEquals([app.status, JSON.parse(app.text)], [400, {
+    code: "invalid_argument",
+    message: "name: the application name is not valid UTF-8",
+  }]);
+  // A real U+FFFD, sent as valid UTF-8, is a value like any other.
+  const real = await post(rx, "/ingest?name=app%7Benv%3D%EF%BF%BD%7D", "a;b 1");
+  assertEquals(real.status, 200);
+  assertEquals(rx.consumer.items.map((i) => i.labels.get("env")), ["\uFFFD"]);
+});
+
+Deno.test("push: a request is handed to the pipeline whole, in one call", async () => {
+  await using rx = inProcessReceiver();
+  const body = encodePushRequest([
+    { labels: LabelSet.from({ service_name: "a" }), samples: [{ rawProfile: TOY_PPROF }] },
+    { labels: LabelSet.from({ service_name: "b" }), samples: [{ rawProfile: TOY_PPROF }] },
+    { labels: LabelSet.from({ service_name: "c" }), samples: [] },
+  ]);
+  assertEquals((await post(rx, "/push.v1.PusherService/Push", body, PUSH_PROTO)).status, 200);
+  assertEquals(
+    rx.consumer.requests.map((request) => request.map((i) => i.labels.get("service_name"))),
+    [["a", "b"]],
+  );
+  rx.consumer.fail = () => new TooLargeError("3 items are more than queue.max_items (2) of e");
+  const tooLarge = await post(rx, "/push.v1.PusherService/Push", body, PUSH_PROTO);
+  assertEquals([tooLarge.status, JSON.parse(tooLarge.text)], [413, {
+    code: "invalid_argument",
+    message: "3 items are more than queue.max_items (2) of e",
+  }]);
 });

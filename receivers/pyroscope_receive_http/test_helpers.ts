@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Demand } from "../../core/admission.ts";
 import type { Consumer } from "../../core/component.ts";
 import type { Item } from "../../core/items.ts";
 import { testSettings } from "../../core/testing/conformance.ts";
@@ -16,31 +17,40 @@ import { concatBytes } from "../../core/bytes.ts";
 /** A tiny valid pprof (one sample type), as in spec §2.2. */
 export const TOY_PPROF = new Uint8Array([0x0a, 0x04, 0x08, 0x01, 0x10, 0x02]);
 
-/** A consumer that records items, or fails with `fail` when set. */
+/** A consumer that records requests, or refuses them with `fail` when set. */
 export class ScriptedConsumer implements Consumer {
   readonly items: Item[] = [];
+  readonly requests: (readonly Item[])[] = [];
   fail: (() => Error) | undefined;
-  consume(item: Item): Promise<void> {
+  /** What `check` throws (the early refusal before a body is read), when set. */
+  full: (() => Error) | undefined;
+  consume(items: readonly Item[]): Promise<void> {
     if (this.fail) return Promise.reject(this.fail());
-    this.items.push(item);
+    this.requests.push(items);
+    this.items.push(...items);
     return Promise.resolve();
+  }
+  check(_demand: Demand): void {
+    if (this.full) throw this.full();
   }
 }
 
-/** A started receiver and what it forwards to. */
+/** A receiver under test and what it forwards to. */
 export interface Running {
   readonly receiver: ReceiveHttpReceiver;
   readonly consumer: ScriptedConsumer;
   readonly metrics: MetricsRegistry;
+  /** The base URL requests go to (a real socket, or a placeholder in process). */
   readonly url: string;
+  /** Sends a request for `path` (e.g. `/ingest?name=app`) to the receiver. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Starts a receiver on 127.0.0.1:0 with `config` merged over the defaults. */
-export async function startReceiver(
-  config: Record<string, unknown> = {},
-  consumer: ScriptedConsumer = new ScriptedConsumer(),
-): Promise<Running> {
+function create(
+  config: Record<string, unknown>,
+  consumer: ScriptedConsumer,
+): { receiver: ReceiveHttpReceiver; metrics: MetricsRegistry } {
   const metrics = new MetricsRegistry();
   const { http, ...rest } = config as { http?: Record<string, unknown> };
   const parsed = receiveHttpConfigSchema.parse({
@@ -52,12 +62,43 @@ export async function startReceiver(
     parsed,
     consumer,
   );
-  await receiver.start();
+  return { receiver, metrics };
+}
+
+/**
+ * A receiver answering through `handle` with no socket (as Hono's `app.request`): for unit
+ * tests of routes, statuses and what reaches the pipeline.
+ */
+export function inProcessReceiver(
+  config: Record<string, unknown> = {},
+  consumer: ScriptedConsumer = new ScriptedConsumer(),
+): Running {
+  const { receiver, metrics } = create(config, consumer);
+  const url = "http://127.0.0.1";
   return {
     receiver,
     consumer,
     metrics,
-    url: receiver.url!,
+    url,
+    fetch: (path, init) => receiver.handle(new Request(url + path, init)),
+    [Symbol.asyncDispose]: () => receiver.shutdown(),
+  };
+}
+
+/** Starts a receiver on 127.0.0.1:0 with `config` merged over the defaults. */
+export async function startReceiver(
+  config: Record<string, unknown> = {},
+  consumer: ScriptedConsumer = new ScriptedConsumer(),
+): Promise<Running> {
+  const { receiver, metrics } = create(config, consumer);
+  await receiver.start();
+  const url = receiver.url!;
+  return {
+    receiver,
+    consumer,
+    metrics,
+    url,
+    fetch: (path, init) => fetch(url + path, init),
     [Symbol.asyncDispose]: () => receiver.shutdown(),
   };
 }

@@ -159,7 +159,7 @@ export class ScrapeLoop {
         samples: [{ rawProfile: body }],
       };
       try {
-        await this.#ctx.next.consume(item);
+        await this.#ctx.next.consume([item]);
         metrics.profiles.inc(id);
       } catch (cause) {
         if (cause instanceof BackpressureError) {

@@ -2,6 +2,7 @@
  * Interop: what the `file` exporter writes opens with `go tool pprof` — gzipped input kept
  * as is, and uncompressed input gzipped by the exporter.
  */
+import { admit } from "../../core/admission.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { join } from "node:path";
 import { goToolPprofRaw, skipUnlessPeer } from "../support/peers.ts";
@@ -46,7 +47,7 @@ Deno.test({
     try {
       await exporter.start();
       const gzipped = fixture("heap.pb.gz");
-      await exporter.consume({
+      await admit(exporter, [{
         kind: "push",
         labels: LabelSet.from({ __name__: "memory", service_name: "interop" }),
         samples: [
@@ -54,7 +55,7 @@ Deno.test({
           { rawProfile: gunzipIfNeeded(fixture("cpu.pb.gz"), 1 << 26) },
           { rawProfile: ownProfile() },
         ],
-      });
+      }]);
       await exporter.shutdown();
       const lines = (await Deno.readTextFile(join(directory, "index.jsonl"))).trim().split("\n")
         .map((line) => JSON.parse(line));

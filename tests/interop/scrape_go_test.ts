@@ -62,15 +62,18 @@ Deno.test({
     let receiver: ScrapeReceiver | undefined;
     let memScrapesAtFirstForward = -1;
     const sink: Consumer = {
-      consume(item: Item) {
-        const push = item as PushItem;
-        if (push.labels.get("__name__") === "memory" && memScrapesAtFirstForward < 0) {
-          const loop = receiver!.loops.find((l) => l.target.profileType === "memory")!;
-          memScrapesAtFirstForward = loop.scrapes;
+      consume(request: readonly Item[]) {
+        for (const item of request) {
+          const push = item as PushItem;
+          if (push.labels.get("__name__") === "memory" && memScrapesAtFirstForward < 0) {
+            const loop = receiver!.loops.find((l) => l.target.profileType === "memory")!;
+            memScrapesAtFirstForward = loop.scrapes;
+          }
+          items.push(push);
         }
-        items.push(push);
         return Promise.resolve();
       },
+      check() {},
     };
     receiver = new ScrapeReceiver(
       testSettings("pyroscope.scrape/go"),

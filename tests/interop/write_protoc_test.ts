@@ -3,6 +3,7 @@
  * against the .proto written from the spec (independently of profcol's codec), batched series
  * included, and every `raw_profile` in them is read by `go tool pprof -raw`.
  */
+import { admit } from "../../core/admission.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { join } from "node:path";
 import { goToolPprofRaw, skipUnlessPeer } from "../support/peers.ts";
@@ -61,11 +62,11 @@ Deno.test({
     try {
       await exporter.start();
       const send = (i: number, name: string) =>
-        exporter.consume({
+        admit(exporter, [{
           kind: "push",
           labels: LabelSet.from({ __name__: name, service_name: "svc", "otel.scope.name": "x" }),
           samples: [{ rawProfile: profiles[i]!, id: `id-${i}` }],
-        });
+        }]);
       await send(0, "process_cpu");
       while (bodies.length < 1) await new Promise((r) => setTimeout(r, 5));
       await send(1, "memory");

@@ -11,6 +11,12 @@
 import { z } from "zod";
 import {
   BackpressureError,
+  type Demand,
+  demandOf,
+  type Reservation,
+  type SizedItem,
+} from "../../core/admission.ts";
+import {
   type ComponentSettings,
   type Consumer,
   type Exporter,
@@ -65,7 +71,7 @@ export class TestReceiver implements Receiver {
   /** Pushes like a real receiver would; rejects after shutdown. */
   push(item: Item): Promise<void> {
     if (this.stopped) return Promise.reject(new Error(`${this.settings.id} is stopped`));
-    return this.next.consume(item);
+    return this.next.consume([item]);
   }
   shutdown(): Promise<void> {
     if (!this.stopped) events.push(`shutdown:${this.settings.id}`);
@@ -132,9 +138,9 @@ export const testProcessorFactory: ProcessorFactory<typeof processorSchema> = {
 };
 
 const exporterSchema = z.strictObject({
-  /** Items the queue holds before `hasCapacityFor` says no. */
+  /** Items the queue holds before `check` refuses with backpressure. */
   capacity: z.number().int().min(0).default(1000),
-  /** How long `consume` takes. */
+  /** How long `reserve` takes. */
   delay: durationField().default(0),
   fail: z.boolean().default(false),
   fail_start: z.boolean().default(false),
@@ -149,6 +155,7 @@ const exporterSchema = z.strictObject({
 export class TestExporter implements Exporter {
   readonly items: Item[] = [];
   stopped = false;
+  #reserved = 0;
   #timers = new Set<ReturnType<typeof setTimeout>>();
   constructor(
     readonly settings: ComponentSettings,
@@ -162,14 +169,30 @@ export class TestExporter implements Exporter {
       ? Promise.reject(new Error("cannot open queue (test)"))
       : Promise.resolve();
   }
-  hasCapacityFor(_item: Item): boolean {
-    return !this.stopped && this.items.length < this.config.capacity;
+  check(demand: Demand): void {
+    if (this.stopped) throw new BackpressureError("stopped (test)", 1);
+    if (this.items.length + this.#reserved + demand.items > this.config.capacity) {
+      throw new BackpressureError("full (test)", 1);
+    }
   }
-  async consume(item: Item): Promise<void> {
+  async reserve(items: readonly SizedItem[]): Promise<Reservation> {
     if (this.config.delay > 0) await this.#sleep(this.config.delay);
     if (this.config.fail) throw new Error("exporter failure (test)");
-    if (!this.hasCapacityFor(item)) throw new BackpressureError("full (test)", 1);
-    this.items.push(item);
+    this.check(demandOf(items));
+    this.#reserved += items.length;
+    let open = true;
+    const close = () => {
+      const was = open;
+      if (open) this.#reserved -= items.length;
+      open = false;
+      return was;
+    };
+    return {
+      commit: () => {
+        if (close()) this.items.push(...items.map((one) => one.item));
+      },
+      release: () => void close(),
+    };
   }
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
