@@ -6,6 +6,8 @@
  * @module
  */
 
+import { concatBytes } from "../../core/bytes.ts";
+
 /** What the proxy saw. */
 export interface ProxiedRequest {
   method: string;
@@ -40,16 +42,13 @@ export function startForwardProxy(
     let upstream: Deno.Conn | undefined;
     try {
       // Read the request head (up to the blank line).
-      let head = new Uint8Array(0);
+      let head: Uint8Array = new Uint8Array(0);
       let end = -1;
       while (end < 0) {
         const chunk = new Uint8Array(16384);
         const n = await client.read(chunk);
         if (n === null) return;
-        const merged = new Uint8Array(head.length + n);
-        merged.set(head);
-        merged.set(chunk.subarray(0, n), head.length);
-        head = merged;
+        head = concatBytes([head, chunk.subarray(0, n)]);
         end = dec.decode(head).indexOf("\r\n\r\n");
       }
       const text = dec.decode(head);
