@@ -1,6 +1,5 @@
-import { deepStrictEqual as assertEquals, ok as assert, throws } from "node:assert/strict";
 import { gzipSync } from "fflate";
-import { assertEquals as equals, assertThrows } from "../tests/support/assert.ts";
+import { assert, assertEquals, assertThrows } from "../tests/support/assert.ts";
 import {
   gunzip,
   GunzipError,
@@ -31,19 +30,16 @@ Deno.test("non-gzip bytes are returned as is, without a copy", () => {
 
 Deno.test("output above the cap is refused with a message naming the limit", () => {
   const packed = gzip(new Uint8Array(10 << 20)); // 10 MiB of zeros: a small bomb
-  throws(
-    () => gunzipIfNeeded(packed, 1 << 20),
-    (e: unknown) => e instanceof GunzipError && e.message.includes("1048576 bytes"),
-  );
+  assertThrows(() => gunzipIfNeeded(packed, 1 << 20), GunzipError, "1048576 bytes");
   assertEquals(gunzipIfNeeded(packed, 10 << 20).length, 10 << 20);
 });
 
 Deno.test("corrupt or truncated gzip is a GunzipError", () => {
   const packed = gzipSync(bytesOf(50_000), { level: 6 });
-  throws(() => gunzipIfNeeded(packed.subarray(0, 40), 1 << 20), GunzipError);
+  assertThrows(() => gunzipIfNeeded(packed.subarray(0, 40), 1 << 20), GunzipError);
   const corrupt = packed.slice();
   corrupt.fill(0xff, 12, 40);
-  throws(() => gunzipIfNeeded(corrupt, 1 << 20), GunzipError);
+  assertThrows(() => gunzipIfNeeded(corrupt, 1 << 20), GunzipError);
 });
 
 Deno.test("concatenated gzip members are all decompressed", () => {
@@ -62,18 +58,18 @@ Deno.test("gunzip: typed errors carry the limit and the cause", () => {
     GzipTooLargeError,
     "Decompressed data exceeds the limit of 1000 bytes",
   ) as GzipTooLargeError;
-  equals(tooLarge.maxBytes, 1000);
-  equals(gunzip(bomb, { maxBytes: Infinity }).length, 1 << 20);
-  equals(gunzip(bomb, { maxBytes: 1 << 20 }).length, 1 << 20);
+  assertEquals(tooLarge.maxBytes, 1000);
+  assertEquals(gunzip(bomb, { maxBytes: Infinity }).length, 1 << 20);
+  assertEquals(gunzip(bomb, { maxBytes: 1 << 20 }).length, 1 << 20);
   const corrupt = assertThrows(
     () => gunzip(bomb.subarray(0, 12), { maxBytes: 1000 }),
     GzipCorruptError,
     "Invalid gzip data: ",
   ) as GzipCorruptError;
-  equals(corrupt.cause instanceof Error, true);
+  assertEquals(corrupt.cause instanceof Error, true);
   // Not gzip at all (no magic): gunzip refuses, gunzipIfNeeded passes it through.
   const plain = new TextEncoder().encode("plain text");
   assertThrows(() => gunzip(plain, { maxBytes: 1000 }), GzipCorruptError);
-  equals(gunzipIfNeeded(plain, 1000), plain);
-  equals(new GzipTooLargeError(1) instanceof GunzipError, true);
+  assertEquals(gunzipIfNeeded(plain, 1000), plain);
+  assertEquals(new GzipTooLargeError(1) instanceof GunzipError, true);
 });
