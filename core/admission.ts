@@ -62,11 +62,15 @@ export interface Demand {
   readonly bytes: number;
 }
 
-/** The demand of a list of sized items. */
-export function demandOf(items: readonly SizedItem[]): Demand {
+/** The demand of a list of sized items, with the profiles they carry (for metrics). */
+export function demandOf(items: readonly SizedItem[]): Demand & { readonly profiles: number } {
   let bytes = 0;
-  for (const one of items) bytes += one.bytes;
-  return { items: items.length, bytes };
+  let profiles = 0;
+  for (const one of items) {
+    bytes += one.bytes;
+    profiles += one.profiles;
+  }
+  return { items: items.length, bytes, profiles };
 }
 
 /** Room held at one or more queues until {@linkcode commit} or {@linkcode release}. */

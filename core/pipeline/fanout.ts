@@ -19,6 +19,7 @@
 import {
   BackpressureError,
   type Demand,
+  demandOf,
   isRefusal,
   refusalIn,
   refusalReason,
@@ -127,14 +128,8 @@ export class ReceiverPort implements Consumer {
   async consume(items: readonly Item[]): Promise<void> {
     const table = this.#table;
     table.enter();
-    let profiles = 0;
-    let bytes = 0;
-    const incoming = items.map((item) => {
-      const one = sized(item);
-      profiles += one.profiles;
-      bytes += one.bytes;
-      return one;
-    });
+    const incoming = items.map(sized);
+    const { profiles, bytes } = demandOf(incoming);
     try {
       await this.#deliver(incoming, table.routes);
       this.metrics.receiverAcceptedProfiles.inc(this.#labels, profiles);
@@ -189,12 +184,7 @@ export class ReceiverPort implements Consumer {
     reservation.commit();
     for (const [node, share] of targets) {
       const labels = { component_id: node.id };
-      let profiles = 0;
-      let bytes = 0;
-      for (const one of share) {
-        profiles += one.profiles;
-        bytes += one.bytes;
-      }
+      const { profiles, bytes } = demandOf(share);
       this.metrics.exporterEnqueuedProfiles.inc(labels, profiles);
       this.metrics.exporterEnqueuedBytes.inc(labels, bytes);
     }
@@ -206,12 +196,7 @@ export class ReceiverPort implements Consumer {
       return await node.exporter.reserve(share);
     } catch (error) {
       const refused = { component_id: node.id, reason: refusalReason(error) };
-      let profiles = 0;
-      let bytes = 0;
-      for (const one of share) {
-        profiles += one.profiles;
-        bytes += one.bytes;
-      }
+      const { profiles, bytes } = demandOf(share);
       this.metrics.exporterRefusedProfiles.inc(refused, profiles);
       this.metrics.exporterRefusedBytes.inc(refused, bytes);
       throw refusalIn(`exporter ${node.id}`, error);
