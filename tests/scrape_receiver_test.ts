@@ -91,7 +91,7 @@ Deno.test("scrape: memory deltas skip the first profile; labels, status and metr
       __name__: "memory",
       env: "test",
       instance: peer.address,
-      job: "pyroscope.scrape/app",
+      job: "pyroscope.scrape.app",
       "otel.scope.name": "profcol/pyroscope.scrape",
       "otel.scope.version": "9.9.9",
       service_name: "unspecified",
@@ -116,7 +116,7 @@ Deno.test("scrape: memory deltas skip the first profile; labels, status and metr
     const all = metrics.render();
     assert(
       all.includes(
-        'profcol_scrape_targets_up{component_id="pyroscope.scrape/app",job="pyroscope.scrape/app"} 2',
+        'profcol_scrape_targets_up{component_id="pyroscope.scrape/app",job="pyroscope.scrape.app"} 2',
       ),
       all,
     );

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { parseComponentId } from "../../core/component.ts";
 import type { LabelSet } from "../../core/labels.ts";
 import { effectiveDeltaDuration, type ScrapeConfig } from "./config.ts";
 import {
@@ -99,6 +100,16 @@ export function buildScrapeTargets(
   return [...out.values()];
 }
 
+/**
+ * The `job` label a target gets when neither it nor `job_name` sets one: Alloy's component id,
+ * `pyroscope.scrape.<name>` (`pyroscope.scrape/local` → `pyroscope.scrape.local`), or
+ * `pyroscope.scrape` for a component without a name.
+ */
+export function defaultJobName(componentId: string): string {
+  const { type, name } = parseComponentId(componentId);
+  return name === undefined ? type : `${type}.${name}`;
+}
+
 function populate(
   input: LabelSet,
   base: LabelSet,
@@ -108,7 +119,7 @@ function populate(
   byName: ReadonlyMap<string, ProfileType>,
 ): ScrapeTarget {
   let lb = input;
-  if (!lb.get("job")) lb = lb.with("job", config.job_name || componentId);
+  if (!lb.get("job")) lb = lb.with("job", config.job_name || defaultJobName(componentId));
   if (!lb.get("__scheme__")) lb = lb.with("__scheme__", config.scheme);
   for (const [k, values] of Object.entries(config.params)) {
     if (values[0] !== undefined) lb = lb.with(`__param_${k}`, values[0]);

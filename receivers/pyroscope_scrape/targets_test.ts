@@ -1,7 +1,13 @@
 import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { LabelSet } from "../../core/labels.ts";
 import { scrapeConfigSchema } from "./config.ts";
-import { buildScrapeTargets, exportLabels, inferServiceName, TargetError } from "./targets.ts";
+import {
+  buildScrapeTargets,
+  defaultJobName,
+  exportLabels,
+  inferServiceName,
+  TargetError,
+} from "./targets.ts";
 import { addressPort, buildScrapeUrl, cleanPath, encodeQuery, joinUrlPath } from "./url.ts";
 
 const build = (labels: Record<string, string>, config: Record<string, unknown> = {}) => {
@@ -73,7 +79,7 @@ Deno.test("label rules: profile labels, job default, scheme, instance, every ena
   assertEquals(cpu.labels.get("__name__"), "process_cpu");
   assertEquals(cpu.labels.get("__profile_path__"), "/debug/pprof/profile");
   assertEquals(cpu.labels.get("__scheme__"), "http");
-  assertEquals(cpu.labels.get("job"), "pyroscope.scrape/t");
+  assertEquals(cpu.labels.get("job"), "pyroscope.scrape.t");
   assertEquals(cpu.labels.get("instance"), "app:6060");
   assertEquals(cpu.url, "http://app:6060/debug/pprof/profile?seconds=14");
   assertEquals(cpu.timeoutMs, 10_000 + 14_000);
@@ -84,7 +90,7 @@ Deno.test("label rules: profile labels, job default, scheme, instance, every ena
     {
       __name__: "process_cpu",
       instance: "app:6060",
-      job: "pyroscope.scrape/t",
+      job: "pyroscope.scrape.t",
       service_name: "api",
     },
   );
@@ -94,6 +100,12 @@ Deno.test("label rules: profile labels, job default, scheme, instance, every ena
     byType(build({ __address__: "a:1" }, { job_name: "cfg" })).memory!.labels.get("job"),
     "cfg",
   );
+});
+
+Deno.test("job default is Alloy's component id: pyroscope.scrape.<name>, or pyroscope.scrape unnamed", () => {
+  assertEquals(defaultJobName("pyroscope.scrape/local"), "pyroscope.scrape.local");
+  assertEquals(defaultJobName("pyroscope.scrape/a/b"), "pyroscope.scrape.a/b");
+  assertEquals(defaultJobName("pyroscope.scrape"), "pyroscope.scrape");
 });
 
 Deno.test("a target's own __name__ or __profile_path__ applies to every type and collapses loops", () => {

@@ -99,7 +99,7 @@ Deno.test({
 
       const cpu = items.find((i) => i.labels.get("__name__") === "process_cpu")!;
       assertEquals(cpu.labels.get("service_name"), "go-target");
-      assertEquals(cpu.labels.get("job"), "pyroscope.scrape/go");
+      assertEquals(cpu.labels.get("job"), "pyroscope.scrape.go");
       assertEquals(cpu.labels.get("instance"), target.address);
       assertEquals(cpu.labels.has("__delta__"), false);
       assert(receiver.loops.find((l) => l.target.profileType === "process_cpu")!.target.url
