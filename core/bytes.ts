@@ -1,5 +1,5 @@
 /**
- * Byte-chunk helpers shared by components and `pprof/`.
+ * Byte-chunk helpers shared by `core/` and components.
  *
  * @example
  * ```ts

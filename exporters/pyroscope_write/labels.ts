@@ -2,8 +2,9 @@
  * The labels `pyroscope.write` sends (spec §4.2–4.3, §1.3 and §7): private `__*` labels are
  * stripped (keeping `__name__` and `__delta__`, plus `__session_id__` on the ingest path where
  * the server keeps it), `__tenant_id__` becomes the tenant, `external_labels` override (an
- * empty value deletes), and the result is checked against what the server would refuse, so a
- * refused item is counted here by reason instead of being sent.
+ * empty value deletes), and the result is checked against what the server would refuse: such
+ * an item is refused at admission ({@linkcode InvalidItemError}: receive_http answers 400, the
+ * pipeline counts it by reason) instead of being sent.
  *
  * ARCHITECTURE §8: the ingest path keeps `__name__` (the application name with its type
  * suffix) instead of overwriting it with `service_name` as Alloy does.

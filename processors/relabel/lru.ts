@@ -33,7 +33,7 @@ export class LruCache<K, V> {
     const map = this.#map;
     const value = map.get(key);
     if (value === undefined) return undefined;
-    // Refreshing every hit costs two map operations; skip it when the entry is already newest.
+    // Every hit moves the entry to the end (delete + set); a lone entry has nowhere to move.
     if (map.size > 1) {
       map.delete(key);
       map.set(key, value);
