@@ -21,6 +21,7 @@ import {
   type Demand,
   demandOf,
   isRefusal,
+  mostTelling,
   refusalIn,
   refusalReason,
   type Reservation,
@@ -118,11 +119,19 @@ export class ReceiverPort implements Consumer {
     return this.#table.drained();
   }
 
-  /** Throws the refusal the first exporter of the current routes would give `demand`. */
+  /** Throws the refusal `demand` would get now: the most telling of the exporters' refusals. */
   check(demand: Demand): void {
+    const refusals: unknown[] = [];
     for (const route of this.#table.routes) {
-      for (const node of route.exporters) node.exporter.check(demand);
+      for (const node of route.exporters) {
+        try {
+          node.exporter.check(demand);
+        } catch (error) {
+          refusals.push(refusalIn(`exporter ${node.id}`, error));
+        }
+      }
     }
+    if (refusals.length > 0) throw mostTelling(refusals);
   }
 
   async consume(items: readonly Item[]): Promise<void> {
