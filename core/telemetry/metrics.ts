@@ -58,10 +58,11 @@ function formatNumber(value: number): string {
   return String(value);
 }
 
-/** A monotonically increasing counter. */
+/** A monotonically increasing counter; may be read on demand with {@linkcode Counter.collect}. */
 export class Counter implements Metric {
   readonly kind = "counter" as const;
   readonly #series = new Map<string, { labels: MetricLabels | undefined; value: number }>();
+  readonly #collectors = new Set<() => void>();
 
   constructor(
     readonly name: string,
@@ -82,6 +83,23 @@ export class Counter implements Metric {
     return this.#series.get(seriesKey(this.labelNames, labels))?.value ?? 0;
   }
 
+  /**
+   * Sets a series to a total read from elsewhere (e.g. the kernel's CPU time); only for a
+   * collector (see {@linkcode Counter.collect}) whose source never goes down.
+   */
+  setTotal(labels: MetricLabels | undefined, value: number): void {
+    const key = seriesKey(this.labelNames, labels);
+    const series = this.#series.get(key);
+    if (series) series.value = value;
+    else this.#series.set(key, { labels, value });
+  }
+
+  /** Registers a callback run before each render to refresh totals; returns an unregister. */
+  collect(collector: () => void): () => void {
+    this.#collectors.add(collector);
+    return () => this.#collectors.delete(collector);
+  }
+
   /** Drops every series whose labels match all of `match` (e.g. a removed component). */
   removeMatching(match: MetricLabels): void {
     for (const [key, series] of this.#series) {
@@ -92,6 +110,7 @@ export class Counter implements Metric {
   }
 
   render(lines: string[]): void {
+    for (const collector of this.#collectors) collector();
     for (const series of this.#series.values()) {
       lines.push(
         `${this.name}${formatLabels(this.labelNames, series.labels)} ${formatNumber(series.value)}`,
