@@ -9,6 +9,8 @@
  *   telemetry:
  *     logs: { level: info, format: logfmt }
  *     http: { listen_address: 127.0.0.1, listen_port: 12345 }
+ *     console: { profiles_memory: 16MiB }
+ *     live_debugging: { enabled: false }
  *   shutdown_timeout: 30s
  * ```
  *
@@ -16,7 +18,7 @@
  */
 
 import { z } from "zod";
-import { durationField, nonEmptyString, portField } from "./fields.ts";
+import { byteSizeField, durationField, nonEmptyString, portField } from "./fields.ts";
 
 const componentList = (what: string) =>
   z.array(z.string({ error: `Expected a ${what} id such as "type" or "type/name"` }), {
@@ -45,6 +47,18 @@ export const telemetrySchema = z.strictObject({
     listen_address: nonEmptyString().default("127.0.0.1"),
     listen_port: portField().default(12345),
   }).default({ listen_address: "127.0.0.1", listen_port: 12345 }),
+  /**
+   * The operator console on the admin server: the last profiles of each series are kept as
+   * raw bytes (decoded only when a flame graph is asked for) within `profiles_memory`
+   * (0 keeps none).
+   */
+  console: z.strictObject({
+    profiles_memory: byteSizeField().default(16 * 1024 * 1024),
+  }).default({ profiles_memory: 16 * 1024 * 1024 }),
+  /** `/components/<id>/live`: streams the items passing a component (shows label values). */
+  live_debugging: z.strictObject({
+    enabled: z.boolean().default(false),
+  }).default({ enabled: false }),
 });
 
 /** The whole `service` section. */
@@ -53,6 +67,8 @@ export const serviceSchema = z.strictObject({
   telemetry: telemetrySchema.default({
     logs: { level: "info", format: "logfmt" },
     http: { listen_address: "127.0.0.1", listen_port: 12345 },
+    console: { profiles_memory: 16 * 1024 * 1024 },
+    live_debugging: { enabled: false },
   }),
   /**
    * How long a graceful shutdown (SIGINT/SIGTERM) may take: receivers stop, processors drain,
@@ -73,6 +89,8 @@ export function defaultServiceConfig(): Record<string, unknown> {
     telemetry: {
       logs: { level: "info", format: "logfmt" },
       http: { listen_address: "127.0.0.1", listen_port: 12345 },
+      console: { profiles_memory: "16MiB" },
+      live_debugging: { enabled: false },
     },
     shutdown_timeout: "30s",
   };

@@ -139,10 +139,16 @@ export class ReceiverPort implements Consumer {
     table.enter();
     const incoming = items.map(sized);
     const { profiles, bytes } = demandOf(incoming);
+    const started = performance.now();
+    const taps = this.metrics.taps;
+    if (taps.watching && taps.watched(this.receiverId)) {
+      for (const item of items) taps.passed(this.receiverId, "received", item);
+    }
     try {
       await this.#deliver(incoming, table.routes);
       this.metrics.receiverAcceptedProfiles.inc(this.#labels, profiles);
       this.metrics.receiverAcceptedBytes.inc(this.#labels, bytes);
+      taps.accepted(this.receiverId, items);
     } catch (error) {
       const reason = error instanceof BackpressureError
         ? "backpressure"
@@ -156,6 +162,7 @@ export class ReceiverPort implements Consumer {
       this.metrics.receiverRefusedBytes.inc(labels, bytes);
       throw error;
     } finally {
+      this.metrics.fanoutLatency.observe(this.#labels, (performance.now() - started) / 1000);
       table.leave();
     }
   }
@@ -196,6 +203,10 @@ export class ReceiverPort implements Consumer {
       const { profiles, bytes } = demandOf(share);
       this.metrics.exporterEnqueuedProfiles.inc(labels, profiles);
       this.metrics.exporterEnqueuedBytes.inc(labels, bytes);
+      const taps = this.metrics.taps;
+      if (taps.watching && taps.watched(node.id)) {
+        for (const one of share) taps.passed(node.id, "enqueued", one.item);
+      }
     }
   }
 
@@ -229,6 +240,10 @@ export class ReceiverPort implements Consumer {
           err: error,
         });
         return null;
+      }
+      const taps = this.metrics.taps;
+      if (taps.watching && taps.watched(node.id)) {
+        taps.passed(node.id, next === null ? "dropped" : "output", next ?? current);
       }
       if (next === null) {
         this.#dropped(node.id, "filtered", incoming);

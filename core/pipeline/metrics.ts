@@ -11,10 +11,17 @@
  * | `profcol_exporter_enqueued_profiles_total`, `..._bytes_total` | accepted into an exporter's queue |
  * | `profcol_exporter_refused_profiles_total{reason}`, `..._bytes_total` | an exporter refused its share of a request, so the whole request was refused everywhere: `queue_full`, `too_large`, the invalid-item reason (e.g. `invalid_labels`, `max_label_names_per_series`), `error` |
  *
+ * Alloy-compatible, under Alloy's name and meaning:
+ *
+ * | metric | meaning |
+ * |---|---|
+ * | `pyroscope_fanout_latency` (histogram, `component_id`) | seconds from a receiver handing a request to its pipelines until every processor ran and every target exporter took (or refused) it — Alloy's fan-out of a component to its direct and indirect `forward_to` receivers, observed per request whatever the outcome |
+ *
  * @module
  */
 
-import type { Counter, MetricsRegistry } from "../telemetry/metrics.ts";
+import type { Counter, Histogram, MetricsRegistry } from "../telemetry/metrics.ts";
+import { type Taps, tapsFor } from "./taps.ts";
 
 const ID = ["component_id"];
 const ID_REASON = ["component_id", "reason"];
@@ -31,8 +38,13 @@ export class PipelineMetrics {
   readonly exporterEnqueuedBytes: Counter;
   readonly exporterRefusedProfiles: Counter;
   readonly exporterRefusedBytes: Counter;
+  /** Alloy's `pyroscope_fanout_latency`, per receiver. */
+  readonly fanoutLatency: Histogram;
+  /** The console's observation points (see `taps.ts`). */
+  readonly taps: Taps;
 
   constructor(registry: MetricsRegistry) {
+    this.taps = tapsFor(registry);
     const c = (name: string, help: string, labels = ID) => registry.counter(name, help, labels);
     this.receiverAcceptedProfiles = c(
       "profcol_receiver_accepted_profiles_total",
@@ -79,6 +91,13 @@ export class PipelineMetrics {
       "profcol_exporter_refused_bytes_total",
       "Payload bytes an exporter refused, by reason.",
       ID_REASON,
+    );
+    this.fanoutLatency = registry.histogram(
+      "pyroscope_fanout_latency",
+      "Write latency for sending to direct and indirect components.",
+      ID,
+      // Alloy registers it without buckets: the Prometheus client's defaults.
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     );
   }
 }

@@ -31,6 +31,9 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+/** Sees every record written (e.g. the admin console keeps each component's last errors). */
+export type LogObserver = (level: LogLevel, record: Readonly<LogFields>) => void;
+
 const encoder = new TextEncoder();
 function writeStderr(line: string): void {
   Deno.stderr.writeSync(encoder.encode(line + "\n"));
@@ -47,7 +50,7 @@ function logfmtValue(value: unknown): string {
 
 /** A structured logger; cheap to create children of. */
 export class Logger {
-  #options: Required<LoggerOptions>;
+  #options: Required<LoggerOptions> & { observers?: Set<LogObserver> };
   readonly #context: LogFields;
 
   constructor(options: LoggerOptions = {}, context: LogFields = {}) {
@@ -70,6 +73,16 @@ export class Logger {
   configure(options: { level?: LogLevel; format?: LogFormat }): void {
     if (options.level) this.#options.level = options.level;
     if (options.format) this.#options.format = options.format;
+  }
+
+  /**
+   * Calls `observer` with every record written by this logger, its parent and every child
+   * (they share options). Returns a function that stops observing.
+   */
+  observe(observer: LogObserver): () => void {
+    const observers = this.#options.observers ??= new Set();
+    observers.add(observer);
+    return () => void observers.delete(observer);
   }
 
   /** Whether a line at `level` would be written; guard expensive debug fields with it. */
@@ -99,6 +112,9 @@ export class Logger {
       ...this.#context,
       ...fields,
     };
+    if (this.#options.observers) {
+      for (const observer of this.#options.observers) observer(level, record);
+    }
     if (this.#options.format === "json") {
       this.#options.write(JSON.stringify(record, (_k, v) => v instanceof Error ? v.message : v));
       return;

@@ -109,6 +109,17 @@ export class Counter implements Metric {
     }
   }
 
+  /** The sum over every series whose labels match all of `match` (e.g. all reasons). */
+  sumMatching(match: MetricLabels): number {
+    let total = 0;
+    for (const series of this.#series.values()) {
+      if (Object.entries(match).every(([k, v]) => series.labels?.[k] === v)) {
+        total += series.value;
+      }
+    }
+    return total;
+  }
+
   render(lines: string[]): void {
     for (const collector of this.#collectors) collector();
     for (const series of this.#series.values()) {

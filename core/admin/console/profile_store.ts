@@ -1,0 +1,177 @@
+/**
+ * The console's bounded ring of recent profiles: for each series (receiver id + label set) the
+ * last few profiles as the receiver accepted them, raw bytes shared with the pipeline (never
+ * copied, never decoded here). The total is capped by `service.telemetry.console.
+ * profiles_memory`: the oldest profiles, of any series, go first. Decoding happens only when a
+ * flame graph is asked for (`flame_tree.ts`).
+ *
+ * Push items are kept (scrape and Connect `Push` carry pprof); ingest items only when their
+ * `format` is `pprof` and the body is not multipart.
+ *
+ * @module
+ */
+
+import type { Item } from "../../items.ts";
+
+/** One kept profile. */
+export interface StoredProfile {
+  /** When the receiver accepted it (ms since the epoch). */
+  readonly at: number;
+  /** pprof, gzipped or not, exactly as received. */
+  readonly bytes: Uint8Array;
+}
+
+/** A series as listed by `/api/v1/profiles`. */
+export interface SeriesInfo {
+  readonly id: string;
+  readonly component_id: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Profiles kept. */
+  readonly count: number;
+  /** Time of the newest kept profile (ISO). */
+  readonly last: string;
+  readonly bytes: number;
+}
+
+interface Entry extends StoredProfile {
+  readonly series: Series;
+  gone: boolean;
+}
+
+interface Series {
+  readonly id: string;
+  readonly componentId: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly entries: Entry[];
+}
+
+/** 32-bit FNV-1a, twice with different seeds: a short stable id for URLs. */
+function hash64(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
+}
+
+/** The series id of a receiver and label set (what `/flame/<id>` and targets use). */
+export function seriesId(componentId: string, labels: Readonly<Record<string, string>>): string {
+  const pairs = Object.entries(labels).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  return hash64(JSON.stringify([componentId, pairs]));
+}
+
+/** See the module doc. */
+export class ProfileStore {
+  readonly #series = new Map<string, Series>();
+  /** Every kept entry, oldest first (entries dropped by their series are marked `gone`). */
+  #order: Entry[] = [];
+  #head = 0;
+  #bytes = 0;
+
+  constructor(public capacityBytes: number, readonly perSeries = 4) {}
+
+  /** Bytes held. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Records the profiles of an accepted request. Cheap: no decoding, no copies. */
+  record(componentId: string, items: readonly Item[], now = Date.now()): void {
+    if (this.capacityBytes <= 0) return;
+    for (const item of items) {
+      if (item.kind === "push") {
+        for (const sample of item.samples) {
+          this.#add(componentId, item.labels.toRecord(), sample.rawProfile, now);
+        }
+      } else {
+        const format = item.query.find(([key]) => key === "format")?.[1];
+        const multipart = item.contentType.some((t) => t.toLowerCase().startsWith("multipart/"));
+        if (format === "pprof" && !multipart) {
+          this.#add(componentId, item.labels.toRecord(), item.body, now);
+        }
+      }
+    }
+  }
+
+  #add(
+    componentId: string,
+    labels: Record<string, string>,
+    bytes: Uint8Array,
+    at: number,
+  ): void {
+    if (bytes.byteLength > this.capacityBytes) return;
+    const id = seriesId(componentId, labels);
+    let series = this.#series.get(id);
+    if (series === undefined) {
+      this.#series.set(id, series = { id, componentId, labels, entries: [] });
+    }
+    const entry: Entry = { at, bytes, series, gone: false };
+    series.entries.push(entry);
+    this.#order.push(entry);
+    this.#bytes += bytes.byteLength;
+    if (series.entries.length > this.perSeries) this.#drop(series.entries[0]!);
+    this.#evict();
+  }
+
+  #drop(entry: Entry): void {
+    if (entry.gone) return;
+    entry.gone = true;
+    this.#bytes -= entry.bytes.byteLength;
+    const entries = entry.series.entries;
+    const index = entries.indexOf(entry);
+    if (index >= 0) entries.splice(index, 1);
+    if (entries.length === 0) this.#series.delete(entry.series.id);
+  }
+
+  #evict(): void {
+    while (this.#bytes > this.capacityBytes && this.#head < this.#order.length) {
+      this.#drop(this.#order[this.#head++]!);
+    }
+    // Compact the order list once most of it is dropped.
+    if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
+      this.#order = this.#order.slice(this.#head).filter((e) => !e.gone);
+      this.#head = 0;
+    }
+  }
+
+  /** Changes the cap (on reload); evicts at once when it shrank. */
+  resize(capacityBytes: number): void {
+    this.capacityBytes = capacityBytes;
+    if (capacityBytes <= 0) {
+      this.#series.clear();
+      this.#order = [];
+      this.#head = 0;
+      this.#bytes = 0;
+      return;
+    }
+    this.#evict();
+  }
+
+  /** Every series with kept profiles. */
+  list(): SeriesInfo[] {
+    return [...this.#series.values()].map((s) => ({
+      id: s.id,
+      component_id: s.componentId,
+      labels: s.labels,
+      count: s.entries.length,
+      last: new Date(s.entries[s.entries.length - 1]!.at).toISOString(),
+      bytes: s.entries.reduce((sum, e) => sum + e.bytes.byteLength, 0),
+    }));
+  }
+
+  /** Whether a series has kept profiles. */
+  has(id: string): boolean {
+    return this.#series.has(id);
+  }
+
+  /** A series and its profiles, oldest first. */
+  get(id: string): { info: SeriesInfo; profiles: StoredProfile[] } | undefined {
+    const series = this.#series.get(id);
+    if (series === undefined) return undefined;
+    const info = this.list().find((s) => s.id === id)!;
+    return { info, profiles: series.entries.map(({ at, bytes }) => ({ at, bytes })) };
+  }
+}
