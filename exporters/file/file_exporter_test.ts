@@ -93,6 +93,37 @@ Deno.test("push samples become gzip files (gzipped only when needed) with index 
   });
 });
 
+Deno.test("private labels from the scraper are not written; __name__, __delta__, __session_id__ are", async () => {
+  await withExporter({}, async ({ directory, exporter }) => {
+    const scraped = LabelSet.from({
+      __address__: "127.0.0.2:6060",
+      __delta__: "false",
+      __meta_kubernetes_namespace: "shop",
+      __name__: "memory",
+      __tmp_profile: "true",
+      service_name: "shop/api",
+    });
+    const ingest: IngestItem = {
+      kind: "ingest",
+      labels: LabelSet.from({ __name__: "app.cpu", __session_id__: "s1", __tmp_x: "y", env: "a" }),
+      body: raw(10),
+      contentType: ["text/plain"],
+      query: [],
+    };
+    await admit(exporter, [{ kind: "push", labels: scraped, samples: [{ rawProfile: raw(20) }] }]);
+    await admit(exporter, [ingest]);
+    await exporter.flush();
+    const lines = await indexLines(directory);
+    assertEquals(lines[0].labels, {
+      __delta__: "false",
+      __name__: "memory",
+      service_name: "shop/api",
+    });
+    assertEquals(lines[1].labels, { __name__: "app.cpu", __session_id__: "s1", env: "a" });
+    assertEquals(lines[1].name, "app.cpu{__session_id__=s1,env=a}");
+  });
+});
+
 Deno.test("ingest items keep body, query, content type, and the rebuilt name", async () => {
   await withExporter({}, async ({ directory, exporter }) => {
     const body = new TextEncoder().encode("main;work 10\nmain;idle 3\n");

@@ -54,6 +54,16 @@ export function ingestExtension(item: IngestItem): string {
 }
 
 /**
+ * The labels written to the index, as `pyroscope.write` sends them: private `__*` labels
+ * (`__address__`, `__meta_*`, `__tmp_*`, …) are dropped, except `__name__`, `__delta__` on push
+ * items and `__session_id__` on ingest items.
+ */
+export function exportedLabels(labels: LabelSet, kind: "push" | "ingest"): LabelSet {
+  const keep = kind === "push" ? "__delta__" : "__session_id__";
+  return labels.filter((name) => !name.startsWith("__") || name === "__name__" || name === keep);
+}
+
+/**
  * The normalized legacy name `<__name__>{k1=v1,k2=v2}` (keys sorted, every label but
  * `__name__`), as `pyroscope.write` rebuilds it for `/ingest` (spec §4.3).
  */
@@ -79,7 +89,7 @@ export function pushIndexLine(
   const record: Record<string, unknown> = {
     ts: new Date(ts).toISOString(),
     kind: "push",
-    labels: labels.toRecord(),
+    labels: exportedLabels(labels, "push").toRecord(),
     file,
     bytes,
   };
@@ -92,8 +102,8 @@ export function ingestIndexLine(ts: number, item: IngestItem, file: string): str
   return JSON.stringify({
     ts: new Date(ts).toISOString(),
     kind: "ingest",
-    labels: item.labels.toRecord(),
-    name: ingestName(item.labels),
+    labels: exportedLabels(item.labels, "ingest").toRecord(),
+    name: ingestName(exportedLabels(item.labels, "ingest")),
     file,
     bytes: item.body.byteLength,
     content_type: item.contentType,
