@@ -65,7 +65,7 @@ export class FileExporter implements Exporter {
   #timer: ReturnType<typeof setInterval> | undefined;
   #seq = 0;
   #segment = 0;
-  readonly #repeats: LogRepeater;
+  #failing = false;
 
   constructor(settings: ComponentSettings, config: FileExporterConfig) {
     this.#settings = settings;
@@ -222,19 +222,14 @@ export class FileExporter implements Exporter {
       const sizedItem = this.#queue[0]!;
       try {
         await this.#write(sizedItem);
-        const streak = this.#repeats.reset("write_error");
-        if (streak) {
-          this.#settings.logger.info("writing profiles again", { dropped_profiles: streak.total });
-        }
+        if (this.#failing) this.#settings.logger.info("writing profiles again");
+        this.#failing = false;
       } catch (error) {
-        // Warned once, then at most once a minute with counts: no per-profile logs above debug.
-        this.#repeats.warn(
-          "write_error",
-          "cannot write profiles; dropping",
-          { reason: "write_error", error },
-          sizedItem.profiles,
-          "profiles",
-        );
+        // One warning per failure streak, details at debug: no per-profile logs above debug.
+        if (!this.#failing) {
+          this.#settings.logger.warn("cannot write profile; dropping", { error });
+        } else this.#settings.logger.debug("cannot write profile; dropping", { error });
+        this.#failing = true;
         this.#drop(sizedItem, "write_error");
       }
       this.#queue.shift();
