@@ -15,6 +15,7 @@ import { fetchProfile, ScrapeError } from "./fetch_profile.ts";
 import type { HttpClient } from "../../core/http/client.ts";
 import type { ScrapeMetrics } from "./metrics.ts";
 import { exportLabels, fnv32, type ScrapeTarget } from "./targets.ts";
+import { CLIENT_DELTA_TYPES } from "./profiles.ts";
 import type { LabelSet } from "../../core/labels.ts";
 
 /** The scope label profcol puts on scraped profiles (Alloy uses its own name). */
@@ -80,7 +81,11 @@ export class ScrapeLoop {
     if (labels.get("otel.scope.name") === SCOPE_NAME && !labels.has("otel.scope.version")) {
       labels = labels.with("otel.scope.version", ctx.version);
     }
-    if (this.#delta) labels = labels.with("__delta__", "false");
+    // Client-side deltas, and godeltaprof (memory/block/mutex without a client-side delta:
+    // the target already deltas), tell the server not to delta again. Alloy sends godeltaprof
+    // without it, so a v1 server may delta those a second time.
+    const serverDelta = !target.clientDelta && CLIENT_DELTA_TYPES.has(target.profileType);
+    if (this.#delta || serverDelta) labels = labels.with("__delta__", "false");
     this.#labels = labels;
   }
 
