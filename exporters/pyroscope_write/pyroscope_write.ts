@@ -20,6 +20,7 @@ import type { ComponentSettings, Exporter } from "../../core/component.ts";
 import { withLabels } from "../../core/items.ts";
 import { DeliveryQueue, type Parcel } from "../../core/delivery/delivery_queue.ts";
 import { deliveryMetrics } from "../../core/delivery/delivery_metrics.ts";
+import { withAlloyWriteMetrics } from "./alloy_metrics.ts";
 import { createHttpClient, type HttpClient } from "../../core/http/client.ts";
 import { endpointKey, endpointLabel, type PyroscopeWriteConfig } from "./config.ts";
 import { endpointSender, TENANT_META } from "./endpoint_sender.ts";
@@ -43,7 +44,7 @@ export class PyroscopeWriteExporter implements Exporter {
     this.#settings = settings;
     // Empty values stay: they delete the label (spec §4.1).
     this.#external = Object.entries(config.external_labels);
-    const metrics = deliveryMetrics(settings.metrics);
+    const metrics = withAlloyWriteMetrics(deliveryMetrics(settings.metrics), settings.metrics);
     for (const endpoint of config.endpoint) {
       const label = endpointLabel(endpoint);
       const client = createHttpClient(endpoint, { userAgent: `profcol/${settings.version}` });
