@@ -24,7 +24,8 @@ export const PUSH_PATH = "/push.v1.PusherService/Push";
 export const PUSH_SERVICE_PREFIX = "/push.v1.PusherService/";
 
 /** What `Accept-Post` lists on a 415. */
-export const ACCEPT_POST = "application/proto, application/json";
+export const ACCEPT_POST =
+  "application/proto, application/json, application/grpc-web+proto, application/grpc-web+json";
 
 /** The codec of a request, from its Content-Type; `undefined` when unsupported. */
 export function pushCodec(contentType: string | null): "proto" | "json" | undefined {

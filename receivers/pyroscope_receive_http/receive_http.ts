@@ -31,6 +31,13 @@ import {
   type ProfileCheck,
   profileCheck,
 } from "./ingest.ts";
+import {
+  grpcWebCodec,
+  isPlainGrpc,
+  PLAIN_GRPC_MESSAGE,
+  toGrpcWeb,
+  unframeGrpcWeb,
+} from "./grpc_web.ts";
 import { ReceiveHttpMetrics, type Route } from "./metrics.ts";
 import {
   ACCEPT_POST,
@@ -188,6 +195,11 @@ export class ReceiveHttpReceiver implements Receiver {
       }
     }
     this.#metrics.request(route, response.status);
+    // gRPC-Web carries the outcome in a trailers frame of a 200 (the metric keeps the status).
+    const contentType = request.headers.get("content-type");
+    if (route === "push" && grpcWebCodec(contentType) !== undefined) {
+      return await toGrpcWeb(response, contentType!);
+    }
     return response;
   }
 
@@ -340,7 +352,23 @@ export class ReceiveHttpReceiver implements Receiver {
     context: HandlerContext,
     withTenant: (labels: LabelSet) => LabelSet,
   ): Promise<Response> {
-    const codec = pushCodec(request.headers.get("content-type"));
+    const contentType = request.headers.get("content-type");
+    const grpcWeb = grpcWebCodec(contentType);
+    const codec = pushCodec(contentType) ?? grpcWeb;
+    if (isPlainGrpc(contentType)) {
+      this.#metrics.rejected("unsupported_media_type");
+      return Promise.resolve(
+        new Response(`${PLAIN_GRPC_MESSAGE}\n`, {
+          status: 415,
+          headers: {
+            "accept-post": ACCEPT_POST,
+            "content-type": "text/plain; charset=utf-8",
+            "grpc-status": "12",
+            "grpc-message": encodeURIComponent(PLAIN_GRPC_MESSAGE),
+          },
+        }),
+      );
+    }
     if (codec === undefined) {
       this.#metrics.rejected("unsupported_media_type");
       return Promise.resolve(
@@ -358,6 +386,13 @@ export class ReceiveHttpReceiver implements Receiver {
     return this.#withSlot(async () => {
       let body = await this.#read("push", request, context);
       if (encoding === "gzip") body = await gunzipLimited(body, this.#config.max_request_body_size);
+      if (grpcWeb !== undefined) {
+        body = await unframeGrpcWeb(
+          body,
+          request.headers.get("grpc-encoding"),
+          this.#config.max_request_body_size,
+        );
+      }
       const items = pushItems(decodePushBody(codec, body), withTenant, this.#checkProfile);
       let profiles = 0;
       for (const item of items) profiles += item.samples.length;

@@ -245,13 +245,22 @@ Deno.test("push: proto and JSON, gzip request, labels as sent (no app_name quirk
   assertEquals(rx.consumer.items[2]!.labels.toRecord(), { service_name: "z" });
 });
 
-Deno.test("push: 415 with Accept-Post (gRPC included), 501 for unknown encodings", async () => {
+Deno.test("push: 415 with Accept-Post (plain gRPC included), 501 for unknown encodings", async () => {
   await using rx = inProcessReceiver();
-  for (const type of ["text/plain", "application/grpc", "application/grpc-web+proto", ""]) {
+  for (const type of ["text/plain", "application/grpc", "application/grpc+proto", ""]) {
     const res = await post(rx, `/push.v1.PusherService/Push`, "x", { "content-type": type });
     assertEquals(res.status, 415, type);
-    assertEquals(res.headers.get("accept-post"), "application/proto, application/json");
+    assertEquals(
+      res.headers.get("accept-post"),
+      "application/proto, application/json, application/grpc-web+proto, application/grpc-web+json",
+    );
   }
+  const grpc = await post(rx, `/push.v1.PusherService/Push`, "x", {
+    "content-type": "application/grpc",
+  });
+  assertStringIncludes(grpc.text, "needs HTTP trailers");
+  assertStringIncludes(grpc.text, "gRPC-Web (application/grpc-web+proto)");
+  assertEquals(grpc.headers.get("grpc-status"), "12");
   const br = await post(rx, `/push.v1.PusherService/Push`, "x", {
     ...PUSH_PROTO,
     "content-encoding": "br",
@@ -542,4 +551,79 @@ Deno.test("push: a request is handed to the pipeline whole, in one call", async 
     code: "invalid_argument",
     message: "3 items are more than queue.max_items (2) of e",
   }]);
+});
+
+/** A gRPC-Web frame. */
+function grpcFrame(flags: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(5 + payload.byteLength);
+  out[0] = flags;
+  new DataView(out.buffer).setUint32(1, payload.byteLength);
+  out.set(payload, 5);
+  return out;
+}
+
+/** POSTs a gRPC-Web request; the answer's body as bytes. */
+async function postGrpcWeb(rx: Running, body: Uint8Array, headers: Record<string, string>) {
+  const response = await rx.fetch(`/push.v1.PusherService/Push`, {
+    method: "POST",
+    body: body as BodyInit,
+    headers,
+  });
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  return { status: response.status, headers: response.headers, bytes };
+}
+
+/** The frames of a gRPC-Web answer: [flags, payload text]. */
+function grpcFrames(bytes: Uint8Array): [number, string][] {
+  const frames: [number, string][] = [];
+  for (let at = 0; at < bytes.byteLength;) {
+    const length = new DataView(bytes.buffer, at + 1, 4).getUint32(0);
+    frames.push([bytes[at]!, new TextDecoder().decode(bytes.subarray(at + 5, at + 5 + length))]);
+    at += 5 + length;
+  }
+  return frames;
+}
+
+Deno.test("push: gRPC-Web (proto, json, gzip frame); status in a trailers frame", async () => {
+  await using rx = inProcessReceiver();
+  for (const type of ["application/grpc-web", "application/grpc-web+proto"]) {
+    const res = await postGrpcWeb(rx, grpcFrame(0, pushBody({ service_name: type })), {
+      "content-type": type,
+    });
+    assertEquals([res.status, res.headers.get("content-type")], [200, type]);
+    assertEquals(grpcFrames(res.bytes), [[0, ""], [0x80, "grpc-status: 0\r\ngrpc-message: \r\n"]]);
+  }
+  const json = new TextEncoder().encode(
+    '{"series":[{"labels":[{"name":"service_name","value":"j"}],"samples":[{"rawProfile":"CgQIARAC"}]}]}',
+  );
+  const resJson = await postGrpcWeb(rx, grpcFrame(0, json), {
+    "content-type": "application/grpc-web+json",
+  });
+  assertEquals(grpcFrames(resJson.bytes)[0], [0, "{}"]);
+  const gz = await postGrpcWeb(rx, grpcFrame(1, gzipSync(pushBody({ service_name: "gz" }))), {
+    "content-type": "application/grpc-web+proto",
+    "grpc-encoding": "gzip",
+  });
+  assertEquals(grpcFrames(gz.bytes).at(-1), [0x80, "grpc-status: 0\r\ngrpc-message: \r\n"]);
+  assertEquals(
+    rx.consumer.items.map((i) => (i as PushItem).labels.get("service_name")),
+    ["application/grpc-web", "application/grpc-web+proto", "j", "gz"],
+  );
+
+  // Errors: HTTP 200, gRPC status and percent-encoded message in the trailers frame.
+  const bad = await postGrpcWeb(rx, grpcFrame(0, new Uint8Array([0xff, 0xff])).subarray(0, 6), {
+    "content-type": "application/grpc-web+proto",
+  });
+  assertEquals(bad.status, 200);
+  const [[flags, trailer]] = grpcFrames(bad.bytes) as [[number, string]];
+  assertEquals(flags, 0x80);
+  assertStringIncludes(trailer, "grpc-status: 3\r\n");
+  assertStringIncludes(trailer, "grpc-message: gRPC-Web unary request must be one frame");
+  const notPprof = await postGrpcWeb(
+    rx,
+    grpcFrame(0, pushBody({ service_name: "x" }, new TextEncoder().encode("not pprof"))),
+    { "content-type": "application/grpc-web+proto" },
+  );
+  assertStringIncludes(grpcFrames(notPprof.bytes)[0]![1], "grpc-status: 3\r\n");
+  assertEquals(rx.consumer.items.length, 4, "nothing of a refused request is accepted");
 });
