@@ -88,7 +88,7 @@ func runConnectPush(args []string) error {
 type receivedPush struct {
 	Protocol    string          `json:"protocol"`
 	ContentType string          `json:"content_type"`
-	Request     json.RawMessage `json:"request"`     // protojson of the decoded PushRequest
+	Request     json.RawMessage `json:"request"`      // protojson of the decoded PushRequest
 	ParseErrors []string        `json:"parse_errors"` // google/pprof profile.Parse failures
 }
 

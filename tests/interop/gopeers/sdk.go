@@ -77,7 +77,9 @@ type stderrLogger struct{}
 
 func (stderrLogger) Infof(f string, a ...interface{})  { fmt.Fprintf(os.Stderr, "info: "+f+"\n", a...) }
 func (stderrLogger) Debugf(f string, a ...interface{}) {}
-func (stderrLogger) Errorf(f string, a ...interface{}) { fmt.Fprintf(os.Stderr, "error: "+f+"\n", a...) }
+func (stderrLogger) Errorf(f string, a ...interface{}) {
+	fmt.Fprintf(os.Stderr, "error: "+f+"\n", a...)
+}
 
 func runSDK(args []string) error {
 	flags := flag.NewFlagSet("sdk", flag.ContinueOnError)
