@@ -7,6 +7,9 @@ import { runProfcol, tempConfig } from "./support/process.ts";
 const WRITE = `exporters:
   pyroscope.write:
     endpoint: [{ url: "http://pyroscope.example:4040" }]
+receivers:
+  pyroscope.scrape/local:
+    targets: [{ __address__: "127.0.0.1:6060" }]
 `;
 
 Deno.test("print-config: every default in written form; the output validates again", async () => {

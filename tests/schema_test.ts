@@ -75,13 +75,13 @@ Deno.test("schema: config.example.yaml and every README's full config examples v
 Deno.test("schema: a typo, a bad duration and a value outside an enum fail", async () => {
   const check = await schemaValidator();
   const example = parse(Deno.readTextFileSync(new URL("config.example.yaml", ROOT)));
-  const scrape = example.receivers["pyroscope.scrape/local"];
-  scrape.scrape_intervl = "15s";
+  const receiver = example.receivers["pyroscope.receive_http/local"];
+  receiver.max_requests_in_flite = 64;
   example.exporters.file.max_age = "24 hours";
   example.service.telemetry.logs.level = "verbose";
   assertEquals(check(example).sort(), [
     `/exporters/file/max_age must match pattern "${DURATION_PATTERN}"`,
-    "/receivers/pyroscope.scrape~1local must NOT have additional properties",
+    "/receivers/pyroscope.receive_http~1local must NOT have additional properties",
     "/service/telemetry/logs/level must be equal to one of the allowed values",
   ]);
 });

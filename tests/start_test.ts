@@ -1,6 +1,7 @@
 /**
- * `deno task start` on config.example.yaml: the example validates and the collector serves
- * /-/ready (how fast is measured by `deno task bench`, not here). The task runs exactly as a user runs it; an extra
+ * `deno task start` on config.example.yaml: the example validates, the collector serves
+ * /-/ready (how fast is measured by `deno task bench`, not here) and its first seconds log only a
+ * few short info lines (no warn or error). The task runs exactly as a user runs it; an extra
  * `--config` (deep-merged last) only moves the admin port to a free one and the file exporter
  * to a temp dir, so the test cannot clash with a collector already running on :12345.
  */
@@ -33,8 +34,11 @@ Deno.test({
   },
 });
 
+/** How long after /-/ready the example run must stay quiet (no warn/error line). */
+const QUIET_WINDOW_MS = 3_000;
+
 Deno.test({
-  name: "deno task start serves /-/ready and stops cleanly on SIGTERM",
+  name: "deno task start serves /-/ready, logs only a few short info lines, stops on SIGTERM",
   ignore: !hasReceiver,
   async fn() {
     const dir = Deno.makeTempDirSync({ prefix: "profcol-start-" });
@@ -68,6 +72,14 @@ Deno.test({
       assert(ready, `never ready within 10 s:\n${proc.stderr}`);
       // Speed is the benchmark's business (startup_ready_ms); this only reports it.
       console.log(`ready after ${Math.round(elapsed)} ms`);
+      // A quiet first run: a few short info lines, nothing at warn or error in its first seconds.
+      await new Promise((resolve) => setTimeout(resolve, QUIET_WINDOW_MS));
+      const lines = proc.stderr.split("\n").filter((line) => line.startsWith("ts="));
+      assertEquals(lines.filter((line) => !line.includes(" level=info ")), [], proc.stderr);
+      assertEquals(lines.filter((line) => line.length > 200), [], proc.stderr);
+      // Besides one lifecycle line per component ("component started"): a handful.
+      const others = lines.filter((line) => !line.includes(' msg="component started" '));
+      assert(others.length <= 5, `${others.length} log lines on a first run:\n${proc.stderr}`);
     } finally {
       // `deno task` forwards SIGTERM to the collector it started.
       child.kill("SIGTERM");
