@@ -167,3 +167,32 @@ Deno.test("lru: evicts the least recently used entry", () => {
   assertStrictEquals(cache.has("a"), true);
   assertStrictEquals(cache.size, 2);
 });
+
+Deno.test("relabel processor: Alloy's pyroscope_relabel_* metrics, per item, on /metrics", async () => {
+  const { processor, settings } = processorFrom({
+    max_cache_size: 2,
+    rule: [{ source_labels: ["env"], regex: "dev", action: "drop" }],
+  });
+  // Two push items of two profiles each and one upload: 3 processed, 1 dropped, 2 written.
+  await processor.process(push({ env: "prod", service_name: "a" }));
+  await processor.process(push({ env: "dev", service_name: "a" }));
+  await processor.process(ingest({ env: "prod", service_name: "a" }));
+  const families = settings.metrics.render().split("\n").filter((line) =>
+    line.startsWith("pyroscope_relabel_") || line.startsWith("# TYPE pyroscope_relabel_")
+  );
+  const id = '{component_id="relabel/test"}';
+  assertEquals(families, [
+    "# TYPE pyroscope_relabel_profiles_processed counter",
+    `pyroscope_relabel_profiles_processed${id} 3`,
+    "# TYPE pyroscope_relabel_profiles_written counter",
+    `pyroscope_relabel_profiles_written${id} 2`,
+    "# TYPE pyroscope_relabel_profiles_dropped counter",
+    `pyroscope_relabel_profiles_dropped${id} 1`,
+    "# TYPE pyroscope_relabel_cache_hits counter",
+    `pyroscope_relabel_cache_hits${id} 1`,
+    "# TYPE pyroscope_relabel_cache_misses counter",
+    `pyroscope_relabel_cache_misses${id} 2`,
+    "# TYPE pyroscope_relabel_cache_size gauge",
+    `pyroscope_relabel_cache_size${id} 2`,
+  ]);
+});
