@@ -65,8 +65,8 @@ Deno.test("scrape: memory deltas skip the first profile; labels, status and metr
     metrics,
     version: "9.9.9",
     host: {
-      registerStatus: (_name, provider) => {
-        status = provider;
+      registerStatus: (name, provider) => {
+        if (name === "targets") status = provider;
         return () => {};
       },
     },
@@ -87,8 +87,12 @@ Deno.test("scrape: memory deltas skip the first profile; labels, status and metr
     const memScrapes = peer.hits.filter((h) => h.endsWith("/allocs")).length;
     assert(memScrapes >= mem.length + 1, "the first memory scrape was not forwarded");
     assertEquals(mem[0]!.labels.toRecord(), {
+      __address__: peer.address,
       __delta__: "false",
+      __meta_x: "hidden",
       __name__: "memory",
+      __profile_path__: "/debug/pprof/allocs",
+      __scheme__: "http",
       env: "test",
       instance: peer.address,
       job: "pyroscope.scrape.app",
@@ -111,7 +115,7 @@ Deno.test("scrape: memory deltas skip the first profile; labels, status and metr
     assertEquals(memStatus.health, "up");
     assertEquals(memStatus.url, `http://${peer.address}/debug/pprof/allocs`);
     assertEquals(memStatus.discovered_labels.__meta_x, "hidden");
-    assertEquals(memStatus.labels.__meta_x, undefined);
+    assertEquals(memStatus.labels.__meta_x, "hidden"); // forwarded; exporters drop it
     assert(memStatus.delta_state_bytes > 0 && receiver.deltaStateBytes() > 0);
     const all = metrics.render();
     assert(

@@ -1,6 +1,7 @@
 /**
  * Config of `pyroscope.scrape`: Alloy's argument names and defaults (spec §8.1), plus
- * profcol's discovery (`file_sd_configs`, `http_sd_configs`), target relabeling, sharding and
+ * profcol's discovery (`file_sd_configs`, `http_sd_configs`, `kubernetes_sd_configs`), target
+ * relabeling (once per profile type), sharding and
  * `body_size_limit`. Validation follows spec §8.2, checked on the *effective* delta duration.
  *
  * @module
@@ -11,6 +12,7 @@ import { byteSizeField, durationField, intField, stringField } from "../../core/
 import { relabelRulesSchema } from "../../core/relabel/mod.ts";
 import { checkHttpClientConfig, httpClientConfigShape } from "../../core/http/client.ts";
 import { DEFAULT_DELTA_PROFILING_MS, PROFILE_BLOCKS, resolveProfiles } from "./profiles.ts";
+import { kubernetesSdConfigSchema } from "./discovery/kubernetes/config.ts";
 
 const profileBlockSchema = (name: string) =>
   z.strictObject({
@@ -88,6 +90,7 @@ export const scrapeConfigSchema = z.strictObject({
   targets: z.array(labelMap, { error: "targets must be a list of label maps" }).default([]),
   file_sd_configs: z.array(fileSdConfigSchema).default([]),
   http_sd_configs: z.array(httpSdConfigSchema).default([]),
+  kubernetes_sd_configs: z.array(kubernetesSdConfigSchema).default([]),
   relabel_configs: relabelRulesSchema.default([]),
   job_name: stringField().default(""),
   params: z.record(

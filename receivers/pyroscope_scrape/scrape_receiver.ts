@@ -8,17 +8,20 @@
 
 import type { ComponentSettings, Consumer, Receiver } from "../../core/component.ts";
 import { LabelSet } from "../../core/labels.ts";
-import { relabel } from "../../core/relabel/mod.ts";
 import type { ScrapeConfig } from "./config.ts";
 import { FileDiscoverer } from "./discovery/file_sd.ts";
 import { HttpDiscoverer } from "./discovery/http_sd.ts";
+import {
+  type DiscoveryStatus,
+  KubernetesDiscoverer,
+  type KubernetesDiscovererOptions,
+} from "./discovery/kubernetes/kubernetes_sd.ts";
 import { StaticDiscoverer } from "./discovery/static.ts";
 import type { Discoverer, TargetGroup } from "./discovery/target_group.ts";
 import { createHttpClient, type HttpClient } from "../../core/http/client.ts";
 import { type ScrapeMetrics, scrapeMetrics } from "./metrics.ts";
 import { resolveProfiles } from "./profiles.ts";
 import { ScrapeLoop, type TargetStatus } from "./scrape_loop.ts";
-import { inShard } from "./sharding.ts";
 import { buildScrapeTargets, type ScrapeTarget, TargetError } from "./targets.ts";
 
 /** The running scraper. */
@@ -31,6 +34,8 @@ export class ScrapeReceiver implements Receiver {
   readonly #loops = new Map<string, ScrapeLoop>();
   readonly #groups = new Map<number, TargetGroup[]>();
   readonly #discoverers: Discoverer[] = [];
+  readonly #kubernetes: KubernetesDiscoverer[] = [];
+  readonly #kubernetesOptions: KubernetesDiscovererOptions;
   readonly #cleanups: (() => void)[] = [];
   #client: HttpClient | undefined;
   #started = false;
@@ -39,7 +44,13 @@ export class ScrapeReceiver implements Receiver {
   /** Targets rejected by the last sync, with why (for status and tests). */
   lastSyncErrors: string[] = [];
 
-  constructor(settings: ComponentSettings, config: ScrapeConfig, next: Consumer) {
+  constructor(
+    settings: ComponentSettings,
+    config: ScrapeConfig,
+    next: Consumer,
+    kubernetesOptions: KubernetesDiscovererOptions = {},
+  ) {
+    this.#kubernetesOptions = kubernetesOptions;
     this.#settings = settings;
     this.#config = config;
     this.#next = next;
@@ -56,6 +67,7 @@ export class ScrapeReceiver implements Receiver {
     const labels = { component_id: id };
     this.#cleanups.push(
       this.#settings.host.registerStatus("targets", () => this.status()),
+      this.#settings.host.registerStatus("discovery", () => this.discoveryStatus()),
       this.#metrics.up.collect(() => this.#collectJobGauges()),
       this.#metrics.deltaStateBytes.collect(() =>
         this.#metrics.deltaStateBytes.set(labels, this.deltaStateBytes())
@@ -69,6 +81,16 @@ export class ScrapeReceiver implements Receiver {
       this.#discoverers.push(
         new HttpDiscoverer(httpSd, logger.child({ discovery: "http_sd" }), userAgent),
       );
+    }
+    for (const k8s of this.#config.kubernetes_sd_configs) {
+      const d = new KubernetesDiscoverer(
+        k8s,
+        logger.child({ discovery: "kubernetes_sd", role: k8s.role }),
+        userAgent,
+        this.#kubernetesOptions,
+      );
+      this.#kubernetes.push(d);
+      this.#discoverers.push(d);
     }
     await Promise.all(this.#discoverers.map((d, i) =>
       d.start((groups) => {
@@ -102,17 +124,19 @@ export class ScrapeReceiver implements Receiver {
     if (this.#stopped || !this.#client) return;
     const wanted = new Map<string, ScrapeTarget>();
     const errors: string[] = [];
-    const ctx = { config: this.#config, componentId: this.#settings.id, profiles: this.#profiles };
-    const rules = this.#config.relabel_configs;
+    const ctx = {
+      config: this.#config,
+      componentId: this.#settings.id,
+      profiles: this.#profiles,
+      rules: this.#config.relabel_configs,
+      sharding: this.#config.sharding,
+    };
     for (const groups of this.#groups.values()) {
       for (const group of groups) {
         for (const [index, target] of group.targets.entries()) {
           const discovered = LabelSet.from({ ...group.labels, ...target });
-          const relabeled = rules.length > 0 ? relabel(discovered, rules) : discovered;
-          if (relabeled === null) continue;
-          if (!inShard(relabeled, this.#config.sharding)) continue;
           try {
-            for (const t of buildScrapeTargets(relabeled, discovered, ctx)) {
+            for (const t of buildScrapeTargets(discovered, discovered, ctx)) {
               if (!wanted.has(t.key)) wanted.set(t.key, t);
             }
           } catch (error) {
@@ -158,6 +182,11 @@ export class ScrapeReceiver implements Receiver {
   /** The active loops (for tests). */
   get loops(): readonly ScrapeLoop[] {
     return [...this.#loops.values()];
+  }
+
+  /** Health of the Kubernetes discoverers (published as `discovery`). */
+  discoveryStatus(): DiscoveryStatus[] {
+    return this.#kubernetes.map((d) => d.status(this.#settings.id));
   }
 
   /** `/api/v1/targets` entries. */

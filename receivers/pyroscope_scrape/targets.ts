@@ -11,6 +11,8 @@
 
 import { parseComponentId } from "../../core/component.ts";
 import type { LabelSet } from "../../core/labels.ts";
+import { relabel, type RelabelRule } from "../../core/relabel/mod.ts";
+import { inShard, type ShardingConfig } from "./sharding.ts";
 import { effectiveDeltaDuration, type ScrapeConfig } from "./config.ts";
 import {
   CLIENT_DELTA_TYPES,
@@ -45,6 +47,10 @@ export interface TargetBuildContext {
   readonly componentId: string;
   /** Cached `resolveProfiles(config.profiling_config)`. */
   readonly profiles?: readonly ProfileType[];
+  /** Target relabel rules, applied once per profile type (default: none). */
+  readonly rules?: readonly RelabelRule[];
+  /** Keep only this instance's shard (after relabeling). */
+  readonly sharding?: ShardingConfig;
 }
 
 /**
@@ -76,8 +82,11 @@ export class TargetError extends Error {
 }
 
 /**
- * Builds the scrape targets of one discovered target (`base`: merged group and target labels
- * after target relabeling). Throws {@linkcode TargetError} naming the label at fault.
+ * Builds the scrape targets of one discovered target (`base`: merged group and target labels).
+ * For each enabled profile type, `__name__`, `__profile_path__` (and `__profile_path_prefix__`)
+ * are set when absent, then `ctx.rules` run on that set, so rules can keep or drop single
+ * types and change their port, scheme or path; then sharding. Throws {@linkcode TargetError}
+ * naming the label at fault.
  */
 export function buildScrapeTargets(
   base: LabelSet,
@@ -90,11 +99,21 @@ export function buildScrapeTargets(
   const out = new Map<string, ScrapeTarget>();
   for (const profile of profiles) {
     if (!profile.enabled) continue;
-    let lb = setIfEmpty(base, "__profile_path__", profile.path);
-    lb = setIfEmpty(lb, "__name__", profile.name);
-    const prefix = config.profiling_config.path_prefix;
-    if (prefix) lb = setIfEmpty(lb, "__profile_path_prefix__", prefix);
-    const target = populate(lb, base, discovered, config, ctx.componentId, byName);
+    const defaults = (labels: LabelSet) => {
+      let lb = setIfEmpty(labels, "__profile_path__", profile.path);
+      lb = setIfEmpty(lb, "__name__", profile.name);
+      const prefix = config.profiling_config.path_prefix;
+      if (prefix) lb = setIfEmpty(lb, "__profile_path_prefix__", prefix);
+      return lb;
+    };
+    let lb: LabelSet | null = defaults(base);
+    if (ctx.rules && ctx.rules.length > 0) {
+      lb = relabel(lb, ctx.rules);
+      if (lb === null) continue;
+      lb = defaults(lb); // a rule that deleted them gets the type's defaults back
+    }
+    if (!inShard(lb, ctx.sharding)) continue;
+    const target = populate(lb, lb, discovered, config, ctx.componentId, byName);
     if (!out.has(target.key)) out.set(target.key, target);
   }
   return [...out.values()];
@@ -197,11 +216,13 @@ function populate(
   };
 }
 
-/** Labels a forwarded profile carries: public ones plus `__name__` and `__delta__`. */
+/**
+ * Labels a forwarded profile carries: every target label, private ones (`__address__`,
+ * `__meta_*`, `__tmp_*`, …) included, so processors (`relabel`, `service_name`) can use them.
+ * Exporters remove private labels other than `__name__` and `__delta__`.
+ */
 export function exportLabels(labels: LabelSet): LabelSet {
-  return labels.filter((name) =>
-    !name.startsWith("__") || name === "__name__" || name === "__delta__"
-  );
+  return labels;
 }
 
 /** FNV-1a (32-bit) of a string; spreads loop start offsets over the interval. */

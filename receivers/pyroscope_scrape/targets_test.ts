@@ -85,10 +85,14 @@ Deno.test("label rules: profile labels, job default, scheme, instance, every ena
   assertEquals(cpu.timeoutMs, 10_000 + 14_000);
   assertEquals(targets.memory!.timeoutMs, 10_000);
   assert(targets.memory!.clientDelta && !cpu.clientDelta && !targets.goroutine!.clientDelta);
+  // Private labels travel with the profile (processors may use them); exporters drop them.
   assertEquals(
     exportLabels(cpu.labels).toRecord(),
     {
+      __address__: "app:6060",
       __name__: "process_cpu",
+      __profile_path__: "/debug/pprof/profile",
+      __scheme__: "http",
       instance: "app:6060",
       job: "pyroscope.scrape.t",
       service_name: "api",

@@ -1,0 +1,191 @@
+/**
+ * `kubernetes_sd_configs`: one {@linkcode Reflector} per watched resource and namespace; after
+ * every change the role's target groups are rebuilt from the stores (coalesced over a few
+ * milliseconds) and pushed. Groups are published once every resource has listed once. A relist
+ * that returns the same objects yields the same groups, so no scrape loop restarts.
+ *
+ * @module
+ */
+
+import { createHttpClient, type HttpClient } from "../../../../core/http/client.ts";
+import type { Logger } from "../../../../core/telemetry/logger.ts";
+import type { Discoverer, TargetGroup } from "../target_group.ts";
+import type { KubernetesSdConfig } from "./config.ts";
+import { type ConnectionEnv, ownNamespace, processEnv, resolveConnection } from "./connection.ts";
+import { Reflector } from "./reflector.ts";
+import {
+  buildGroups,
+  type KubeObject,
+  type KubeResource,
+  resourcesOf,
+  selectorRoleOf,
+  type Stores,
+} from "./roles.ts";
+
+/** Status of one discovery mechanism (published under `discovery`). */
+export interface DiscoveryStatus {
+  component_id: string;
+  mechanism: string;
+  role: string;
+  api_server: string;
+  health: "unknown" | "up" | "down";
+  last_error: string;
+  targets: number;
+}
+
+/** Test hooks. */
+export interface KubernetesDiscovererOptions {
+  env?: ConnectionEnv;
+  backoff?: { initialMs: number; maxMs: number };
+  watchTimeoutSeconds?: number;
+}
+
+/** Kubernetes API discovery. */
+export class KubernetesDiscoverer implements Discoverer {
+  readonly #config: KubernetesSdConfig;
+  readonly #logger: Logger;
+  readonly #userAgent: string;
+  readonly #options: KubernetesDiscovererOptions;
+  readonly #reflectors: { resource: KubeResource; reflector: Reflector }[] = [];
+  readonly #errors = new Map<Reflector, string>();
+  #client: HttpClient | undefined;
+  #server = "";
+  #setupError = "";
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+  #targets = 0;
+  #update: (groups: TargetGroup[]) => void = () => {};
+
+  constructor(
+    config: KubernetesSdConfig,
+    logger: Logger,
+    userAgent: string,
+    options: KubernetesDiscovererOptions = {},
+  ) {
+    this.#config = config;
+    this.#logger = logger;
+    this.#userAgent = userAgent;
+    this.#options = options;
+  }
+
+  start(update: (groups: TargetGroup[]) => void): void {
+    this.#update = update;
+    const env = this.#options.env ?? processEnv;
+    let namespaces: string[];
+    try {
+      const connection = resolveConnection(this.#config, env);
+      this.#server = connection.server;
+      this.#client = createHttpClient(connection.client, { userAgent: this.#userAgent });
+      namespaces = [...new Set(this.#config.namespaces.names)];
+      if (this.#config.namespaces.own_namespace) {
+        const own = ownNamespace(env);
+        if (!namespaces.includes(own)) namespaces.push(own);
+      }
+    } catch (error) {
+      this.#setupError = (error as Error).message;
+      this.#logger.error("kubernetes_sd: cannot start discovery", {
+        role: this.#config.role,
+        error: this.#setupError,
+      });
+      return;
+    }
+    const selectors = new Map(this.#config.selectors.map((s) => [s.role, s]));
+    for (const resource of resourcesOf(this.#config.role, this.#config.attach_metadata.node)) {
+      const selector = selectors.get(selectorRoleOf(resource.name));
+      const scopes = resource.namespaced && namespaces.length > 0 ? namespaces : [undefined];
+      for (const ns of scopes) {
+        const path = ns === undefined
+          ? `${resource.prefix}/${resource.name}`
+          : `${resource.prefix}/namespaces/${encodeURIComponent(ns)}/${resource.name}`;
+        const reflector: Reflector = new Reflector({
+          client: this.#client!,
+          url: this.#server + path,
+          resource: resource.name,
+          labelSelector: selector?.label ?? "",
+          fieldSelector: selector?.field ?? "",
+          onChange: () => this.#schedule(),
+          onError: (message) => this.#onError(reflector, message),
+          backoff: this.#options.backoff,
+          watchTimeoutSeconds: this.#options.watchTimeoutSeconds,
+        });
+        this.#reflectors.push({ resource, reflector });
+      }
+    }
+    for (const { reflector } of this.#reflectors) reflector.start();
+  }
+
+  #onError(reflector: Reflector, message: string | undefined): void {
+    const before = this.#errors.get(reflector);
+    if (message === undefined) {
+      if (before !== undefined) {
+        this.#errors.delete(reflector);
+        this.#logger.info("kubernetes_sd: API requests succeed again", { role: this.#config.role });
+      }
+      return;
+    }
+    this.#errors.set(reflector, message);
+    // Log each new kind of failure once; repeats go to debug.
+    if (before !== message) {
+      this.#logger.warn("kubernetes_sd: API request failed", { error: message });
+    } else this.#logger.debug("kubernetes_sd: API request failed", { error: message });
+  }
+
+  /** Rebuilds after a burst of changes settles (a relist or a stream of events). */
+  #schedule(): void {
+    if (this.#stopped || this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#publish();
+    }, 10);
+  }
+
+  #publish(): void {
+    if (this.#stopped) return;
+    if (!this.#reflectors.every(({ reflector }) => reflector.synced)) return;
+    const merged: Record<KubeResource["name"], Map<string, KubeObject>> = {
+      pods: new Map(),
+      services: new Map(),
+      nodes: new Map(),
+      endpoints: new Map(),
+      endpointslices: new Map(),
+    };
+    for (const { resource, reflector } of this.#reflectors) {
+      for (const [k, v] of reflector.store) merged[resource.name].set(k, v);
+    }
+    const groups = buildGroups(this.#config.role, merged as unknown as Stores, {
+      attachNode: this.#config.attach_metadata.node,
+    });
+    this.#targets = groups.reduce((n, g) => n + g.targets.length, 0);
+    this.#update(groups);
+  }
+
+  /** Health for the status page. */
+  status(componentId: string): DiscoveryStatus {
+    const errors = [...new Set(this.#errors.values())];
+    const lastError = this.#setupError || errors.join("; ");
+    const synced = this.#reflectors.length > 0 &&
+      this.#reflectors.every(({ reflector }) => reflector.synced);
+    return {
+      component_id: componentId,
+      mechanism: "kubernetes_sd",
+      role: this.#config.role,
+      api_server: this.#server,
+      health: lastError ? "down" : synced ? "up" : "unknown",
+      last_error: lastError,
+      targets: this.#targets,
+    };
+  }
+
+  /** The reflectors (for tests). */
+  get reflectors(): readonly Reflector[] {
+    return this.#reflectors.map((r) => r.reflector);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await Promise.all(this.#reflectors.map(({ reflector }) => reflector.stop()));
+    this.#client?.close();
+  }
+}
