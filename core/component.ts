@@ -52,6 +52,12 @@ export interface Host {
    * Providers are called on demand and must be cheap.
    */
   registerStatus(name: string, provider: () => unknown): () => void;
+  /**
+   * While the collector shuts down, when everything must be stopped (epoch ms); `undefined`
+   * otherwise. A component that drains (e.g. an exporter's queue) ends early enough to report
+   * what it gives up before the process exits.
+   */
+  shutdownDeadline?(): number | undefined;
 }
 
 /** What every component gets besides its config. */
@@ -87,7 +93,16 @@ export interface Processor extends Lifecycle {
  * cheap, `reserve` holds room for every item given (or refuses all of them), and the
  * reservation is committed only once every other target of the request reserved too.
  */
-export interface Exporter extends Lifecycle, Admission {}
+export interface Exporter extends Lifecycle, Admission {
+  /**
+   * Optional: takes over what `previous` still holds — the instance this one replaces on a
+   * reload (same id, changed config, same type). Called after this instance started and no new
+   * items can reach `previous`, right before `previous.shutdown()`, which then only waits for
+   * its requests in flight instead of draining. Without it the previous instance drains (or
+   * persists) on shutdown as usual.
+   */
+  adopt?(previous: Exporter): void | Promise<void>;
+}
 
 interface FactoryBase<Schema extends z.ZodType> {
   /** The component type, e.g. `pyroscope.write`. */

@@ -15,6 +15,13 @@
  * The exporter supplies `send` (one request for a batch) and `batchKey`; it never handles
  * retries, timers or disk itself.
  *
+ * Health is loud (`core/telemetry/log_repeat.ts`): the first failed attempt of an endpoint is a
+ * warn line with the root cause (`core/root_cause.ts`), repeats come at most once a minute with
+ * counts, recovery is one info line with the outage length and how many profiles waited.
+ * Every drop is counted by reason and warned about the same way; a shutdown that gives up
+ * queued profiles says how many. On a reload a successor queue for the same endpoint takes
+ * over what is queued ({@linkcode DeliveryQueue.handOver}), so nothing waits for a drain.
+ *
  * @module
  */
 
@@ -25,7 +32,10 @@ import {
   type SizedItem,
   TooLargeError,
 } from "../admission.ts";
+import { formatDuration } from "../duration.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { LogRepeater } from "../telemetry/log_repeat.ts";
+import { rootCause } from "../root_cause.ts";
 import { Backoff } from "./backoff.ts";
 import type { DeliveryMetrics } from "./delivery_metrics.ts";
 import type { QueuedItem } from "./item_codec.ts";
@@ -57,6 +67,15 @@ export interface DeliveryQueueOptions {
   readonly logger: Logger;
   /** This endpoint's spool directory, when the spool is on. */
   readonly spoolDirectory?: string;
+  /** Minimum time between repeated warn lines; default one minute (see `log_repeat.ts`). */
+  readonly repeatIntervalMs?: number;
+  /** The clock of health timing, for tests. */
+  readonly now?: () => number;
+  /**
+   * When the whole shutdown must be over (epoch ms), if known: the drain ends early enough
+   * to report what it gives up before the deadline.
+   */
+  readonly shutdownDeadline?: () => number | undefined;
   /** Items with the same key may share one request; `undefined` sends the item alone. */
   batchKey(queued: QueuedItem): string | undefined;
   /**
@@ -77,9 +96,15 @@ interface Entry {
   done?: boolean;
 }
 
+/** Endpoint health: `failing` after a failed attempt until one succeeds; `paused` by Retry-After. */
+export type EndpointHealth = "ok" | "failing" | "paused";
+
 /** A point-in-time view for the status page. */
 export interface DeliveryQueueStatus {
   endpoint: string;
+  health: EndpointHealth;
+  failing_since: string | null;
+  consecutive_failures: number;
   queued_profiles: number;
   queued_bytes: number;
   in_flight_requests: number;
@@ -109,18 +134,40 @@ export class DeliveryQueue {
   #senders: Promise<void>[] = [];
   #wakers: (() => void)[] = [];
   #pausedUntil = 0;
-  #state: "idle" | "running" | "draining" | "stopped" = "idle";
+  /** `handed_over`: queued items went to a successor (or were given up); no new ones come. */
+  #state: "idle" | "running" | "draining" | "handed_over" | "stopped" = "idle";
+  /** The queue that takes over batches still in flight here (reload, same endpoint). */
+  #successor: DeliveryQueue | undefined;
+  /** Why items still here after a hand-over are given up (no successor). */
+  #retireReason = "endpoint_removed";
+  /** Set by a hand-over or retirement: whatever is still here goes on or is given up. */
+  #retired = false;
+  /** Ends every backoff sleep at once (hand-over). */
+  readonly #yield = new AbortController();
   /** Aborts sleeps (and, at the drain deadline, requests). */
   readonly #stop = new AbortController();
   readonly #hardStop = new AbortController();
   #lastError: string | undefined;
   #lastSuccess: number | undefined;
-  readonly #warned = new Set<string>();
+  /** Profiles held (queued and in flight). */
+  #profiles = 0;
+  /** When the current outage began (first failed attempt since the last success). */
+  #failingSince: number | undefined;
+  #consecutiveFailures = 0;
+  /** Profiles that waited during the current outage (held at its start plus accepted since). */
+  #outageProfiles = 0;
+  readonly #now: () => number;
+  readonly #repeats: LogRepeater;
   readonly #removals = new Set<Promise<void>>();
 
   constructor(options: DeliveryQueueOptions) {
     this.#o = options;
     this.#labels = { component_id: options.componentId, endpoint: options.endpoint };
+    this.#now = options.now ?? Date.now;
+    this.#repeats = new LogRepeater(options.logger, {
+      intervalMs: options.repeatIntervalMs,
+      now: this.#now,
+    });
   }
 
   /** Opens the spool (if any) and starts the senders. */
@@ -226,6 +273,9 @@ export class DeliveryQueue {
     return {
       commit: () => {
         if (!close()) return;
+        if (this.#failingSince !== undefined) {
+          for (const parcel of parcels) this.#outageProfiles += parcel.profiles;
+        }
         parcels.forEach((parcel, i) => {
           const inMemory = !spool ||
             this.#memoryBytes + parcel.bytes <= this.#o.config.max_bytes;
@@ -248,39 +298,63 @@ export class DeliveryQueue {
 
   /**
    * Stops. With a spool: in-flight requests finish, everything else stays on disk for the next
-   * start. Without: keeps delivering for up to `drain_timeout`, then counts what is left as
-   * dropped (reason `shutdown`). Safe twice.
+   * start. Without: keeps delivering for up to `drain_timeout` (ending early enough for the
+   * shutdown deadline), then counts what is left as dropped (reason `shutdown`) and says so in
+   * one warn line. After {@linkcode handOver} it only waits for the requests in flight. Safe
+   * twice.
    */
   async shutdown(): Promise<void> {
     if (this.#state === "stopped" || this.#state === "draining") {
       await Promise.all(this.#senders);
       return;
     }
+    if (this.#retired) {
+      this.#state = "draining";
+      await Promise.all(this.#senders);
+      await Promise.all(this.#removals);
+      await this.#spool?.close();
+      this.#state = "stopped";
+      return;
+    }
     const hadSpool = this.#spool !== undefined;
     this.#state = "draining";
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let drainMs = this.#o.config.drain_timeout;
     if (hadSpool || this.#items === 0) {
       this.#stop.abort();
     } else {
+      const deadline = this.#o.shutdownDeadline?.();
+      if (deadline !== undefined) {
+        // Leave time to count and report what is given up before the process must exit.
+        drainMs = Math.max(0, Math.min(drainMs, deadline - Date.now() - 500));
+      }
       timer = setTimeout(() => {
         this.#stop.abort();
         this.#hardStop.abort();
-      }, this.#o.config.drain_timeout);
+      }, drainMs);
     }
     this.#wakeAll();
     await Promise.all(this.#senders);
     if (timer !== undefined) clearTimeout(timer);
     await this.#recovery;
     await Promise.all(this.#removals);
+    const left: Entry[] = [];
     if (!hadSpool) {
-      for (let entry = this.#shift(); entry; entry = this.#shift()) {
-        this.#count([entry], "dropped", "shutdown");
-      }
+      for (let entry = this.#shift(); entry; entry = this.#shift()) left.push(entry);
     } else {
+      // Items on disk stay for the next owner; items that never were (handed over from a
+      // queue without a spool) are given up like any unspooled item.
+      for (let entry = this.#shift(); entry; entry = this.#shift()) {
+        if (entry.ref === undefined) left.push(entry);
+      }
+    }
+    if (left.length > 0) this.#giveUp(left, "shutdown", `drain_timeout ${formatDuration(drainMs)}`);
+    if (hadSpool) {
       this.#entries = [];
       this.#head = 0;
       this.#items = 0;
       this.#bytes = 0;
+      this.#profiles = 0;
       this.#memoryBytes = 0;
       this.#gauges();
     }
@@ -289,19 +363,130 @@ export class DeliveryQueue {
     this.#state = "stopped";
   }
 
+  /**
+   * Hands this queue over to `successor`, the queue of the same endpoint in the exporter
+   * instance that replaces this one on a reload. Call once no new items can reach this queue.
+   * Without a spool every queued item moves to the head of `successor` at once (oldest first)
+   * and a batch still in flight follows if its attempt fails, so nothing is dropped or sent
+   * twice. With a spool in the same directory the items stay on disk and `successor` adopts
+   * them once this queue's {@linkcode shutdown} releases the directory. Returns what was
+   * handed over (profiles, bytes) and how.
+   */
+  handOver(successor: DeliveryQueue): { profiles: number; bytes: number; via: "memory" | "spool" } {
+    const profiles = this.#profiles;
+    const bytes = this.#bytes;
+    if (this.#spool !== undefined) {
+      if (successor.#o.spoolDirectory !== this.#o.spoolDirectory) {
+        this.#o.logger.warn(
+          "the spool directory changed; spooled profiles stay in the old one until it is configured again",
+          { endpoint: this.#o.endpoint, directory: this.#o.spoolDirectory, profiles },
+        );
+      }
+      return { profiles, bytes, via: "spool" };
+    }
+    this.#successor = successor;
+    this.#retire();
+    const moved: Entry[] = [];
+    for (let entry = this.#shift(); entry; entry = this.#shift()) moved.push(entry);
+    this.#passOn(moved);
+    return { profiles, bytes, via: "memory" };
+  }
+
+  /**
+   * Gives up everything held, now and as batches in flight come back, with one warn line and
+   * the count under `reason` (e.g. `endpoint_removed`: the reload removed this endpoint from an
+   * exporter that stays). Spool files are deleted.
+   */
+  async retire(reason: string): Promise<void> {
+    this.#retireReason = reason;
+    this.#retire();
+    await this.#recovery;
+    const left: Entry[] = [];
+    for (let entry = this.#shift(); entry; entry = this.#shift()) left.push(entry);
+    if (left.length > 0) this.#giveUp(left, reason, "removed from the config by a reload");
+  }
+
+  #handedOver(): boolean {
+    return this.#retired;
+  }
+
+  #retire(): void {
+    this.#retired = true;
+    if (this.#state === "running" || this.#state === "idle") this.#state = "handed_over";
+    this.#stop.abort();
+    this.#yield.abort();
+    this.#wakeAll();
+  }
+
+  /** Moves entries to the successor's head, or gives them up when there is none. */
+  #passOn(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const successor = this.#successor;
+    if (!successor || !successor.#receive(entries)) {
+      this.#giveUp(entries, this.#retireReason, "no successor took them");
+      return;
+    }
+    for (const entry of entries) this.#unaccount(entry);
+    this.#gauges();
+  }
+
+  /** Takes entries handed over by a predecessor, ahead of everything queued here. */
+  #receive(entries: readonly Entry[]): boolean {
+    if (this.#state !== "running") return false;
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i]!;
+      this.#push({
+        queued: entry.queued,
+        loading: undefined,
+        ref: undefined,
+        bytes: entry.bytes,
+        profiles: entry.profiles,
+      }, true);
+      if (this.#failingSince !== undefined) this.#outageProfiles += entry.profiles;
+    }
+    return true;
+  }
+
+  /** Drops `entries` under `reason` with one warn line naming how many and why. */
+  #giveUp(entries: readonly Entry[], reason: string, why: string): void {
+    let profiles = 0;
+    let bytes = 0;
+    for (const entry of entries) {
+      profiles += entry.profiles;
+      bytes += entry.bytes;
+    }
+    this.#count(entries, "dropped", reason, undefined, false);
+    this.#o.logger.warn(
+      `gave up ${profiles} profiles (${bytes} bytes) queued for ${this.#o.endpoint}`,
+      {
+        endpoint: this.#o.endpoint,
+        reason,
+        profiles,
+        bytes,
+        why,
+        last_error: this.#lastError ?? "",
+      },
+    );
+  }
+
   /** For the status page. */
   status(): DeliveryQueueStatus {
+    const now = this.#now();
+    const paused = this.#pausedUntil > Date.now();
     return {
       endpoint: this.#o.endpoint,
-      queued_profiles: this.#o.metrics.queueProfiles.get(this.#labels),
+      health: paused ? "paused" : this.#failingSince !== undefined ? "failing" : "ok",
+      failing_since: this.#failingSince !== undefined
+        ? new Date(Date.now() - (now - this.#failingSince)).toISOString()
+        : null,
+      consecutive_failures: this.#consecutiveFailures,
+      queued_profiles: this.#profiles,
       queued_bytes: this.#bytes,
       in_flight_requests: this.#inFlight,
       spool_bytes: this.#spool ? this.#spool.bytes : null,
       last_error: this.#lastError ?? null,
       last_success: this.#lastSuccess ? new Date(this.#lastSuccess).toISOString() : null,
-      paused_until: this.#pausedUntil > Date.now()
-        ? new Date(this.#pausedUntil).toISOString()
-        : null,
+      paused_until: paused ? new Date(this.#pausedUntil).toISOString() : null,
     };
   }
 
@@ -317,6 +502,7 @@ export class DeliveryQueue {
     }
     this.#items++;
     this.#bytes += entry.bytes;
+    this.#profiles += entry.profiles;
     if (entry.queued) this.#memoryBytes += entry.bytes;
     this.#o.metrics.queueProfiles.add(this.#labels, entry.profiles);
     this.#gauges();
@@ -367,18 +553,30 @@ export class DeliveryQueue {
     const cap = this.#o.config.spool!.max_bytes;
     while (spool.bytes > cap && this.#queued() > 1) {
       const oldest = this.#shift()!;
-      this.#count([oldest], "dropped", "spool_full");
+      this.#count([oldest], "dropped", "spool_full", `queue.spool.max_bytes (${cap}) reached`);
     }
     this.#gauges();
   }
 
   #gauges(): void {
+    // A queue that handed over shares its series with its successor: leave them to it.
+    if (this.#successor) return;
     this.#o.metrics.queueBytes.set(this.#labels, this.#bytes);
     if (this.#spool) this.#o.metrics.spoolBytes.set(this.#labels, this.#spool.bytes);
   }
 
-  /** Ends entries: counts them sent or dropped and frees memory and spool files. */
-  #count(entries: readonly Entry[], how: "sent" | "dropped", reason = ""): void {
+  /**
+   * Ends entries: counts them sent or dropped and frees memory and spool files. A drop is
+   * warned about (once, then at most once a minute with counts) unless `warn` is false because
+   * the caller writes its own line.
+   */
+  #count(
+    entries: readonly Entry[],
+    how: "sent" | "dropped",
+    reason = "",
+    cause?: string,
+    warn = true,
+  ): void {
     let profiles = 0;
     let bytes = 0;
     for (const entry of entries) {
@@ -386,6 +584,7 @@ export class DeliveryQueue {
       bytes += entry.bytes;
       this.#items--;
       this.#bytes -= entry.bytes;
+      this.#profiles -= entry.profiles;
       if (entry.queued) this.#memoryBytes -= entry.bytes;
       entry.queued = undefined;
       entry.done = true;
@@ -408,6 +607,15 @@ export class DeliveryQueue {
       const labels = { ...this.#labels, reason };
       m.droppedProfiles.inc(labels, profiles);
       m.droppedBytes.inc(labels, bytes);
+      if (warn) {
+        this.#repeats.warn(
+          `dropped:${reason}`,
+          DROP_MESSAGES[reason] ?? "dropped profiles",
+          { endpoint: this.#o.endpoint, reason, cause: cause ?? this.#lastError ?? "" },
+          profiles,
+          "profiles",
+        );
+      }
     }
     this.#gauges();
   }
@@ -424,6 +632,7 @@ export class DeliveryQueue {
 
   async #senderLoop(): Promise<void> {
     while (true) {
+      if (this.#retired) return;
       const stopping = this.#stop.signal.aborted;
       if (stopping && (this.#spool || this.#hardStop.signal.aborted)) return;
       if (this.#state === "draining" && !this.#spool && this.#queued() === 0) return;
@@ -470,8 +679,8 @@ export class DeliveryQueue {
       await entry.loading;
       return true;
     } catch (error) {
-      this.#o.logger.warn("dropping a damaged spool file", { file: entry.ref?.name, err: error });
-      this.#count([entry], "dropped", "spool_corrupt");
+      this.#o.logger.debug("dropping a damaged spool file", { file: entry.ref?.name, err: error });
+      this.#count([entry], "dropped", "spool_corrupt", `${entry.ref?.name}: ${error}`);
       return false;
     }
   }
@@ -512,6 +721,7 @@ export class DeliveryQueue {
     const items = batch.map((e) => e.queued!);
     while (true) {
       await this.#sleep(this.#pausedUntil - Date.now());
+      if (this.#handedOver()) return this.#passOn(batch);
       if (this.#hardStop.signal.aborted || (this.#stop.signal.aborted && this.#spool)) {
         return this.#putBack(batch);
       }
@@ -520,7 +730,7 @@ export class DeliveryQueue {
       try {
         outcome = await this.#o.send(items, this.#hardStop.signal);
       } catch (error) {
-        outcome = { kind: "retry", reason: "send_error", message: String(error) };
+        outcome = { kind: "retry", reason: "send_error", message: rootCause(error) };
       }
       this.#o.metrics.latency.observe(
         { ...this.#labels, kind },
@@ -529,18 +739,22 @@ export class DeliveryQueue {
       this.#o.metrics.requests.inc({ ...this.#labels, outcome: outcome.kind });
       if (outcome.kind === "ok") {
         this.#lastSuccess = Date.now();
+        this.#recovered();
         return this.#count(batch, "sent");
       }
-      this.#lastError = `${outcome.reason}: ${outcome.message}`;
+      this.#lastError = outcome.message;
       if (outcome.kind === "drop") {
         if (outcome.splittable && batch.length > 1) {
           for (const entry of batch) await this.#attemptAll([entry]);
           return;
         }
-        this.#warnOnce(outcome.reason, "endpoint refused profiles; dropped", outcome.message);
-        return this.#count(batch, "dropped", outcome.reason);
+        // A refusal of the items themselves says nothing about the endpoint's health.
+        if (!outcome.splittable) this.#failed(outcome.reason, outcome.message);
+        return this.#count(batch, "dropped", outcome.reason, outcome.message);
       }
       if (this.#hardStop.signal.aborted) return this.#putBack(batch);
+      this.#failed(outcome.reason, outcome.message);
+      if (this.#handedOver()) return this.#passOn(batch);
       const delay = backoff.next();
       if (backoff.exhausted) {
         if (this.#spool) {
@@ -549,12 +763,7 @@ export class DeliveryQueue {
           for (const entry of batch) this.#requeueTail(entry);
           return;
         }
-        this.#warnOnce(
-          "retries_exhausted",
-          "giving up after max_backoff_retries attempts",
-          outcome.message,
-        );
-        return this.#count(batch, "dropped", "retries_exhausted");
+        return this.#count(batch, "dropped", "retries_exhausted", outcome.message);
       }
       this.#o.metrics.retries.inc({ ...this.#labels, reason: outcome.reason });
       this.#o.logger.debug("attempt failed; retrying", {
@@ -590,33 +799,79 @@ export class DeliveryQueue {
   #unaccount(entry: Entry): void {
     this.#items--;
     this.#bytes -= entry.bytes;
+    this.#profiles -= entry.profiles;
     if (entry.queued) this.#memoryBytes -= entry.bytes;
     this.#o.metrics.queueProfiles.add(this.#labels, -entry.profiles);
   }
 
-  /** Sleeps `ms`, cut short by shutdown; while draining, sleeps never outlast the deadline. */
+  /**
+   * Sleeps `ms`, cut short by shutdown or a hand-over; while draining, sleeps never outlast
+   * the deadline.
+   */
   #sleep(ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
-    const signal = this.#spool ? this.#stop.signal : this.#hardStop.signal;
-    if (signal.aborted) return Promise.resolve();
+    const stop = this.#spool ? this.#stop.signal : this.#hardStop.signal;
+    const signals = [stop, this.#yield.signal];
+    if (signals.some((signal) => signal.aborted)) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        signal.removeEventListener("abort", done);
+        for (const signal of signals) signal.removeEventListener("abort", done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
+      for (const signal of signals) signal.addEventListener("abort", done, { once: true });
     });
   }
 
-  #warnOnce(key: string, msg: string, detail: string): void {
-    const fields = { endpoint: this.#o.endpoint, reason: key, detail };
-    if (this.#warned.has(key)) {
-      this.#o.logger.debug(msg, fields);
+  // ---- health -----------------------------------------------------------------------------
+
+  /** A failed attempt: the first of an outage is a warn line, repeats at most once a minute. */
+  #failed(reason: string, cause: string): void {
+    if (this.#failingSince === undefined) {
+      this.#failingSince = this.#now();
+      this.#outageProfiles = this.#profiles;
+    }
+    this.#consecutiveFailures++;
+    const due = this.#repeats.hit("health");
+    if (due === undefined) return;
+    const fields = {
+      endpoint: this.#o.endpoint,
+      cause,
+      reason,
+      failed_attempts: due.count,
+      consecutive_failures: this.#consecutiveFailures,
+      queued_profiles: this.#profiles,
+    };
+    if (due.first) {
+      this.#o.logger.warn("endpoint failing", fields);
     } else {
-      this.#warned.add(key);
-      this.#o.logger.warn(`${msg} (further ones at debug)`, fields);
+      this.#o.logger.warn("endpoint still failing", {
+        ...fields,
+        failing_for: formatDuration(this.#now() - this.#failingSince),
+      });
     }
   }
+
+  /** A successful attempt: ends an outage with one info line. */
+  #recovered(): void {
+    if (this.#failingSince === undefined) return;
+    this.#o.logger.info("endpoint recovered", {
+      endpoint: this.#o.endpoint,
+      outage: formatDuration(this.#now() - this.#failingSince),
+      failed_attempts: this.#consecutiveFailures,
+      waited_profiles: this.#outageProfiles,
+    });
+    this.#repeats.reset("health");
+    this.#failingSince = undefined;
+    this.#consecutiveFailures = 0;
+    this.#outageProfiles = 0;
+  }
 }
+
+/** The warn line of each drop reason (others: "dropped profiles"). */
+const DROP_MESSAGES: Readonly<Record<string, string>> = {
+  retries_exhausted: "gave up on profiles after max_backoff_retries attempts",
+  spool_full: "spool full; dropped the oldest profiles",
+  spool_corrupt: "dropped profiles from a damaged spool file",
+};

@@ -15,6 +15,7 @@
 
 import { type ConnectCode, connectCodeFromHttpStatus, parseConnectError } from "../wire/connect.ts";
 import { parseRetryAfter } from "./backoff.ts";
+import { httpStatusCause, rootCause } from "../root_cause.ts";
 
 /** The request was delivered. */
 export interface Delivered {
@@ -89,7 +90,7 @@ export function classifyConnectResponse(
   const parsed = isJson
     ? parseConnectError(status, body)
     : { code: connectCodeFromHttpStatus(status), message: body };
-  const message = `HTTP ${status} ${parsed.code}: ${truncate(parsed.message)}`;
+  const message = httpStatusCause(status, parsed.message, parsed.code);
   if (status === 429 || parsed.code === "resource_exhausted") {
     return retryOn429
       ? { kind: "retry", reason: "http_429", message, retryAfterMs: parseRetryAfter(retryAfter) }
@@ -136,7 +137,7 @@ export function classifyIngestResponse(
   retryOn429: boolean,
 ): Outcome {
   if (status >= 200 && status < 300) return DELIVERED;
-  const message = `HTTP ${status}: ${truncate(body)}`;
+  const message = httpStatusCause(status, body);
   if (status === 429) {
     return retryOn429
       ? { kind: "retry", reason: "http_429", message, retryAfterMs: parseRetryAfter(retryAfter) }
@@ -153,11 +154,18 @@ export function classifyIngestResponse(
   return { kind: "drop", reason: `http_${status}`, message, splittable: false };
 }
 
-/** Classifies an error thrown by `fetch`: a timeout, a refused or reset connection, DNS… */
-export function classifyTransportError(error: unknown, timedOut: boolean): Retry {
-  const message = error instanceof Error ? error.message : String(error);
+/**
+ * Classifies an error thrown by `fetch`: a timeout, a refused or reset connection, DNS…; the
+ * message is the root cause (`core/root_cause.ts`), e.g. `timeout after 10s (remote_timeout)`.
+ */
+export function classifyTransportError(
+  error: unknown,
+  timedOut: boolean,
+  timeoutMs?: number,
+): Retry {
+  const message = rootCause(error, { timedOut, timeoutMs, timeoutSetting: "remote_timeout" });
   return timedOut
-    ? { kind: "retry", reason: "timeout", message: `attempt timed out: ${message}` }
+    ? { kind: "retry", reason: "timeout", message }
     : { kind: "retry", reason: "connect_error", message };
 }
 
@@ -173,9 +181,4 @@ function hasJsonCode(body: string): boolean {
 function retryAfterFor(status: number, header: string | null): number | undefined {
   // 503 may carry Retry-After too (RFC 9110); honour it wherever it appears on a retry.
   return status === 503 || header !== null ? parseRetryAfter(header) : undefined;
-}
-
-function truncate(text: string): string {
-  const oneLine = text.replace(/\s+/g, " ").trim();
-  return oneLine.length > 512 ? `${oneLine.slice(0, 512)}…` : oneLine;
 }

@@ -15,7 +15,7 @@ import type { ValidatedConfig } from "../config/validate.ts";
 import type { Registry } from "../registry.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { MetricsRegistry } from "../telemetry/metrics.ts";
-import { ReloadError, Service } from "./service.ts";
+import { ReloadError, type ReloadSummary, Service } from "./service.ts";
 
 /** Options of a {@linkcode Collector}. */
 export interface CollectorOptions {
@@ -140,6 +140,7 @@ export class Collector {
 
   async #reload(): Promise<ReloadOutcome> {
     const logger = this.#options.logger;
+    let summary: ReloadSummary | undefined;
     const outcome = await (async (): Promise<ReloadOutcome> => {
       let config: ValidatedConfig;
       try {
@@ -151,7 +152,7 @@ export class Collector {
         return { ok: false, message };
       }
       try {
-        await this.service.reload(config);
+        summary = await this.service.reload(config);
       } catch (error) {
         const applied = error instanceof ReloadError && error.applied;
         if (applied) logger.configure(config.service.telemetry.logs);
@@ -178,7 +179,8 @@ export class Collector {
     if (outcome.ok) {
       this.metrics.gauge("profcol_config_last_reload_success_timestamp_seconds", "")
         .set(undefined, Date.now() / 1000);
-      logger.info(outcome.message);
+      // The one "config reloaded" line of a reload, with what it changed.
+      logger.info(outcome.message, summary ? { ...summary } : {});
     } else {
       logger.error(outcome.message);
     }
@@ -198,7 +200,7 @@ export class Collector {
       timer = setTimeout(() => resolve(false), deadlineMs);
     });
     const work = (async () => {
-      await this.service.shutdown();
+      await this.service.shutdown(Date.now() + deadlineMs);
       await this.#admin?.shutdown();
       this.#unregisterProcess?.();
       this.#unregisterProcess = undefined;

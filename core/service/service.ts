@@ -5,13 +5,18 @@
  *
  * Reload keeps every component whose id and config are unchanged running (exporter queues
  * survive the swap, kept receivers keep their sockets). Items already accepted finish along
- * the routes they started on before the components they use are shut down, and removed
- * exporters flush or persist on shutdown, so no accepted item is lost.
+ * the routes they started on before the components they use are shut down. An exporter whose
+ * id stays but whose config changed hands what it holds to its replacement
+ * (`Exporter.adopt`), so the reload does not wait for a drain; removed exporters flush or
+ * persist on shutdown, so no accepted item is lost.
+ *
+ * Every component started, kept or stopped is one info line (`component started
+ * component=<id> kind=<kind>`), so a reload or shutdown can be followed in the log.
  *
  * @module
  */
 
-import type { ComponentSettings, Host } from "../component.ts";
+import type { ComponentSettings, Exporter, Host } from "../component.ts";
 import type { ValidatedConfig } from "../config/validate.ts";
 import { PipelineMetrics } from "../pipeline/metrics.ts";
 import type { Logger } from "../telemetry/logger.ts";
@@ -50,6 +55,13 @@ export interface ServiceStatus {
   readonly published: Readonly<Record<string, unknown>>;
 }
 
+/** What a reload changed: components started, stopped and kept. */
+export interface ReloadSummary {
+  readonly started: number;
+  readonly stopped: number;
+  readonly kept: number;
+}
+
 /** Thrown by {@linkcode Service.reload}; `applied` says whether the new graph is in place. */
 export class ReloadError extends Error {
   override readonly name = "ReloadError";
@@ -71,6 +83,10 @@ export class Service {
   #state: ServiceState = "idle";
   /** Serializes start, reload and shutdown. */
   #lock: Promise<unknown> = Promise.resolve();
+  /** Replaced exporters that handed over and are finishing their requests in flight. */
+  readonly #retiring = new Set<Promise<void>>();
+  /** When shutdown must be over (epoch ms), while shutting down. */
+  #deadline: number | undefined;
 
   constructor(options: ServiceOptions) {
     this.#options = options;
@@ -124,6 +140,7 @@ export class Service {
               unregister.push(off);
               return off;
             },
+            shutdownDeadline: () => this.#deadline,
           },
         };
         return { settings, release: () => unregister.splice(0).forEach((off) => off()) };
@@ -165,6 +182,7 @@ export class Service {
         try {
           await node.instance.start();
           node.state = "running";
+          this.#lifecycle("component started", node);
         } catch (error) {
           node.state = "failed";
           node.error = errorText(error);
@@ -182,6 +200,7 @@ export class Service {
       try {
         await node.instance.shutdown();
         node.state = "stopped";
+        this.#lifecycle("component stopped", node);
       } catch (error) {
         node.state = "failed";
         node.error = errorText(error);
@@ -195,14 +214,25 @@ export class Service {
     }));
   }
 
+  #lifecycle(msg: string, node: Node): void {
+    this.#options.logger.info(msg, {
+      component: node.id,
+      kind: node.kind,
+      ...(node.pipeline === undefined ? {} : { pipeline: node.pipeline }),
+    });
+  }
+
   /**
    * Swaps in `config`. Unchanged components keep running; new exporters and processors start
    * before anything changes, so a failure there leaves the running graph untouched (and throws
    * `ReloadError` with `applied: false`). Removed receivers stop first (a changed receiver may
    * need the same port), routes switch, new receivers start, then removed processors and
-   * exporters shut down once the items they hold are through.
+   * exporters shut down once the items they hold are through. A changed exporter hands its
+   * queue to its replacement (`Exporter.adopt`) and finishes its requests in flight in the
+   * background, so the reload does not wait for it. Logging "config reloaded" is the caller's
+   * (once per reload, with the returned counts).
    */
-  reload(config: ValidatedConfig): Promise<void> {
+  reload(config: ValidatedConfig): Promise<ReloadSummary> {
     return this.#serial(async () => {
       const old = this.#graph;
       if (this.#state !== "running" || !old) {
@@ -237,28 +267,74 @@ export class Service {
       }
       await Promise.all(drains);
       await this.#stopNodes(removed.filter((node) => node.kind === "processor"));
-      await this.#stopNodes(removed.filter((node) => node.kind === "exporter"));
+      const handedOver = await this.#handOver(removed, graph);
+      await this.#stopNodes(
+        removed.filter((node) => node.kind === "exporter" && !handedOver.has(node)),
+      );
+      if (handedOver.size > 0) {
+        const retiring = this.#stopNodes([...handedOver]).finally(() => {
+          this.#retiring.delete(retiring);
+        });
+        this.#retiring.add(retiring);
+      }
       this.#graph = graph;
-      this.#options.logger.info("config reloaded", {
+      const createdNodes = new Set(created);
+      for (const node of graph.all()) {
+        if (!createdNodes.has(node)) this.#lifecycle("component kept", node);
+      }
+      const summary: ReloadSummary = {
         started: created.length,
         stopped: removed.length,
         kept: graph.all().length - created.length,
-      });
+      };
       if (startError !== undefined) {
         throw new ReloadError(
           `reload applied, but ${errorText(startError)} (it stays down until the next reload)`,
           true,
         );
       }
+      return summary;
     });
   }
 
-  /** Stops receivers, waits for items in flight, then stops processors and exporters. */
-  shutdown(): Promise<void> {
+  /**
+   * Lets each changed exporter's replacement adopt what it holds; returns the old nodes that
+   * handed over (their shutdown only waits for requests in flight).
+   */
+  async #handOver(removed: readonly Node[], graph: Graph): Promise<Set<Node>> {
+    const done = new Set<Node>();
+    for (const node of removed) {
+      if (node.kind !== "exporter") continue;
+      const successor = graph.exporters.get(node.id);
+      if (
+        !successor || successor.type !== node.type || successor.state !== "running" ||
+        !successor.instance.adopt
+      ) continue;
+      try {
+        await successor.instance.adopt(node.instance as Exporter);
+        done.add(node);
+      } catch (error) {
+        this.#options.logger.error("could not hand the exporter's queue over; it drains instead", {
+          component: node.id,
+          err: error,
+        });
+      }
+    }
+    return done;
+  }
+
+  /**
+   * Stops receivers, waits for items in flight, then stops processors and exporters.
+   * `deadline` (epoch ms) is when everything must be over; components can read it
+   * (`host.shutdownDeadline`) to end their drain in time to report what they give up.
+   */
+  shutdown(deadline?: number): Promise<void> {
+    if (deadline !== undefined) this.#deadline = deadline;
     return this.#serial(async () => {
       const graph = this.#graph;
       if (this.#state === "stopped") return;
       this.#state = "stopping";
+      await Promise.all(this.#retiring);
       if (graph) {
         const receivers = [...graph.receivers.values()];
         await this.#stopNodes(receivers);

@@ -49,7 +49,7 @@ export function endpointSender(
     try {
       response = await client.fetch(url, { ...init, signal: AbortSignal.any([signal, deadline]) });
     } catch (error) {
-      return classifyTransportError(error, deadline.aborted);
+      return classifyTransportError(error, deadline.aborted, timeoutMs);
     }
     try {
       if (response.status >= 200 && response.status < 300) {
@@ -59,7 +59,7 @@ export function endpointSender(
       }
       return classify(response, await readLimited(response));
     } catch (error) {
-      return classifyTransportError(error, deadline.aborted);
+      return classifyTransportError(error, deadline.aborted, timeoutMs);
     }
   };
 

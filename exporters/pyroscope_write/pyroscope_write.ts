@@ -27,6 +27,9 @@ import { endpointSender, TENANT_META } from "./endpoint_sender.ts";
 import { prepareLabels } from "./labels.ts";
 
 interface Endpoint {
+  /** Identity across reloads (`endpointKey`): same key, same queue contents. */
+  readonly key: string;
+  readonly label: string;
   readonly queue: DeliveryQueue;
   readonly client: HttpClient;
 }
@@ -63,11 +66,12 @@ export class PyroscopeWriteExporter implements Exporter {
         spoolDirectory: spool
           ? join(spool.directory, spoolDirName(settings.id, endpointKey(endpoint)))
           : undefined,
+        shutdownDeadline: () => settings.host.shutdownDeadline?.(),
         batchKey: (queued) =>
           queued.item.kind === "push" ? `push|${queued.meta[TENANT_META] ?? ""}` : undefined,
         send: endpointSender(endpoint, client),
       });
-      this.#endpoints.push({ queue, client });
+      this.#endpoints.push({ key: endpointKey(endpoint), label, queue, client });
     }
   }
 
@@ -97,7 +101,36 @@ export class PyroscopeWriteExporter implements Exporter {
       const meta: Record<string, string> = tenant ? { [TENANT_META]: tenant } : {};
       return { ...one, queued: { item: withLabels(item, labels), meta } };
     });
-    return await reserveAll(this.#endpoints.map((endpoint) => () => endpoint.queue.reserve(parcels)));
+    return await reserveAll(
+      this.#endpoints.map((endpoint) => () => endpoint.queue.reserve(parcels)),
+    );
+  }
+
+  /**
+   * Takes over the queues of the instance this one replaces on a reload: each endpoint whose
+   * identity (`endpointKey`) is unchanged hands its queued profiles over (memory, or the spool
+   * directory), so the reload neither waits for a drain nor drops anything; an endpoint the new
+   * config no longer has gives its profiles up (reason `endpoint_removed`, with a warn line).
+   */
+  async adopt(previous: Exporter): Promise<void> {
+    if (!(previous instanceof PyroscopeWriteExporter) || previous === this) return;
+    // Its endpoints are this instance's now; the status page shows only the successor.
+    previous.#unregister?.();
+    previous.#unregister = undefined;
+    const mine = new Map(this.#endpoints.map((endpoint) => [endpoint.key, endpoint]));
+    await Promise.all(previous.#endpoints.map(async (old) => {
+      const next = mine.get(old.key);
+      if (next === undefined) return await old.queue.retire("endpoint_removed");
+      const moved = old.queue.handOver(next.queue);
+      if (moved.profiles > 0) {
+        this.#settings.logger.info("queued profiles handed over to the reloaded exporter", {
+          endpoint: old.label,
+          profiles: moved.profiles,
+          bytes: moved.bytes,
+          via: moved.via,
+        });
+      }
+    }));
   }
 
   async shutdown(): Promise<void> {
