@@ -36,6 +36,22 @@ function table(rows: readonly Record<string, unknown>[]): string {
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
+/**
+ * A published row as table rows: an exporter with `endpoints` becomes one row per endpoint
+ * (its id first, then `health`, `failing_since`, `consecutive_failures`, `last_error`, …), so
+ * a failing endpoint reads as such instead of hiding in a JSON cell.
+ */
+function expandEndpoints(row: unknown): Record<string, unknown>[] {
+  if (row === null || typeof row !== "object" || Array.isArray(row)) return [{ value: row }];
+  const { endpoints, ...rest } = row as Record<string, unknown>;
+  if (!Array.isArray(endpoints) || endpoints.length === 0) return [row as Record<string, unknown>];
+  return endpoints.map((endpoint) =>
+    endpoint !== null && typeof endpoint === "object"
+      ? { ...rest, ...(endpoint as Record<string, unknown>) }
+      : { ...rest, endpoint }
+  );
+}
+
 /** Renders the status page. */
 export function renderStatusPage(status: ServiceStatus, info: PageInfo): string {
   const sections: string[] = [];
@@ -60,11 +76,7 @@ export function renderStatusPage(status: ServiceStatus, info: PageInfo): string 
   sections.push(`<h2>Components</h2>` + table(status.components));
   for (const [name, value] of Object.entries(status.published)) {
     const rows = Array.isArray(value) ? value : [value];
-    const objects = rows.map((row) =>
-      row !== null && typeof row === "object" && !Array.isArray(row)
-        ? row as Record<string, unknown>
-        : { value: row }
-    );
+    const objects = rows.flatMap(expandEndpoints);
     sections.push(`<h2>${escapeHtml(name)}</h2>` + table(objects));
   }
   return `<!doctype html>

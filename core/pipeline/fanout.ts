@@ -33,6 +33,7 @@ import {
 import type { Consumer, Exporter, Processor } from "../component.ts";
 import type { Item } from "../items.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { LogRepeater } from "../telemetry/log_repeat.ts";
 import type { PipelineMetrics } from "./metrics.ts";
 
 /** A processor instance of one pipeline. */
@@ -53,12 +54,6 @@ export interface Route {
   readonly processors: readonly ProcessorNode[];
   readonly exporters: readonly ExporterNode[];
 }
-
-/**
- * Components that already logged a failure at warn level: the first failure is worth a
- * warning, the rest are counted in metrics and logged at debug (no per-item logs above debug).
- */
-const warned = new WeakSet<Processor | Exporter | ReceiverPort>();
 
 /** A set of routes plus the count of items currently travelling along them. */
 class RouteTable {
@@ -97,7 +92,14 @@ export class ReceiverPort implements Consumer {
   ) {
     this.#table = new RouteTable(routes);
     this.#labels = { component_id: receiverId };
+    this.#repeats = new LogRepeater(logger);
   }
+
+  /**
+   * Failures are counted in metrics and warned about once, then at most once a minute with a
+   * count (no per-item logs above debug).
+   */
+  readonly #repeats: LogRepeater;
 
   /** The current routes. */
   get routes(): readonly Route[] {
@@ -188,12 +190,16 @@ export class ReceiverPort implements Consumer {
       );
     } catch (error) {
       if (!isRefusal(error)) {
-        const level = warned.has(this) ? "debug" : "warn";
-        warned.add(this);
-        this.logger[level]("an exporter failed to take a request (further failures at debug)", {
-          receiver: this.receiverId,
-          err: error,
-        });
+        this.#repeats.warn(
+          "exporter_error",
+          "an exporter failed to take a request",
+          {
+            receiver: this.receiverId,
+            err: error,
+          },
+          1,
+          "requests",
+        );
       }
       throw error;
     }
@@ -232,13 +238,13 @@ export class ReceiverPort implements Consumer {
         next = await node.processor.process(current);
       } catch (error) {
         this.#dropped(node.id, "processor_error", incoming);
-        const level = warned.has(node.processor) ? "debug" : "warn";
-        warned.add(node.processor);
-        this.logger[level]("processor threw; item dropped (further failures at debug)", {
-          pipeline: route.pipeline,
-          processor: node.id,
-          err: error,
-        });
+        this.#repeats.warn(
+          `processor_error\0${route.pipeline}\0${node.id}`,
+          "processor threw; profiles dropped",
+          { pipeline: route.pipeline, processor: node.id, reason: "processor_error", err: error },
+          incoming.profiles,
+          "profiles",
+        );
         return null;
       }
       const taps = this.metrics.taps;

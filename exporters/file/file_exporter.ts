@@ -24,6 +24,7 @@ import {
 } from "../../core/admission.ts";
 import type { ComponentSettings, Exporter } from "../../core/component.ts";
 import type { Counter, Gauge } from "../../core/telemetry/metrics.ts";
+import { LogRepeater } from "../../core/telemetry/log_repeat.ts";
 import { gzip } from "../../pprof/gzip.ts";
 import { isGzip } from "../../pprof/sniff.ts";
 import type { FileExporterConfig } from "./config.ts";
@@ -65,12 +66,13 @@ export class FileExporter implements Exporter {
   #timer: ReturnType<typeof setInterval> | undefined;
   #seq = 0;
   #segment = 0;
-  #failing = false;
+  readonly #repeats: LogRepeater;
 
   constructor(settings: ComponentSettings, config: FileExporterConfig) {
     this.#settings = settings;
     this.#config = config;
     this.#labels = { component_id: settings.id };
+    this.#repeats = new LogRepeater(settings.logger);
     const m = settings.metrics;
     const id = ["component_id"];
     this.#metrics = {
@@ -222,14 +224,19 @@ export class FileExporter implements Exporter {
       const sizedItem = this.#queue[0]!;
       try {
         await this.#write(sizedItem);
-        if (this.#failing) this.#settings.logger.info("writing profiles again");
-        this.#failing = false;
+        const streak = this.#repeats.reset("write_error");
+        if (streak) {
+          this.#settings.logger.info("writing profiles again", { dropped_profiles: streak.total });
+        }
       } catch (error) {
-        // One warning per failure streak, details at debug: no per-profile logs above debug.
-        if (!this.#failing) {
-          this.#settings.logger.warn("cannot write profile; dropping", { error });
-        } else this.#settings.logger.debug("cannot write profile; dropping", { error });
-        this.#failing = true;
+        // Warned once, then at most once a minute with counts: no per-profile logs above debug.
+        this.#repeats.warn(
+          "write_error",
+          "cannot write profiles; dropping",
+          { reason: "write_error", error },
+          sizedItem.profiles,
+          "profiles",
+        );
         this.#drop(sizedItem, "write_error");
       }
       this.#queue.shift();

@@ -9,10 +9,23 @@
 import { sniffProfile } from "../../pprof/sniff.ts";
 import type { HttpClient } from "../../core/http/client.ts";
 import { concatBytes } from "../../core/bytes.ts";
+import { httpStatusCause, rootCause } from "../../core/root_cause.ts";
 
-/** Why a scrape failed; `reason` is the metric label. */
+function timeoutError(what: string, timeoutMs: number): ScrapeError {
+  return new ScrapeError(
+    `scrape of ${what} timed out after ${timeoutMs}ms`,
+    "timeout",
+    rootCause(undefined, { timedOut: true, timeoutMs, timeoutSetting: "scrape_timeout" }),
+  );
+}
+
+/**
+ * Why a scrape failed; `reason` is the metric label, `rootCause` the short cause logged and
+ * shown (`core/root_cause.ts`; the message when there is nothing shorter to say).
+ */
 export class ScrapeError extends Error {
   override readonly name = "ScrapeError";
+  readonly rootCause: string;
   constructor(
     message: string,
     readonly reason:
@@ -24,8 +37,10 @@ export class ScrapeError extends Error {
       | "too_large"
       | "delta"
       | "aborted",
+    rootCause?: string,
   ) {
     super(message);
+    this.rootCause = rootCause ?? message;
   }
 }
 
@@ -61,14 +76,6 @@ async function readLimited(response: Response, limit: number): Promise<Uint8Arra
   return concatBytes(chunks, total);
 }
 
-function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause;
-    return cause instanceof Error ? `${error.message}: ${cause.message}` : error.message;
-  }
-  return String(error);
-}
-
 /**
  * Fetches and validates one profile. Throws {@linkcode ScrapeError} whose message names the
  * profile type and URL.
@@ -87,9 +94,10 @@ export async function fetchProfile(
   } catch (error) {
     if (options.signal?.aborted) throw new ScrapeError(`scrape of ${what} aborted`, "aborted");
     if (error instanceof DOMException && error.name === "TimeoutError") {
-      throw new ScrapeError(`scrape of ${what} timed out after ${options.timeoutMs}ms`, "timeout");
+      throw timeoutError(what, options.timeoutMs);
     }
-    throw new ScrapeError(`scrape of ${what} failed: ${describe(error)}`, "connection");
+    const cause = rootCause(error);
+    throw new ScrapeError(`scrape of ${what} failed: ${cause}`, "connection", cause);
   }
   let body: Uint8Array | undefined;
   try {
@@ -100,6 +108,7 @@ export async function fetchProfile(
           text || response.statusText
         }`,
         "http_status",
+        httpStatusCause(response.status, text || response.statusText),
       );
     }
     body = await readLimited(response, options.bodySizeLimit);
@@ -107,9 +116,10 @@ export async function fetchProfile(
     if (error instanceof ScrapeError) throw error;
     if (options.signal?.aborted) throw new ScrapeError(`scrape of ${what} aborted`, "aborted");
     if (error instanceof DOMException && error.name === "TimeoutError") {
-      throw new ScrapeError(`scrape of ${what} timed out after ${options.timeoutMs}ms`, "timeout");
+      throw timeoutError(what, options.timeoutMs);
     }
-    throw new ScrapeError(`reading ${what} failed: ${describe(error)}`, "connection");
+    const cause = rootCause(error);
+    throw new ScrapeError(`reading ${what} failed: ${cause}`, "connection", cause);
   }
   if (body === undefined) {
     throw new ScrapeError(

@@ -4,12 +4,20 @@
  * counted), applies the client-side delta for memory/block/mutex and hands the profile to
  * the pipeline. Stopping aborts an in-flight request.
  *
+ * Health is logged on transitions, not every tick: "scrape target down" (warn, with the root
+ * cause of `core/root_cause.ts`), a "scrape target still down" reminder at most once a minute
+ * with the count of failed scrapes, and "scrape target up again" (info) with the outage length.
+ * Profiles dropped because the pipeline is full are warned about the same way
+ * (`core/telemetry/log_repeat.ts`).
+ *
  * @module
  */
 
 import { BackpressureError, type Consumer } from "../../core/component.ts";
 import type { PushItem } from "../../core/items.ts";
 import type { Logger } from "../../core/telemetry/logger.ts";
+import { LogRepeater } from "../../core/telemetry/log_repeat.ts";
+import { formatDuration } from "../../core/duration.ts";
 import { DeltaComputer, type DeltaKind } from "../../pprof/delta.ts";
 import { fetchProfile, ScrapeError } from "./fetch_profile.ts";
 import type { HttpClient } from "../../core/http/client.ts";
@@ -48,6 +56,10 @@ export interface LoopContext {
   readonly next: Consumer;
   readonly logger: Logger;
   readonly metrics: ScrapeMetrics;
+  /** Warns about profiles dropped for backpressure (shared by a component's loops). */
+  readonly drops?: LogRepeater;
+  /** Minimum time between "still down" reminders; default one minute (`log_repeat.ts`). */
+  readonly repeatIntervalMs?: number;
   readonly intervalMs: number;
   readonly bodySizeLimit: number;
 }
@@ -63,6 +75,7 @@ export class ScrapeLoop {
   #ticker: ReturnType<typeof setInterval> | undefined;
   #inFlight: Promise<void> | undefined;
   #stopped = false;
+  readonly #health: LogRepeater;
   health: Health = "unknown";
   lastError = "";
   lastScrape: Date | undefined;
@@ -73,6 +86,7 @@ export class ScrapeLoop {
   constructor(target: ScrapeTarget, ctx: LoopContext) {
     this.target = target;
     this.#ctx = ctx;
+    this.#health = new LogRepeater(ctx.logger, { intervalMs: ctx.repeatIntervalMs });
     this.#delta = target.clientDelta
       ? new DeltaComputer(target.profileType as DeltaKind)
       : undefined;
@@ -133,6 +147,7 @@ export class ScrapeLoop {
     const started = new Date();
     const t0 = performance.now();
     let error: string | undefined;
+    let rootCause: string | undefined;
     try {
       let body = await fetchProfile(this.#ctx.client, {
         url: this.target.url,
@@ -171,6 +186,13 @@ export class ScrapeLoop {
           // The target is fine; the pipeline is full. Drop this profile and say so.
           metrics.errors.inc({ ...id, reason: "backpressure" });
           this.lastError = `profile dropped: downstream is full (${cause.message})`;
+          this.#ctx.drops?.warn(
+            "backpressure",
+            "scraped profiles dropped: downstream is full",
+            { reason: "backpressure", cause: cause.message },
+            1,
+            "profiles",
+          );
           this.health = "up";
           return;
         }
@@ -184,6 +206,7 @@ export class ScrapeLoop {
       const reason = cause instanceof ScrapeError ? cause.reason : "internal";
       metrics.errors.inc({ ...id, reason });
       error = (cause as Error).message;
+      rootCause = cause instanceof ScrapeError ? cause.rootCause : error;
     } finally {
       if (!this.#stopped) {
         const seconds = (performance.now() - t0) / 1000;
@@ -191,16 +214,35 @@ export class ScrapeLoop {
         this.lastScrape = started;
         this.lastDurationSeconds = seconds;
         metrics.duration.observe(id, seconds);
-        // Log health transitions only, so a dead target does not log every interval.
+        // Log health transitions (and a reminder at most once a minute), not every interval.
         if (error !== undefined) {
-          if (this.health !== "down") {
-            this.#ctx.logger.warn("scrape target down", { url: this.target.url, error });
-          } else this.#ctx.logger.debug("scrape failed", { url: this.target.url, error });
+          const due = this.#health.hit("down");
+          const fields = {
+            url: this.target.url,
+            profile_type: this.target.profileType,
+            cause: rootCause ?? error,
+          };
+          if (due?.first) {
+            this.#ctx.logger.warn("scrape target down", { ...fields, error });
+          } else if (due) {
+            this.#ctx.logger.warn("scrape target still down", {
+              ...fields,
+              failed_scrapes: due.count,
+              failed_scrapes_total: due.total,
+              down_for: formatDuration(due.sinceFirstMs),
+            });
+          } else this.#ctx.logger.debug("scrape failed", { ...fields, error });
           this.health = "down";
           this.lastError = error;
         } else {
-          if (this.health === "down") {
-            this.#ctx.logger.info("scrape target up again", { url: this.target.url });
+          const outage = this.#health.reset("down");
+          if (this.health === "down" && outage) {
+            this.#ctx.logger.info("scrape target up again", {
+              url: this.target.url,
+              profile_type: this.target.profileType,
+              down_for: formatDuration(outage.sinceFirstMs),
+              failed_scrapes: outage.total,
+            });
           }
           this.health = "up";
         }

@@ -22,6 +22,7 @@ import { createHttpClient, type HttpClient } from "../../core/http/client.ts";
 import { type ScrapeMetrics, scrapeMetrics } from "./metrics.ts";
 import { resolveProfiles } from "./profiles.ts";
 import { ScrapeLoop, type TargetStatus } from "./scrape_loop.ts";
+import { LogRepeater } from "../../core/telemetry/log_repeat.ts";
 import { buildScrapeTargets, type ScrapeTarget, TargetError } from "./targets.ts";
 
 /** The running scraper. */
@@ -41,6 +42,8 @@ export class ScrapeReceiver implements Receiver {
   #started = false;
   #stopped = false;
   #stopping: Promise<void>[] = [];
+  /** Shared by the loops: profiles dropped for backpressure, warned once a minute at most. */
+  #drops: LogRepeater | undefined;
   /** Targets rejected by the last sync, with why (for status and tests). */
   lastSyncErrors: string[] = [];
 
@@ -165,6 +168,7 @@ export class ScrapeReceiver implements Receiver {
       next: this.#next,
       logger: this.#settings.logger,
       metrics: this.#metrics,
+      drops: this.#drops ??= new LogRepeater(this.#settings.logger),
       intervalMs: this.#config.scrape_interval,
       bodySizeLimit: this.#config.body_size_limit,
     };
