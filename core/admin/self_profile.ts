@@ -2,8 +2,9 @@
  * The collector profiling itself through V8's inspector (`node:inspector`): a CPU profile over
  * `seconds` and the sampling heap profile, both as gzipped pprof (converters in `pprof/v8.ts`).
  * One CPU profile at a time (a second request gets {@linkcode ProfilerBusyError}, as Go's
- * `net/http/pprof` answers 500). Heap sampling starts at the first heap request and stays on
- * (at one sample per 512 KiB allocated) until {@linkcode SelfProfiler.close}.
+ * `net/http/pprof` answers 500). Heap sampling (one sample per 128 KiB allocated) sees only
+ * what is allocated after it starts, so the admin server starts it with
+ * {@linkcode SelfProfiler.startHeapSampling}; it stays on until {@linkcode SelfProfiler.close}.
  *
  * @module
  */
@@ -23,7 +24,7 @@ export class ProfilerBusyError extends Error {
 }
 
 const CPU_INTERVAL_MICROS = 10_000; // 100 Hz, as Go's pprof
-const HEAP_INTERVAL_BYTES = 512 * 1024; // as Go's runtime.MemProfileRate
+const HEAP_INTERVAL_BYTES = 128 * 1024;
 
 /** See the module doc. */
 export class SelfProfiler {
@@ -72,13 +73,17 @@ export class SelfProfiler {
     }
   }
 
+  /** Starts heap sampling (once). */
+  async startHeapSampling(): Promise<void> {
+    if (this.#heapSampling) return;
+    this.#heapSampling = true;
+    await this.#post("HeapProfiler.enable");
+    await this.#post("HeapProfiler.startSampling", { samplingInterval: HEAP_INTERVAL_BYTES });
+  }
+
   /** The live heap as sampled so far; gzipped pprof. */
   async heap(): Promise<Uint8Array> {
-    if (!this.#heapSampling) {
-      this.#heapSampling = true;
-      await this.#post("HeapProfiler.enable");
-      await this.#post("HeapProfiler.startSampling", { samplingInterval: HEAP_INTERVAL_BYTES });
-    }
+    await this.startHeapSampling();
     const { profile } = await this.#post<{ profile: V8HeapProfile }>(
       "HeapProfiler.getSamplingProfile",
     );

@@ -9,7 +9,10 @@
  * | `POST /-/reload` | re-reads the config; 200 when swapped, 400 with the reason when kept |
  * | `GET /api/v1/status` | JSON: state, pipelines, components, published status |
  * | `GET /api/v1/targets` | JSON array merged from the `"targets"` status providers |
- * | `GET /` | the same as a small HTML page |
+ * | `GET /status` | the status as one plain HTML page |
+ * | `GET /`, `/components/<id>`, `/components/<id>/live`, `/targets`, `/flame/<series>` | the operator console (`console/console.ts`) |
+ * | `GET /api/v1/components`, `/api/v1/profiles…`, `/api/v1/components/<id>/live` | its JSON and event stream |
+ * | `GET /debug/pprof/profile?seconds=N`, `/debug/pprof/heap`, `/debug/pprof/allocs` | the collector's own CPU and heap profiles (pprof) |
  *
  * @module
  */
@@ -17,6 +20,7 @@
 import type { Service } from "../service/service.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { MetricsRegistry } from "../telemetry/metrics.ts";
+import { Console, consoleHeader } from "./console/console.ts";
 import { type PageInfo, renderStatusPage } from "./page.ts";
 
 /** Outcome of a reload as the admin server reports it. */
@@ -44,9 +48,17 @@ const JSON_TYPE = { "content-type": "application/json" };
 export class AdminServer {
   readonly #options: AdminOptions;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  /** The operator console's routes. */
+  readonly console: Console;
 
   constructor(options: AdminOptions) {
     this.#options = options;
+    this.console = new Console({
+      service: options.service,
+      metrics: options.metrics,
+      logger: options.logger,
+      header: () => consoleHeader(options.service.status(), options.info()),
+    });
   }
 
   /** Binds and serves; resolves with the bound address (useful with port 0). */
@@ -56,7 +68,10 @@ export class AdminServer {
         this.#server = Deno.serve({
           hostname: this.#options.hostname,
           port: this.#options.port,
-          onListen: (addr) => resolve(addr),
+          onListen: (addr) => {
+            this.console.start();
+            resolve(addr);
+          },
           onError: (error) => {
             this.#options.logger.error("admin request failed", { err: error });
             return new Response("internal error\n", { status: 500, headers: TEXT });
@@ -82,6 +97,7 @@ export class AdminServer {
   async shutdown(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
+    await this.console.close(); // ends live streams and a running CPU profile first
     if (server) await server.shutdown();
   }
 
@@ -122,13 +138,14 @@ export class AdminServer {
         return Response.json(service.status(), { headers: JSON_TYPE });
       case "/api/v1/targets":
         return Response.json(service.published("targets"), { headers: JSON_TYPE });
-      case "/":
+      case "/status":
         if (method !== "GET" && method !== "HEAD") return only("GET");
         return new Response(renderStatusPage(service.status(), this.#options.info()), {
           headers: { "content-type": "text/html; charset=utf-8" },
         });
       default:
-        return new Response(`not found: ${url.pathname}\n`, { status: 404, headers: TEXT });
+        return await this.console.handle(request, url) ??
+          new Response(`not found: ${url.pathname}\n`, { status: 404, headers: TEXT });
     }
   }
 }

@@ -75,10 +75,13 @@ Deno.test("admin: status and targets JSON, HTML page escapes everything", async 
       target: "<script>alert(1)</script>",
       health: "up",
     }]);
-    const page = await (await fetch(`${base}/`)).text();
+    const page = await (await fetch(`${base}/status`)).text();
     assert(!page.includes("<script>alert"), "raw script tag on the page");
     assertStringIncludes(page, "&lt;script&gt;alert(1)&lt;/script&gt;");
     assertStringIncludes(page, "<h2>Pipelines</h2>");
+    const console = await (await fetch(`${base}/targets`)).text();
+    assert(!console.includes("<script>alert"), "raw script tag on the console");
+    assertStringIncludes(console, "&lt;script&gt;alert(1)&lt;/script&gt;");
     const missing = await fetch(`${base}/nope`);
     assertEquals(missing.status, 404);
     await missing.body?.cancel();
