@@ -64,7 +64,8 @@ Deno.test({
       const closed = scrape(registry).values.get("process_open_fds")!;
       assertEquals([opened - fds, closed - fds], [5, 0]);
 
-      // Busy work for ~300 ms of CPU raises the CPU seconds by about that much.
+      // 300 ms of busy work raises the CPU seconds (by less when other processes share the CPU;
+      // /proc counts in 10 ms ticks).
       const cpuBefore = first.values.get("process_cpu_seconds_total")!;
       const until = performance.now() + 300;
       let spin = 0;
@@ -72,7 +73,7 @@ Deno.test({
       assert(spin > 0);
       const cpuAfter = scrape(registry).values.get("process_cpu_seconds_total")!;
       assert(
-        cpuAfter - cpuBefore >= 0.15 && cpuAfter - cpuBefore < 5,
+        cpuAfter - cpuBefore >= 0.05 && cpuAfter - cpuBefore < 5,
         `cpu seconds ${cpuBefore} → ${cpuAfter}`,
       );
     } finally {
