@@ -363,3 +363,88 @@ Deno.test("kubernetes_sd: 403 and 401 are shown in the discovery status and logg
     await kube.close();
   }
 });
+
+Deno.test("the relabel, service_name and drop_internal_labels READMEs' Kubernetes examples work on scraped profiles as written", async () => {
+  const { relabelProcessorFactory } = await import("../processors/relabel/mod.ts");
+  const { serviceNameProcessorFactory } = await import("../processors/service_name/mod.ts");
+  const { dropInternalLabelsProcessorFactory } = await import(
+    "../processors/drop_internal_labels/mod.ts"
+  );
+  const readmeBlock = (path: string, needle: string) => {
+    const text = Deno.readTextFileSync(new URL(path, import.meta.url));
+    const block = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!)
+      .find((b) => b.includes(needle));
+    if (!block) throw new Error(`${path} has no example with ${needle}`);
+    return parseYaml(block) as { processors: Record<string, unknown> };
+  };
+  const relabelConfig = readmeBlock("../processors/relabel/README.md", "relabel/k8s").processors[
+    "relabel/k8s"
+  ];
+  const kube = startKubeApi();
+  const target = pprofAt("127.0.0.2");
+  kube.apply(
+    "pods",
+    podObject({
+      namespace: "shop",
+      name: "checkout-1",
+      ip: target.ip,
+      container: "checkout",
+      labels: { app: "checkout", "app.kubernetes.io/version": "1.2" },
+      ports: [{ name: "pprof", containerPort: target.port, protocol: "TCP" }],
+    }),
+  );
+  const settings = testSettings("relabel/k8s");
+  const create = <T>(f: { configSchema: { parse(x: unknown): T } }, config: unknown) =>
+    f.configSchema.parse(config);
+  const relabelP = relabelProcessorFactory.create(
+    settings,
+    create(relabelProcessorFactory, relabelConfig),
+  );
+  const serviceName = serviceNameProcessorFactory.create(
+    testSettings("service_name"),
+    create(serviceNameProcessorFactory, {}),
+  );
+  const dropInternal = dropInternalLabelsProcessorFactory.create(
+    testSettings("drop_internal_labels"),
+    create(dropInternalLabelsProcessorFactory, {}),
+  );
+  const sink = new RecordingConsumer();
+  const receiver = new ScrapeReceiver(
+    testSettings("pyroscope.scrape"),
+    scrapeConfigSchema.parse({
+      scrape_interval: "200ms",
+      profiling_config: {
+        "profile.process_cpu": { enabled: false },
+        "profile.memory": { enabled: false },
+        "profile.block": { enabled: false },
+        "profile.mutex": { enabled: false },
+      },
+      kubernetes_sd_configs: [{ role: "pod", api_server: kube.url }],
+    }),
+    sink,
+  );
+  try {
+    await receiver.start();
+    await until(() => sink.items.length > 0, "a scraped goroutine profile");
+    let item = sink.items[0]!;
+    assertEquals(item.labels.get("__meta_kubernetes_namespace"), "shop", "metadata is forwarded");
+    for (const p of [relabelP, serviceName, dropInternal]) item = (await p.process(item))!;
+    assertEquals(item.labels.toRecord(), {
+      __name__: "goroutine",
+      app: "checkout",
+      app_kubernetes_io_version: "1.2",
+      container: "checkout",
+      instance: `${target.ip}:${target.port}`,
+      job: "pyroscope.scrape",
+      namespace: "shop",
+      "otel.scope.name": "profcol/pyroscope.scrape",
+      "otel.scope.version": "0.0.0-test",
+      pod: "checkout-1",
+      service_name: "shop/checkout",
+    });
+  } finally {
+    await receiver.shutdown();
+    await kube.close();
+    await target.server.shutdown();
+  }
+});
