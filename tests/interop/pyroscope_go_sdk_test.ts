@@ -109,7 +109,7 @@ service:
         });
       }
 
-      const sampleTypes = new Set<string>();
+      const profileFiles: string[] = [];
       let deltaprofUploads = 0;
       for (const upload of sent) {
         const profile = decodeBase64(upload.profile);
@@ -136,11 +136,15 @@ service:
             assertEquals(config.cumulative ?? false, false, "godeltaprof sends deltas");
           }
         }
-        const [summary] = jsonLines<Summary>(
-          (await runGoPeer(["pprof-summary", "-"], { stdin: profile })).stdout,
-        );
-        for (const type of summary!.sample_types) sampleTypes.add(type);
+        const file = `${dir}/sent-${profileFiles.length}.pprof`;
+        Deno.writeFileSync(file, profile);
+        profileFiles.push(file);
       }
+      // google/pprof reads every profile the SDK sent (so what arrived): their sample types.
+      const sampleTypes = new Set(
+        jsonLines<Summary>((await runGoPeer(["pprof-summary", ...profileFiles])).stdout)
+          .flatMap((summary) => summary.sample_types),
+      );
       assert(
         deltaprofUploads >= 3,
         `godeltaprof (heap, mutex, block) uploads: ${deltaprofUploads}`,
@@ -159,9 +163,9 @@ service:
         ]
       ) assert(sampleTypes.has(type), `${type} in ${[...sampleTypes]}`);
 
-      // The file exporter wrote every upload, and go tool pprof opens each file.
-      // Ingest bodies are written as received (here multipart, `.multipart`): go tool pprof
-      // opens the profile part.
+      // The file exporter wrote every upload as received (multipart, `.multipart`); the profile
+      // part of each opens with google/pprof, and with `go tool pprof` (one file per distinct
+      // set of sample types: it takes about a second a file).
       let lines: { file: string; labels: Record<string, string>; content_type: string[] }[] = [];
       for (let i = 0; i < 100 && lines.length < sent.length; i++) {
         await new Promise((r) => setTimeout(r, 50));
@@ -172,6 +176,7 @@ service:
         }
       }
       assertEquals(lines.length, sent.length, "one file per upload");
+      const written: string[] = [];
       for (const line of lines) {
         assertEquals(line.labels.service_name, "gosdk-interop");
         assert(line.file.endsWith(".multipart"), line.file);
@@ -180,8 +185,18 @@ service:
         assert(arrived.has(hex(profile)), `${line.file} holds a profile the SDK sent`);
         const file = `${dir}/profiles/${line.file}.profile`;
         Deno.writeFileSync(file, profile);
-        const raw = await goToolPprofRaw(file);
+        written.push(file);
+      }
+      const summaries = jsonLines<Summary>((await runGoPeer(["pprof-summary", ...written])).stdout);
+      assertEquals(summaries.length, written.length);
+      const seen = new Set<string>();
+      for (const [i, summary] of summaries.entries()) {
+        const types = summary.sample_types.join(",");
+        if (seen.has(types)) continue;
+        seen.add(types);
+        const raw = await goToolPprofRaw(written[i]!);
         assert(raw.includes("Samples:"), raw.slice(0, 300));
+        for (const type of summary.sample_types) assert(raw.includes(type), `${type} in ${raw}`);
       }
     } finally {
       await proc.kill();
