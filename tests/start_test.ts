@@ -2,8 +2,10 @@
  * `deno task start` on config.example.yaml: the example validates, the collector serves
  * /-/ready (how fast is measured by `deno task bench`, not here) and its first seconds log only a
  * few short info lines (no warn or error). The task runs exactly as a user runs it; an extra
- * `--config` (deep-merged last) only moves the admin port to a free one and the file exporter
- * to a temp dir, so the test cannot clash with a collector already running on :12345.
+ * `--config` (deep-merged last) only moves the admin port to a free one (and the example's
+ * scrape of the collector itself, `pyroscope.scrape/self`, with it), the receiver to a free port
+ * and the file exporter to a temp dir, so the test cannot clash with (or scrape) a collector
+ * already running on :12345.
  */
 
 import { parse } from "yaml";
@@ -13,6 +15,7 @@ import { Profcol, runProfcol } from "./support/process.ts";
 const root = new URL("../", import.meta.url).pathname;
 // A pipeline needs a receiver; an example without one is reported instead of failing.
 const example = parse(Deno.readTextFileSync(`${root}config.example.yaml`)) as {
+  receivers?: Record<string, { targets?: Record<string, string>[] }>;
   service?: { pipelines?: Record<string, { receivers?: string[] }> };
 };
 const hasReceiver = Object.values(example.service?.pipelines ?? {}).some((pipeline) =>
@@ -43,11 +46,20 @@ Deno.test({
   async fn() {
     const dir = Deno.makeTempDirSync({ prefix: "profcol-start-" });
     const override = `${dir}/override.yaml`;
+    // The admin port is chosen here, so the example's self-scrape can follow it.
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const adminPort = probe.addr.port;
+    probe.close();
+    const self = example.receivers?.["pyroscope.scrape/self"]?.targets?.[0];
+    const selfScrape = self
+      ? `, pyroscope.scrape/self: { targets: [{ __address__: "127.0.0.1:${adminPort}", ` +
+        `service_name: ${JSON.stringify(self.service_name ?? "profcol")} }] }`
+      : "";
     Deno.writeTextFileSync(
       override,
       `exporters: { file: { directory: ${dir}/profiles } }\n` +
-        "receivers: { pyroscope.receive_http/local: { http: { listen_port: 0 } } }\n" +
-        "service: { telemetry: { http: { listen_port: 0 } } }\n",
+        `receivers: { pyroscope.receive_http/local: { http: { listen_port: 0 } }${selfScrape} }\n` +
+        `service: { telemetry: { http: { listen_port: ${adminPort} } } }\n`,
     );
     const launched = performance.now();
     const child = new Deno.Command(Deno.execPath(), {
