@@ -155,6 +155,18 @@ service:
         Object.keys(TYPES).every(have),
         `missing: ${Object.keys(TYPES).filter((t) => !have(t))}\n${proc.stderr}`,
       );
+      // Let the file exporter catch up with what the sink has, then stop.
+      const indexed = () => {
+        try {
+          return jsonLines(Deno.readTextFileSync(`${dir}/profiles/index.jsonl`)).length;
+        } catch {
+          return 0;
+        }
+      };
+      const pushedSoFar = sink.pushes.length;
+      for (let i = 0; i < 100 && indexed() < pushedSoFar; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await proc.kill();
 
       // Pushed: each raw profile parses with google/pprof, with its type's sample types and the
