@@ -171,7 +171,7 @@ service:
 
       // Pushed: each raw profile parses with google/pprof, with its type's sample types and the
       // totals profcol's decoder reads.
-      const pushes = sink.pushes.filter((p) => p.labels.__name__! in TYPES);
+      const pushes = sink.pushes.slice(0, pushedSoFar).filter((p) => p.labels.__name__! in TYPES);
       const pushFiles = pushes.map((p, i) => {
         const file = join(dir, `push-${i}.pb`);
         Deno.writeFileSync(file, p.rawProfile);
