@@ -79,10 +79,11 @@ function html(body: string): Response {
   return new Response(body, { headers: HTML_HEADERS });
 }
 
+/** Every field of a log record but its time, level, message and component, as `k=v`. */
 function detailOf(record: Readonly<LogFields>): string {
   const parts: string[] = [];
-  for (const key of ["err", "error", "url", "endpoint", "first"]) {
-    const value = record[key];
+  for (const [key, value] of Object.entries(record)) {
+    if (key === "ts" || key === "level" || key === "msg" || key === "component") continue;
     if (value === undefined || value === null || value === "") continue;
     parts.push(
       `${key}=${
@@ -94,7 +95,8 @@ function detailOf(record: Readonly<LogFields>): string {
       }`,
     );
   }
-  return parts.join(" · ");
+  const text = parts.join(" · ");
+  return text.length > 1000 ? text.slice(0, 999) + "…" : text;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -44,7 +44,7 @@ export function componentHref(id: string): string {
 export function layout(title: string, page: string, body: string, attrs = ""): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>${e(title)} · profcol</title>
+<title>${e(title)} · profcol</title><link rel="icon" href="data:,">
 <link rel="stylesheet" href="/console/console.css">
 <script src="/console/console.js" defer></script></head>
 <body data-page="${e(page)}"${attrs}>
@@ -72,7 +72,7 @@ function rateLine(id: string, kind: string): [string, string] {
   if (kind === "processor") {
     return [`dropped ${rate("dropped")}`, ""];
   }
-  return [`${rate("profiles")} profiles · ${rate("bytes")}`, `refused ${rate("refused")}`];
+  return [`profiles ${rate("profiles")} · ${rate("bytes")}`, `refused ${rate("refused")}`];
 }
 
 function nodeSvg(view: ComponentView | undefined, id: string, kind: string, x: number, y: number) {
