@@ -22,6 +22,9 @@
  * State is one {@linkcode IdentityTable} plus a `Float64Array` of the previous cumulative
  * values of the delta columns only — never the decoded profile.
  *
+ * The work is streamed over the wire format (`wire_delta.ts`, in the style of fastdelta): no
+ * `Sample` objects are built; unchanged messages are copied through as byte ranges.
+ *
  * @example
  * ```ts
  * import { DeltaComputer } from "./delta.ts";
@@ -44,9 +47,10 @@
  * @module
  */
 
-import { decodeProfile, encodeProfile, type Profile, type Sample, stringAt } from "./profile.ts";
+import type { Profile } from "./profile.ts";
 import { gunzipIfNeeded, gzip } from "./gzip.ts";
-import { IdentityHasher, IdentityTable } from "./identity.ts";
+import { IdentityTable } from "./identity.ts";
+import { releaseScan, scannedDurationNanos, scanProfile, writeDelta } from "./wire_delta.ts";
 
 /** Which cumulative profile a {@linkcode DeltaComputer} handles. */
 export type DeltaKind = "memory" | "block" | "mutex";
@@ -123,68 +127,57 @@ export class DeltaComputer {
   }
 
   #compute(body: Uint8Array, nowNanos: number | undefined): Uint8Array | null {
-    const profile = decodeProfile(gunzipIfNeeded(body, this.#maxBytes));
-    const types = profile.sampleType.map((t) =>
-      `${stringAt(profile, t.type, "sample_type.type")}/${
-        stringAt(profile, t.unit, "sample_type.unit")
-      }`
-    );
+    try {
+      return this.#delta(gunzipIfNeeded(body, this.#maxBytes), nowNanos);
+    } finally {
+      releaseScan();
+    }
+  }
+
+  #delta(buf: Uint8Array, nowNanos: number | undefined): Uint8Array | null {
+    const scanned = scanProfile(buf);
+    const types = scanned.types;
     const signature = types.join(",");
     const width = types.length;
     const deltaCols: number[] = [];
     types.forEach((t, i) => this.#columns.includes(t) && deltaCols.push(i));
-    const timeNanos = profile.timeNanos || nowNanos || Date.now() * 1e6;
-
-    // Group samples by identity; sums hold every value column.
-    const samples = profile.sample;
-    const hasher = new IdentityHasher(profile);
-    const current = new IdentityTable(samples.length);
-    const sums = new Float64Array(samples.length * width);
-    const first = new Int32Array(samples.length);
-    for (let i = 0; i < samples.length; i++) {
-      const value = samples[i]!.value;
-      if (value.length !== width) {
-        throw new Error(`sample ${i} has ${value.length} values, expected ${width}`);
-      }
-      const h = hasher.hashSample(i);
-      const before = current.size;
-      const slot = current.insert(h[0]!, h[1]!, h[2]!);
-      if (slot === before) first[slot] = i;
-      const base = slot * width;
-      for (let j = 0; j < width; j++) sums[base + j]! += value[j]!;
-    }
+    const timeNanos = scanned.timeNanos || nowNanos || Date.now() * 1e6;
+    const current = scanned.table;
+    const sums = scanned.sums;
 
     const previous = this.#state?.signature === signature ? this.#state : undefined;
     this.#state = this.#nextState(signature, current, sums, width, deltaCols, timeNanos);
     if (!previous) return null;
 
-    const out: Sample[] = [];
+    // current − previous in place (the new state is already copied out of `sums`).
     const nDelta = deltaCols.length;
+    const prevValues = previous.values;
+    const keep = keepScratch(current.size);
+    const prevSlots = prevScratch(current.size);
+    previous.table.findAll(current, prevSlots);
+    let nKeep = 0;
     for (let slot = 0; slot < current.size; slot++) {
       const base = slot * width;
-      const values = Array.from(sums.subarray(base, base + width));
-      const prevSlot = previous.table.find(current.a[slot]!, current.b[slot]!, current.c[slot]!);
+      const prevSlot = prevSlots[slot]!;
       if (prevSlot >= 0) {
         let wentBack = false;
         for (let k = 0; k < nDelta; k++) {
-          if (values[deltaCols[k]!]! < previous.values[prevSlot * nDelta + k]!) wentBack = true;
+          if (sums[base + deltaCols[k]!]! < prevValues[prevSlot * nDelta + k]!) wentBack = true;
         }
         if (!wentBack) {
           for (let k = 0; k < nDelta; k++) {
-            values[deltaCols[k]!]! -= previous.values[prevSlot * nDelta + k]!;
+            sums[base + deltaCols[k]!]! -= prevValues[prevSlot * nDelta + k]!;
           }
         }
       }
-      if (values.every((v) => v === 0)) continue;
-      const sample = samples[first[slot]!]!;
-      out.push({ locationId: sample.locationId, value: values, label: sample.label });
+      let zero = true;
+      for (let j = 0; j < width; j++) if (sums[base + j] !== 0) zero = false;
+      if (!zero) keep[nKeep++] = slot;
     }
-
-    profile.sample = out;
-    if (timeNanos > previous.timeNanos) profile.durationNanos = timeNanos - previous.timeNanos;
-    if (!profile.timeNanos) profile.timeNanos = timeNanos;
-    pruneUnreferenced(profile);
-    return gzip(encodeProfile(profile));
+    const duration = timeNanos > previous.timeNanos
+      ? timeNanos - previous.timeNanos
+      : scannedDurationNanos();
+    return gzip(writeDelta(keep, nKeep, sums, width, timeNanos, duration));
   }
 
   #nextState(
@@ -197,15 +190,28 @@ export class DeltaComputer {
   ): DeltaState {
     // A right-sized copy: the grouping table was sized for every sample, duplicates included.
     const n = current.size;
-    const table = new IdentityTable(n);
+    const table = IdentityTable.copyOf(current);
     const nDelta = deltaCols.length;
     const values = new Float64Array(n * nDelta);
     for (let slot = 0; slot < n; slot++) {
-      const s = table.insert(current.a[slot]!, current.b[slot]!, current.c[slot]!);
-      for (let k = 0; k < nDelta; k++) values[s * nDelta + k] = sums[slot * width + deltaCols[k]!]!;
+      for (let k = 0; k < nDelta; k++) {
+        values[slot * nDelta + k] = sums[slot * width + deltaCols[k]!]!;
+      }
     }
     return { signature, table, values, timeNanos };
   }
+}
+
+// Scratch shared by every computer (one compute runs at a time).
+let keepSlots = new Int32Array(1024);
+let prevSlots = new Int32Array(1024);
+function keepScratch(n: number): Int32Array {
+  if (keepSlots.length < n) keepSlots = new Int32Array(Math.max(n, keepSlots.length * 2));
+  return keepSlots;
+}
+function prevScratch(n: number): Int32Array {
+  if (prevSlots.length < n) prevSlots = new Int32Array(Math.max(n, prevSlots.length * 2));
+  return prevSlots;
 }
 
 /**
