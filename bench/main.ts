@@ -22,6 +22,7 @@ const TARGETS: Record<string, [string, (v: number) => boolean]> = {
   scrape_cpu_core_fraction: ["≤ 0.25 (1,000 targets)", (v) => v <= 0.25],
   scrape_rss_mb: ["≤ 250", (v) => v <= 250],
   delta_mb_per_s: ["≥ 100", (v) => v >= 100],
+  delta_vs_fastdelta: ["≥ 1.0", (v) => v >= 1.0],
   idle_rss_mb: ["≤ 60", (v) => v <= 60],
   startup_ready_ms: ["≤ 300", (v) => v <= 300],
 };
@@ -63,6 +64,8 @@ const KEYS = [
   "scrape_cpu_core_fraction",
   "scrape_rss_mb",
   "delta_mb_per_s",
+  "fastdelta_mb_per_s",
+  "delta_vs_fastdelta",
   "idle_rss_mb",
   "startup_ready_ms",
 ];
