@@ -103,7 +103,12 @@ Deno.test("reliability 7: auth refuses strangers; secrets stay out of logs, page
     await new Promise((r) => setTimeout(r, 1500)); // scrapes fail, retries run, all logged
 
     const found: string[] = [];
-    for (const page of ["/", "/api/v1/status", "/api/v1/targets", "/metrics"]) {
+    // Every page of the console too: a page per component (configs redacted), targets, JSON.
+    const ids: string[] = (await (await fetch(`${admin}/api/v1/status`)).json()).components
+      .map((c: { id: string }) => c.id);
+    const pages = ["/", "/api/v1/status", "/api/v1/targets", "/metrics", "/status", "/targets"]
+      .concat("/api/v1/components", ...ids.map((id) => `/components/${encodeURIComponent(id)}`));
+    for (const page of pages) {
       const response = await fetch(admin + page);
       assertEquals(response.status, 200, page);
       found.push(...leaks(page, await response.text()));
@@ -119,7 +124,7 @@ Deno.test("reliability 7: auth refuses strangers; secrets stay out of logs, page
       auth_refused: 4,
       auth_accepted: 2,
       log_lines_checked: logLines,
-      pages_checked: 4,
+      pages_checked: pages.length,
       leaks: found.length,
     });
     assert(proc.stderr.includes("level=debug"), "debug logs were produced");
