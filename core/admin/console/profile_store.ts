@@ -12,6 +12,7 @@
  */
 
 import type { Item } from "../../items.ts";
+import { LabelSet } from "../../labels.ts";
 
 /** One kept profile. */
 export interface StoredProfile {
@@ -40,6 +41,7 @@ interface Entry extends StoredProfile {
 
 interface Series {
   readonly id: string;
+  readonly key: string;
   readonly componentId: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly entries: Entry[];
@@ -57,15 +59,26 @@ function hash64(text: string): string {
   return (a >>> 0).toString(16).padStart(8, "0") + (b >>> 0).toString(16).padStart(8, "0");
 }
 
+/** The map key of a series: receiver id and the label set's canonical key (cached by it). */
+function seriesKey(componentId: string, labels: LabelSet): string {
+  return componentId + "\0" + labels.key();
+}
+
 /** The series id of a receiver and label set (what `/flame/<id>` and targets use). */
-export function seriesId(componentId: string, labels: Readonly<Record<string, string>>): string {
-  const pairs = Object.entries(labels).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
-  return hash64(JSON.stringify([componentId, pairs]));
+export function seriesId(
+  componentId: string,
+  labels: LabelSet | Readonly<Record<string, string>>,
+): string {
+  return hash64(
+    seriesKey(componentId, labels instanceof LabelSet ? labels : LabelSet.from(labels)),
+  );
 }
 
 /** See the module doc. */
 export class ProfileStore {
+  /** By id, and by key (so the hot path neither hashes nor copies labels of a known series). */
   readonly #series = new Map<string, Series>();
+  readonly #byKey = new Map<string, Series>();
   /** Every kept entry, oldest first (entries dropped by their series are marked `gone`). */
   #order: Entry[] = [];
   #head = 0;
@@ -84,29 +97,27 @@ export class ProfileStore {
     for (const item of items) {
       if (item.kind === "push") {
         for (const sample of item.samples) {
-          this.#add(componentId, item.labels.toRecord(), sample.rawProfile, now);
+          this.#add(componentId, item.labels, sample.rawProfile, now);
         }
       } else {
         const format = item.query.find(([key]) => key === "format")?.[1];
         const multipart = item.contentType.some((t) => t.toLowerCase().startsWith("multipart/"));
         if (format === "pprof" && !multipart) {
-          this.#add(componentId, item.labels.toRecord(), item.body, now);
+          this.#add(componentId, item.labels, item.body, now);
         }
       }
     }
   }
 
-  #add(
-    componentId: string,
-    labels: Record<string, string>,
-    bytes: Uint8Array,
-    at: number,
-  ): void {
+  #add(componentId: string, labels: LabelSet, bytes: Uint8Array, at: number): void {
     if (bytes.byteLength > this.capacityBytes) return;
-    const id = seriesId(componentId, labels);
-    let series = this.#series.get(id);
+    const key = seriesKey(componentId, labels);
+    let series = this.#byKey.get(key);
     if (series === undefined) {
-      this.#series.set(id, series = { id, componentId, labels, entries: [] });
+      const id = hash64(key);
+      series = { id, key, componentId, labels: labels.toRecord(), entries: [] };
+      this.#series.set(id, series);
+      this.#byKey.set(key, series);
     }
     const entry: Entry = { at, bytes, series, gone: false };
     series.entries.push(entry);
@@ -123,7 +134,10 @@ export class ProfileStore {
     const entries = entry.series.entries;
     const index = entries.indexOf(entry);
     if (index >= 0) entries.splice(index, 1);
-    if (entries.length === 0) this.#series.delete(entry.series.id);
+    if (entries.length === 0) {
+      this.#series.delete(entry.series.id);
+      this.#byKey.delete(entry.series.key);
+    }
   }
 
   #evict(): void {
@@ -142,6 +156,7 @@ export class ProfileStore {
     this.capacityBytes = capacityBytes;
     if (capacityBytes <= 0) {
       this.#series.clear();
+      this.#byKey.clear();
       this.#order = [];
       this.#head = 0;
       this.#bytes = 0;
