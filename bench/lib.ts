@@ -119,6 +119,25 @@ export function cpuSeconds(pid: number): number {
   return ticks / 100; // USER_HZ is 100 on Linux
 }
 
+/** CPU seconds of `pid` and all its descendants (e.g. nginx's master and workers). */
+export function treeCpuSeconds(pid: number): number {
+  let total = 0;
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    try {
+      total += cpuSeconds(p);
+      for (const task of Deno.readDirSync(`/proc/${p}/task`)) {
+        const children = Deno.readTextFileSync(`/proc/${p}/task/${task.name}/children`).trim();
+        if (children) stack.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return total;
+}
+
 /** Resident set size in MiB, from /proc/<pid>/status. */
 export function rssMb(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
