@@ -86,6 +86,43 @@ Deno.test("flameTree: pre-order nodes, inline frames root-most first, self and t
   assertEquals(pruned.hidden, 1);
 });
 
+Deno.test("flameTree: anonymous functions are told apart by file and line", () => {
+  const p = emptyProfile();
+  p.stringTable.push("samples", "count", "(anonymous)", "file:///app/a.ts", "file:///app/b.ts");
+  p.sampleType.push({ type: 1, unit: 2 });
+  p.function.push(
+    { id: 1, name: 3, systemName: 3, filename: 4, startLine: 7 },
+    { id: 2, name: 0, systemName: 0, filename: 5, startLine: 9 },
+  );
+  p.location.push(
+    {
+      id: 1,
+      mappingId: 0,
+      address: 0,
+      line: [{ functionId: 1, line: 8, column: 0 }],
+      isFolded: false,
+    },
+    {
+      id: 2,
+      mappingId: 0,
+      address: 0,
+      line: [{ functionId: 2, line: 0, column: 0 }],
+      isFolded: false,
+    },
+  );
+  p.sample.push({ locationId: [1], value: [1], label: [] }, {
+    locationId: [2],
+    value: [1],
+    label: [],
+  });
+  const tree = flameTree(encodeProfile(p));
+  assertEquals(tree.name.map((n) => tree.names[n]), [
+    "total",
+    "(anonymous) a.ts:8",
+    "(anonymous) b.ts:9",
+  ]);
+});
+
 Deno.test("ProfileStore: a ring per series, a memory cap over all, ingest only as pprof", () => {
   const store = new ProfileStore(100, 2);
   const push = (name: string, size: number): PushItem => ({

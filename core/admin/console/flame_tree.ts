@@ -3,6 +3,9 @@
  * in pre-order (each node's subtree follows it), each with its name index, parent index, self
  * and total for one sample type. Children are sorted by name, as flame graphs are.
  *
+ * Frames are named by function; anonymous functions by their file and line, so different ones
+ * do not merge.
+ *
  * Nodes whose total is below `minFraction` of the whole are left out (their time still counts
  * in their parent's total), so a huge profile stays a small answer.
  *
@@ -70,8 +73,15 @@ export function flameTree(bytes: Uint8Array, options: FlameOptions = {}): FlameT
   for (const location of profile.location) {
     const out: number[] = [];
     for (let i = location.line.length - 1; i >= 0; i--) {
-      const fn = functions.get(location.line[i]!.functionId);
-      out.push(intern(fn ? str(profile, fn.name) || "(unknown)" : "(unknown)"));
+      const line = location.line[i]!;
+      const fn = functions.get(line.functionId);
+      let name = fn ? str(profile, fn.name) : "";
+      if (name === "" || name === "(anonymous)") {
+        // Anonymous functions of different places must not merge into one frame.
+        const file = fn ? str(profile, fn.filename).split("/").pop() : "";
+        name = file ? `(anonymous) ${file}:${line.line || fn!.startLine}` : "(unknown)";
+      }
+      out.push(intern(name));
     }
     if (out.length === 0) out.push(intern(`0x${location.address.toString(16)}`));
     frames.set(location.id, out);
