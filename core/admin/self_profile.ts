@@ -6,6 +6,9 @@
  * what is allocated after it starts, so the admin server starts it with
  * {@linkcode SelfProfiler.startHeapSampling}; it stays on until {@linkcode SelfProfiler.close}.
  *
+ * V8's profilers are per process (isolate), so admin servers share one profiler
+ * ({@linkcode selfProfiler}): a new admin server after a reload keeps the heap sampling going.
+ *
  * @module
  */
 
@@ -59,12 +62,16 @@ export class SelfProfiler {
       await this.#post("Profiler.start");
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, seconds * 1000);
+        const stop = this.#stop.signal;
         function done() {
           clearTimeout(timer);
+          signal?.removeEventListener("abort", done);
+          stop.removeEventListener("abort", done);
           resolve();
         }
+        if (signal?.aborted || stop.aborted) return done();
         signal?.addEventListener("abort", done, { once: true });
-        this.#stop.signal.addEventListener("abort", done, { once: true });
+        stop.addEventListener("abort", done, { once: true });
       });
       const { profile } = await this.#post<{ profile: V8CpuProfile }>("Profiler.stop");
       return gzip(cpuProfileToPprof(profile, { startedAtMs, intervalMicros: CPU_INTERVAL_MICROS }));
@@ -109,4 +116,11 @@ export class SelfProfiler {
       session.disconnect();
     }
   }
+}
+
+let shared: SelfProfiler | undefined;
+
+/** The process's profiler, shared by every admin server (never closed). */
+export function selfProfiler(): SelfProfiler {
+  return shared ??= new SelfProfiler();
 }

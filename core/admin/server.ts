@@ -97,7 +97,7 @@ export class AdminServer {
   async shutdown(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
-    await this.console.close(); // ends live streams and a running CPU profile first
+    this.console.close(); // ends live streams and a running CPU profile first
     if (server) await server.shutdown();
   }
 

@@ -22,7 +22,7 @@ import type { Service, ServiceStatus } from "../../service/service.ts";
 import type { LogFields, Logger } from "../../telemetry/logger.ts";
 import type { MetricsRegistry } from "../../telemetry/metrics.ts";
 import { escapeHtml } from "../page.ts";
-import { ProfilerBusyError, SelfProfiler } from "../self_profile.ts";
+import { ProfilerBusyError, selfProfiler } from "../self_profile.ts";
 import { CONSOLE_CSS } from "./assets_css.ts";
 import { CONSOLE_JS } from "./assets_js.ts";
 import { flameTree } from "./flame_tree.ts";
@@ -115,7 +115,9 @@ function str(value: unknown): string {
 export class Console {
   readonly #options: ConsoleOptions;
   readonly #shared: Shared;
-  readonly #profiler = new SelfProfiler();
+  readonly #profiler = selfProfiler();
+  /** Ends this console's running CPU profile on close (the profiler is shared). */
+  readonly #closing = new AbortController();
   readonly #streams = new Set<() => void>();
   readonly #unobserve: () => void;
 
@@ -161,10 +163,10 @@ export class Console {
   }
 
   /** Ends live streams and a running self-profile; stops observing logs. */
-  async close(): Promise<void> {
+  close(): void {
     this.#unobserve();
     for (const end of [...this.#streams]) end();
-    await this.#profiler.close();
+    this.#closing.abort();
   }
 
   get #liveEnabled(): boolean {
@@ -622,7 +624,7 @@ export class Console {
     }
     try {
       // Not tied to request.signal: a profile ends after `seconds` (or on shutdown) anyway.
-      const body = await this.#profiler.cpu(Math.min(seconds, 300));
+      const body = await this.#profiler.cpu(Math.min(seconds, 300), this.#closing.signal);
       return pprofResponse(body, "profile");
     } catch (error) {
       if (error instanceof ProfilerBusyError) {

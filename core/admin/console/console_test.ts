@@ -450,3 +450,25 @@ Deno.test("console: /debug/pprof/profile and /heap answer gzipped pprof; one CPU
     await bad.body?.cancel();
   });
 });
+
+Deno.test("console: a CPU profile in flight ends at shutdown; heap sampling outlives an admin server", async () => {
+  let second: Promise<void> | undefined;
+  const heapStatus = Promise.withResolvers<number>();
+  await withCollector(false, async (first) => {
+    // A second collector (as after a reload that moved the admin server) overlaps the first.
+    second = withCollector(false, async (base) => {
+      await new Promise((r) => setTimeout(r, 300)); // the first one is gone by now
+      const heap = await fetch(`${base}/debug/pprof/heap`);
+      await heap.body?.cancel();
+      heapStatus.resolve(heap.status);
+    });
+    const slow = fetch(`${first}/debug/pprof/profile?seconds=60`);
+    await new Promise((r) => setTimeout(r, 100));
+    // withCollector shuts the collector down when this returns; the profile must end then.
+    void slow.then(async (r) => {
+      await r.body?.cancel();
+    });
+  });
+  assertEquals(await heapStatus.promise, 200);
+  await second;
+});
