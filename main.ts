@@ -1,6 +1,6 @@
 /**
  * profcol's command line: `run`, `validate`, `components`, `print-config`, `schema`, `build`,
- * plus `--help` and `--version` (see `cli/mod.ts`).
+ * `convert`, plus `--help` and `--version` (see `cli/mod.ts`).
  *
  * ```sh
  * deno run --allow-all main.ts run config.example.yaml

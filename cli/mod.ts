@@ -34,6 +34,7 @@ import type { ConfigPreloader } from "../core/config/mod.ts";
 import { UsageError } from "./args.ts";
 import { buildCommand } from "./build.ts";
 import { componentsCommand } from "./components.ts";
+import { convertCommand } from "./convert.ts";
 import { printConfigCommand } from "./print_config.ts";
 import { runCommand } from "./run.ts";
 import { schemaCommand } from "./schema.ts";
@@ -75,6 +76,7 @@ export const SUBCOMMANDS: readonly Subcommand[] = [
   printConfigCommand,
   schemaCommand,
   buildCommand,
+  convertCommand,
 ];
 
 /** Top-level help text. */
