@@ -104,7 +104,7 @@ const at = (p: Position) => `${p.file}:${p.line}`;
 
 /** Escapes a literal string for profcol's `${…}` expansion. */
 function literal(text: string): string {
-  return text.replaceAll("${", "$${");
+  return text.replaceAll("${", () => "$${");
 }
 
 /** Converts `files` (merged as one config); throws {@linkcode AlloySyntaxError}. */
@@ -579,6 +579,9 @@ function render(
   }
   if (comments.length > 0) doc.comment = ` Not converted:${comments.join("\n")}`;
   visit(doc, {
+    Seq(_key, node) {
+      if (node.items.length > 0 && node.items.every((item) => isScalar(item))) node.flow = true;
+    },
     Scalar(_key, node) {
       if (typeof node.value === "string" && node.value.includes("${")) {
         node.type = Scalar.QUOTE_DOUBLE;

@@ -240,7 +240,7 @@ export function parseAlloy(source: string, file: string): Statement[] {
         }
         if (token.value === "null") return { kind: "null", pos: token.pos };
         const path = [token.value];
-        while (peek().kind === ".") {
+        while (peek().kind === "." && peek().pos.line === tokens[at - 1]!.pos.line) {
           next();
           path.push(expect("ident", 'a name after "."').value);
         }
