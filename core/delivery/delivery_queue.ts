@@ -469,6 +469,29 @@ export class DeliveryQueue {
     );
   }
 
+  /**
+   * Removes this endpoint's series from every delivery metric, so `/metrics` does not keep
+   * an endpoint (or component) a reload removed. Call after {@linkcode shutdown}, and only
+   * when no successor counts in the same series.
+   */
+  forgetMetrics(): void {
+    const m = this.#o.metrics;
+    for (
+      const metric of [
+        m.sentProfiles,
+        m.sentBytes,
+        m.droppedProfiles,
+        m.droppedBytes,
+        m.retries,
+        m.requests,
+        m.queueProfiles,
+        m.queueBytes,
+        m.spoolBytes,
+        m.latency,
+      ]
+    ) metric.removeMatching(this.#labels);
+  }
+
   /** For the status page. */
   status(): DeliveryQueueStatus {
     const now = this.#now();
@@ -667,7 +690,10 @@ export class DeliveryQueue {
     return batch;
   }
 
-  /** Reads a spooled payload into memory; a damaged file is dropped (reason spool_corrupt). */
+  /**
+   * Reads a spooled payload into memory; a damaged file is quarantined (`*.corrupt`) and
+   * dropped (reason spool_corrupt).
+   */
   async #load(entry: Entry): Promise<boolean> {
     if (entry.queued) return true;
     entry.loading ??= this.#spool!.read(entry.ref!).then((queued) => {
@@ -679,8 +705,21 @@ export class DeliveryQueue {
       await entry.loading;
       return true;
     } catch (error) {
-      this.#o.logger.debug("dropping a damaged spool file", { file: entry.ref?.name, err: error });
-      this.#count([entry], "dropped", "spool_corrupt", `${entry.ref?.name}: ${error}`);
+      // Moved aside (not deleted) so it can be inspected; counted and skipped, never retried.
+      const moved = await this.#spool!.quarantine(entry.ref!).catch((cause) => {
+        this.#o.logger.warn("could not move a damaged spool file aside", {
+          file: entry.ref?.name,
+          err: cause,
+        });
+        return undefined;
+      });
+      if (entry.done) return false;
+      this.#count(
+        [entry],
+        "dropped",
+        "spool_corrupt",
+        `${entry.ref?.name}: ${rootCause(error)}${moved ? `; moved to ${moved}` : ""}`,
+      );
       return false;
     }
   }

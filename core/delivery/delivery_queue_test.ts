@@ -354,3 +354,49 @@ Deno.test("delivery: a second owner of a spool adopts old files only after the f
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("delivery: a torn spool file is quarantined as *.corrupt, counted, and blocks nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const delivered: number[] = [];
+    const send = (batch: readonly QueuedItem[]): Outcome => {
+      delivered.push(...batch.map(nOf));
+      return DELIVERED;
+    };
+    // Three good files, as a crashed collector leaves them (nothing delivered yet).
+    const first = harness({
+      spoolDirectory: dir,
+      send: () => ({ kind: "retry", reason: "connect_error", message: "down" }),
+      queue: { spool: { directory: dir } },
+    });
+    await first.queue.start();
+    for (let i = 0; i < 3; i++) await enqueue(first.queue, item(i, 100));
+    await first.queue.shutdown();
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".pcq"))
+      .sort();
+    assertEquals(names.length, 3);
+    // Tear the oldest (a power loss without fsync): its payload is cut short.
+    const torn = `${dir}/${names[0]}`;
+    const bytes = Deno.readFileSync(torn);
+    Deno.writeFileSync(torn, bytes.subarray(0, bytes.byteLength - 40));
+    // And one with trailing garbage after a valid item.
+    const padded = `${dir}/${names[2]}`;
+    Deno.writeFileSync(padded, new Uint8Array([...Deno.readFileSync(padded), 1, 2, 3]));
+
+    const second = harness({ spoolDirectory: dir, send, queue: { spool: { directory: dir } } });
+    await second.queue.start();
+    await until(() => second.value("profcol_exporter_dropped_profiles_total") === 2);
+    await until(() => delivered.length === 1);
+    await second.queue.shutdown();
+    assertEquals(delivered, [1], "the intact file after the torn one is delivered");
+    assertEquals(
+      second.value("profcol_exporter_dropped_profiles_total", { reason: "spool_corrupt" }),
+      2,
+    );
+    const left = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n !== "LOCK").sort();
+    assertEquals(left, [`${names[0]}.corrupt`, `${names[2]}.corrupt`], "moved aside, not deleted");
+    assertEquals(second.value("profcol_exporter_queue_profiles"), 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

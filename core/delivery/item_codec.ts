@@ -81,15 +81,20 @@ export function decodeQueuedItem(bytes: Uint8Array): QueuedItem {
     offset += length;
     return part;
   };
+  const done = () => {
+    if (offset !== bytes.byteLength) throw new Error("spool file has trailing bytes");
+  };
   const labels = LabelSet.fromSortedUnchecked(header.n, header.v);
   if (header.k === "push") {
     const samples: RawSample[] = header.s.map(([length, id]) => {
       const rawProfile = take(length);
       return id ? { rawProfile, id } : { rawProfile };
     });
+    done();
     return { item: { kind: "push", labels, samples }, meta: header.m };
   }
   const body = take(header.s[0]?.[0] ?? 0);
+  done();
   return {
     item: { kind: "ingest", labels, body, contentType: header.ct ?? [], query: header.q ?? [] },
     meta: header.m,

@@ -4,6 +4,10 @@
  * written under a temporary name and renamed, so a crash mid-write leaves no half item behind.
  * Without `fsync` the spool survives a process crash (SIGKILL) but not a power loss.
  *
+ * A damaged file (torn by a power loss without `fsync`, or edited by hand) is found when it is
+ * read for sending: it is moved aside as `*.corrupt` ({@linkcode Spool.quarantine}), counted
+ * as dropped (reason `spool_corrupt`) and skipped, so it never blocks the files after it.
+ *
  * Ownership: on a reload the new exporter opens the same directory while the old one still
  * delivers. Both may write new files at once (names are unique), but the files already there
  * are adopted only after the previous owner in this process released the directory, so no
@@ -30,6 +34,8 @@ export interface SpoolOptions {
 
 const SUFFIX = ".pcq";
 const LOCK = "LOCK";
+/** Suffix of a damaged file moved aside (see {@linkcode Spool.quarantine}). */
+export const CORRUPT_SUFFIX = ".corrupt";
 /** Microsecond clock + counter: unique, increasing names across restarts and owners. */
 let lastSeq = 0;
 function nextSeq(): number {
@@ -134,6 +140,24 @@ export class Spool {
   /** Reads a spooled item back. Throws when the file is damaged or gone. */
   async read(ref: SpoolRef): Promise<QueuedItem> {
     return decodeQueuedItem(await Deno.readFile(join(this.directory, ref.name)));
+  }
+
+  /**
+   * Moves a damaged item's file aside as `<name>.corrupt` (kept for inspection, never read
+   * again) and stops owning it; returns the new path. A file already gone returns undefined.
+   */
+  async quarantine(ref: SpoolRef): Promise<string | undefined> {
+    if (!this.#own.delete(ref.name)) return undefined;
+    this.#bytes -= ref.bytes;
+    const from = join(this.directory, ref.name);
+    const to = `${from}${CORRUPT_SUFFIX}`;
+    try {
+      await Deno.rename(from, to);
+      return to;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw error;
+    }
   }
 
   /** Deletes a delivered or dropped item's file. */

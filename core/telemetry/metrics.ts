@@ -235,6 +235,15 @@ export class Histogram implements Metric {
     series.count++;
   }
 
+  /** Drops every series whose labels match all of `match` (e.g. a removed endpoint). */
+  removeMatching(match: MetricLabels): void {
+    for (const [key, series] of this.#series) {
+      if (Object.entries(match).every(([k, v]) => series.labels?.[k] === v)) {
+        this.#series.delete(key);
+      }
+    }
+  }
+
   /** Number of observations of a series. */
   count(labels?: MetricLabels): number {
     return this.#series.get(seriesKey(this.labelNames, labels))?.count ?? 0;

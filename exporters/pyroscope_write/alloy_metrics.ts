@@ -70,6 +70,10 @@ class TeeLatency extends Histogram {
   override count(labels?: MetricLabels): number {
     return this.own.count(labels);
   }
+  override removeMatching(match: MetricLabels): void {
+    this.own.removeMatching(match);
+    this.alloy.removeMatching(match);
+  }
 }
 
 /** `metrics` with Alloy's `pyroscope_write_*` metrics counted alongside. */

@@ -40,6 +40,8 @@ export class PyroscopeWriteExporter implements Exporter {
   readonly #external: readonly (readonly [string, string])[];
   readonly #endpoints: Endpoint[] = [];
   #unregister: (() => void) | undefined;
+  /** Endpoint labels a successor (reload) still counts in; undefined until adopted. */
+  #successorLabels: ReadonlySet<string> | undefined;
   #started = false;
   #stopped = false;
 
@@ -117,6 +119,7 @@ export class PyroscopeWriteExporter implements Exporter {
     // Its endpoints are this instance's now; the status page shows only the successor.
     previous.#unregister?.();
     previous.#unregister = undefined;
+    previous.#successorLabels = new Set(this.#endpoints.map((endpoint) => endpoint.label));
     const mine = new Map(this.#endpoints.map((endpoint) => [endpoint.key, endpoint]));
     await Promise.all(previous.#endpoints.map(async (old) => {
       const next = mine.get(old.key);
@@ -138,7 +141,12 @@ export class PyroscopeWriteExporter implements Exporter {
     this.#stopped = true;
     this.#unregister?.();
     await Promise.all(this.#endpoints.map((e) => e.queue.shutdown()));
-    for (const endpoint of this.#endpoints) endpoint.client.close();
+    for (const endpoint of this.#endpoints) {
+      endpoint.client.close();
+      // An endpoint (or this whole component) a reload removed leaves /metrics; one the
+      // successor still has keeps its series, which the successor counts on in.
+      if (this.#successorLabels?.has(endpoint.label) !== true) endpoint.queue.forgetMetrics();
+    }
   }
 }
 

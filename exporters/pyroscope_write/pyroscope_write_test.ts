@@ -113,7 +113,9 @@ Deno.test("push: Connect request with the spec's headers, labels prepared, bytes
   });
   try {
     await exp.start();
-    await admit(exp, [pushItem({ __name__: "process_cpu", __address__: "a", __tenant_id__: "t1", job: "j" })]);
+    await admit(exp, [
+      pushItem({ __name__: "process_cpu", __address__: "a", __tenant_id__: "t1", job: "j" }),
+    ]);
     await until(() => srv.seen.length === 1);
     const req = srv.seen[0]!;
     assertEquals(req.path, "/prefix/push.v1.PusherService/Push");
@@ -253,5 +255,41 @@ Deno.test("two endpoints: one down never delays the other", async () => {
   } finally {
     await exp.shutdown();
     await good.close();
+  }
+});
+
+Deno.test("reload: an endpoint or component a reload removes leaves /metrics; a kept one stays", async () => {
+  const a = server();
+  const b = server();
+  const settings = testSettings("pyroscope.write/t");
+  const create = (endpoints: string[]) =>
+    createForTest(
+      pyroscopeWriteExporterFactory,
+      { endpoint: endpoints.map((name) => ({ url: name === "a" ? a.url : b.url, name })) },
+      settings,
+    ) as PyroscopeWriteExporter;
+  const endpointLines = (name: string) =>
+    settings.metrics.render().split("\n").filter((l) => l.includes(`endpoint="${name}"`));
+  try {
+    const first = create(["a", "b"]);
+    await first.start();
+    await admit(first, [pushItem({ __name__: "cpu", n: "1" })]);
+    await until(() => a.seen.length === 1 && b.seen.length === 1);
+    await until(() => endpointLines("b").some((l) => l.startsWith("pyroscope_write_latency")));
+    // The reload drops endpoint b.
+    const second = create(["a"]);
+    await second.start();
+    await second.adopt(first);
+    await first.shutdown();
+    assertEquals(endpointLines("b"), [], "no series of the removed endpoint");
+    assert(endpointLines("a").some((l) => l.startsWith("profcol_exporter_sent_profiles_total")));
+    await admit(second, [pushItem({ __name__: "cpu", n: "2" })]);
+    await until(() => a.seen.length === 2);
+    // The component itself goes away.
+    await second.shutdown();
+    assertEquals(endpointLines("a"), [], "no series of the removed component");
+  } finally {
+    await a.close();
+    await b.close();
   }
 });
