@@ -14,11 +14,13 @@ import { relabelProcessorFactory } from "./processors/relabel/mod.ts";
 import { serviceNameProcessorFactory } from "./processors/service_name/mod.ts";
 import { pyroscopeReceiveHttpReceiverFactory } from "./receivers/pyroscope_receive_http/mod.ts";
 import { pyroscopeScrapeReceiverFactory } from "./receivers/pyroscope_scrape/mod.ts";
+import { otlpReceiverFactory } from "./receivers/otlp/mod.ts";
 
 /** Every built-in factory. */
 export const builtinFactories: readonly Factory[] = [
   pyroscopeScrapeReceiverFactory,
   pyroscopeReceiveHttpReceiverFactory,
+  otlpReceiverFactory,
   fileExporterFactory,
   pyroscopeWriteExporterFactory,
   relabelProcessorFactory,
