@@ -137,8 +137,8 @@ service: { pipelines: { p: { receivers: [discovery.kubernetes/pods], exporters: 
 `;
   assertEquals(errors({ "c.yaml": text }), [
     'receivers::discovery.kubernetes/pods: Unknown receiver type "discovery.kubernetes": ' +
-    "Alloy's discovery.kubernetes (kubernetes_sd_configs in a pyroscope.scrape receiver) is " +
-    "not yet supported; list targets, or use file_sd_configs or http_sd_configs (c.yaml:2)",
+    "Alloy's discovery.kubernetes is kubernetes_sd_configs inside a pyroscope.scrape receiver " +
+    "here (c.yaml:2)",
     'processors::pyroscope.relabel/a: Unknown processor type "pyroscope.relabel": ' +
     `Alloy's pyroscope.relabel is the "relabel" processor here (c.yaml:4)`,
     'processors::discovery.relabel: Unknown processor type "discovery.relabel": ' +
@@ -357,4 +357,18 @@ Deno.test("printableConfig: defaults filled in as written, service defaults, sec
   });
   // Only key names decide: the value "client_secret" of `label` is not a secret.
   assertEquals(printable.processors!["test.processor"]!.label, "client_secret");
+});
+
+Deno.test("config: an Alloy (River) file given as a config says to convert it", () => {
+  assertEquals(errors({ "c.yaml": `pyroscope.write "x" {}\n` }), [
+    "c.yaml: the top level must be a map of sections (receivers, processors, exporters, " +
+    "service), got string; this looks like a Grafana Alloy file: convert it with " +
+    "`profcol convert --from=alloy c.yaml` (see docs/coming-from-alloy.md)",
+  ]);
+  assertEquals(
+    errors({ "c.yaml": `// Alloy: send profiles\npyroscope.write "x" {\n}\n` })[0]!,
+    "YAML syntax error: Implicit keys need to be on a single line; this looks like a Grafana " +
+      "Alloy file: convert it with `profcol convert --from=alloy c.yaml` (see " +
+      "docs/coming-from-alloy.md) (c.yaml:2)",
+  );
 });

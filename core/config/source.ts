@@ -56,11 +56,12 @@ export function parseConfigText(text: string, file: string, options: LoadOptions
     const unquoted = unquotedReferences(text, file);
     if (unquoted.length > 0) throw new ConfigError(unquoted);
     // One syntax error tends to cascade; the first few are the useful ones.
+    const hint = looksLikeAlloy(text, file) ? alloyHint(file) : "";
     throw new ConfigError(
       doc.errors.slice(0, 3).map((error) => ({
         path: [],
         severity: "error",
-        message: `YAML syntax error: ${error.message.split("\n")[0]}`,
+        message: `YAML syntax error: ${error.message.split("\n")[0]}${hint}`,
         // prettyErrors is off, so the position comes from the offset.
         location: { file, ...lineCounter.linePos(error.pos[0]) },
       })),
@@ -183,6 +184,16 @@ export function deepMerge(base: unknown, override: unknown): unknown {
   return out;
 }
 
+/** Whether a config file is Grafana Alloy's syntax (River) rather than YAML. */
+function looksLikeAlloy(text: string, file: string): boolean {
+  return /\.(alloy|river)$/.test(file) || /^\s*[A-Za-z_][\w.]*\s+"[^"]*"\s*\{/m.test(text);
+}
+
+function alloyHint(file: string): string {
+  return `; this looks like a Grafana Alloy file: convert it with ` +
+    `\`profcol convert --from=alloy ${file}\` (see docs/coming-from-alloy.md)`;
+}
+
 /** Builds a {@linkcode ConfigSource} from already parsed files (merged in order). */
 export function mergeParsed(files: readonly string[], parsed: readonly ParsedFile[]): ConfigSource {
   let value: unknown = {};
@@ -196,7 +207,8 @@ export function mergeParsed(files: readonly string[], parsed: readonly ParsedFil
         path: [],
         severity: "error",
         message: `${file}: the top level must be a map of sections (receivers, processors, ` +
-          `exporters, service), got ${Array.isArray(one.value) ? "a list" : typeof one.value}`,
+          `exporters, service), got ${Array.isArray(one.value) ? "a list" : typeof one.value}` +
+          (typeof one.value === "string" && looksLikeAlloy(one.value, file) ? alloyHint(file) : ""),
       });
       return;
     }

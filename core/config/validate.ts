@@ -52,7 +52,10 @@ export interface ValidatedConfig {
   readonly warnings: readonly ConfigIssue[];
 }
 
-/** Grafana Alloy component names that are not component types here, with what to use. */
+/**
+ * Grafana Alloy component names that are not component types here, with what to use
+ * (`profcol convert --from=alloy` translates whole Alloy files).
+ */
 export const ALLOY_HINTS: Readonly<Record<string, string>> = {
   "pyroscope.relabel": `Alloy's pyroscope.relabel is the "relabel" processor here`,
   "discovery.relabel":
@@ -61,9 +64,8 @@ export const ALLOY_HINTS: Readonly<Record<string, string>> = {
     "Alloy's discovery.file is file_sd_configs inside a pyroscope.scrape receiver here",
   "discovery.http":
     "Alloy's discovery.http is http_sd_configs inside a pyroscope.scrape receiver here",
-  "discovery.kubernetes": "Alloy's discovery.kubernetes (kubernetes_sd_configs in a " +
-    "pyroscope.scrape receiver) is not yet supported; list targets, or use file_sd_configs or " +
-    "http_sd_configs",
+  "discovery.kubernetes":
+    "Alloy's discovery.kubernetes is kubernetes_sd_configs inside a pyroscope.scrape receiver here",
   "pyroscope.ebpf": "Alloy's pyroscope.ebpf is not supported; profcol scrapes (pyroscope.scrape) " +
     "and receives pushes (pyroscope.receive_http)",
   "pyroscope.java": "Alloy's pyroscope.java is not supported; profcol scrapes (pyroscope.scrape) " +
