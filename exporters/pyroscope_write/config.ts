@@ -23,6 +23,10 @@ const endpointSchema = z.strictObject({
   /** 0 retries forever. */
   max_backoff_retries: intField({ min: 0 }).default(10),
   retry_on_http_429: z.boolean({ error: "retry_on_http_429 must be true or false" }).default(true),
+  /** `connect`: Connect `Push`; `otlp`: OTLP profiles at `<url>/v1development/profiles`. */
+  protocol: z.enum(["connect", "otlp"], { error: "protocol must be connect or otlp" }).default(
+    "connect",
+  ),
   ...httpClientConfigShape,
 }).superRefine((endpoint, ctx) => {
   let url: URL | undefined;

@@ -20,6 +20,7 @@ import { encodePushRequest, type PushSeries } from "../../core/wire/push_proto.t
 import { formatIngestName } from "../../core/wire/ingest_name.ts";
 import type { EndpointConfig } from "./config.ts";
 import { concatBytes } from "../../core/bytes.ts";
+import { otlpPusher } from "./otlp_sender.ts";
 
 /** Metadata key of the tenant on a queued item. */
 export const TENANT_META = "tenant";
@@ -146,10 +147,23 @@ export function endpointSender(
     );
   };
 
+  // `protocol: otlp` sends push items as OTLP profiles; ingest items keep their /ingest path.
+  const pushVia = endpoint.protocol === "otlp"
+    ? otlpPusher(
+      base,
+      endpoint.headers,
+      client,
+      timeoutMs,
+      retryOn429,
+      (batch) => batch[0]?.meta[TENANT_META],
+      streamedIfLarge,
+    )
+    : push;
+
   return (batch, signal) => {
     const first = batch[0];
     if (!first) return Promise.resolve(DELIVERED);
-    return first.item.kind === "push" ? push(batch, signal) : ingest(first, signal);
+    return first.item.kind === "push" ? pushVia(batch, signal) : ingest(first, signal);
   };
 }
 
