@@ -14,6 +14,7 @@ import {
 import { builtinFactories } from "../../components.ts";
 import { Registry } from "../../core/registry.ts";
 import { ConfigError, loadAndValidate, type ValidatedConfig } from "../../core/config/mod.ts";
+import { parse as parseYaml } from "yaml";
 import { runCli } from "../mod.ts";
 import { convertAlloy, type ConvertResult } from "./convert.ts";
 import { AlloySyntaxError } from "./parser.ts";
@@ -565,5 +566,21 @@ Deno.test("main.ts convert: stdout YAML, stderr warnings, exit 0 / 1 / 2", async
     assertEquals((await run("--from=prometheus", `${dir}/ok.alloy`)).code, 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("docs/coming-from-alloy.md: every Alloy example converts; every whole YAML config validates", () => {
+  const guide = Deno.readTextFileSync(new URL("../../docs/coming-from-alloy.md", import.meta.url));
+  const alloy = [...guide.matchAll(/```alloy\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const yaml = [...guide.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert(alloy.length >= 7 && yaml.length >= 7, "the guide has its examples");
+  for (const text of alloy) convert(text, "guide.alloy");
+  const fanOut = alloy.find((t) =>
+    t.includes(`pyroscope.relabel.tag.receiver, pyroscope.write.raw`)
+  )!;
+  const shown = yaml.find((t) => t.includes("profiles/sdk_2"))!;
+  assertEquals(convert(fanOut).config.service, parseYaml(shown).service);
+  for (const text of yaml.filter((t) => t.includes("service:") && t.includes("receivers:"))) {
+    validateConverted(text, { PYROSCOPE_URL: "http://127.0.0.1:4040" });
   }
 });
