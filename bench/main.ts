@@ -11,6 +11,14 @@ import { relabelScenario } from "./scenarios/relabel.ts";
 import { scrapeScenario } from "./scenarios/scrape.ts";
 import { startupScenario } from "./scenarios/startup.ts";
 
+const soak = Deno.args.find((a) => a.startsWith("--soak="))?.slice("--soak=".length);
+if (soak !== undefined) {
+  // A long run on its own (bench/soak.ts): RSS and CPU slopes, /metrics series, open fds.
+  const { runSoak } = await import("./soak.ts");
+  await runSoak(soak);
+  Deno.exit(0);
+}
+
 const quick = Deno.args.includes("--quick");
 const only = Deno.args.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 
