@@ -205,6 +205,9 @@ function typeKey(d: ProfilesDictionary, vt: OtlpValueType | undefined): string {
 /** Whether `q` holds other values of the samples of `p` (one pprof with several types). */
 function parallel(d: ProfilesDictionary, p: OtlpProfile, q: OtlpProfile): boolean {
   if (!p.sampleType || !q.sampleType) return false;
+  // A profile whose type does not resolve stands alone, so its refusal takes no other with it.
+  const strings = d.stringTable.length;
+  if (q.sampleType.typeStrindex >= strings || q.sampleType.unitStrindex >= strings) return false;
   if (typeKey(d, p.sampleType) === typeKey(d, q.sampleType)) return false;
   if (typeKey(d, p.periodType) !== typeKey(d, q.periodType) || p.period !== q.period) return false;
   if (p.timeUnixNano !== q.timeUnixNano || p.durationNano !== q.durationNano) return false;

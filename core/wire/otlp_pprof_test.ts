@@ -439,3 +439,36 @@ Deno.test("protobuf: 64-bit varints of large and negative numbers round-trip", (
   const back = roundTrip(LabelSet.from({}), [p], "proto");
   assertEquals(back.profiles[0]!.profile.sample.map((one) => one.value[0]), values);
 });
+
+Deno.test("otlp codec: key_strindex and string_value_strindex (as pdata writes) resolve", () => {
+  const request = handMade();
+  const strings = request.dictionary.stringTable;
+  strings.push("service.name", "from-dictionary", "pid");
+  const n = strings.length;
+  request.resourceProfiles[0]!.resource!.attributes = [
+    { key: "", keyStrindex: n - 3, value: { kind: "strindex", value: n - 2 } },
+    { key: "", keyStrindex: n - 1, value: { kind: "int", value: 7 } },
+  ];
+  request.dictionary.attributeTable[1]!.value = { kind: "strindex", value: n - 2 };
+  for (const via of ["proto", "json"] as const) {
+    const decoded = via === "proto"
+      ? decodeExportRequest(encodeExportRequest(request))
+      : decodeExportRequestJson(new TextEncoder().encode(encodeExportRequestJson(request)));
+    const { profiles } = otlpToPprof(decoded);
+    const labels = LabelSet.from(profiles[0]!.labels);
+    assertEquals(labels.get("service_name"), "from-dictionary", via);
+    assertEquals(labels.get("pid"), "7", via);
+    assert(
+      canonicalProfile(profiles[0]!.profile).samples[0]!.labels.includes(
+        "thread.name=from-dictionary",
+      ),
+      via,
+    );
+  }
+  request.resourceProfiles[0]!.resource!.attributes[0]!.value = { kind: "strindex", value: 999 };
+  assertThrows(
+    () => decodeExportRequest(encodeExportRequest(request)),
+    Error,
+    "string_value_strindex 999",
+  );
+});

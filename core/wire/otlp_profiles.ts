@@ -33,7 +33,7 @@ export const OTLP_PROFILES_LAYOUT = "1.10";
 /** Human-readable name of the pinned layout, for messages and docs. */
 export const OTLP_PROFILES_LAYOUT_NAME =
   "opentelemetry-proto v1.10.0/v1.11.x profiles v1development layout " +
-  "(go.opentelemetry.io/collector/pdata/pprofile v0.147.0 and later)";
+  "(go.opentelemetry.io/collector/pdata/pprofile v0.148.0 and later)";
 
 /** The HTTP path of the profiles signal. */
 export const OTLP_PROFILES_PATH = "/v1development/profiles";
@@ -49,12 +49,15 @@ export type AnyValue =
   | { readonly kind: "double"; readonly value: number }
   | { readonly kind: "bytes"; readonly value: Uint8Array }
   | { readonly kind: "array"; readonly value: readonly (AnyValue | undefined)[] }
-  | { readonly kind: "kvlist"; readonly value: readonly KeyValue[] };
+  | { readonly kind: "kvlist"; readonly value: readonly KeyValue[] }
+  /** `string_value_strindex`: an index into the dictionary's string table (resolved on decode). */
+  | { readonly kind: "strindex"; readonly value: number };
 
-/** `KeyValue`. */
+/** `KeyValue`. `keyStrindex` (v1.10.0's `key_strindex`) names the key through the dictionary. */
 export interface KeyValue {
   key: string;
   value: AnyValue | undefined;
+  keyStrindex?: number;
 }
 
 /** `KeyValueAndUnit` of the attribute table. */
@@ -247,9 +250,9 @@ export function decodeExportRequest(bytes: Uint8Array): ExportProfilesRequest {
       else if (tag === 0x12) dictionary = readDictionary(r.sub());
       else r.skip(tag);
     }
-    return { resourceProfiles, dictionary: dictionary ?? noDictionary() };
+    return resolveStrindices({ resourceProfiles, dictionary: dictionary ?? noDictionary() });
   } catch (error) {
-    if (error instanceof OtlpLayoutError) throw error;
+    if (error instanceof OtlpLayoutError || error instanceof OtlpDecodeError) throw error;
     throw new OtlpDecodeError(`unmarshal message: ${(error as Error).message}`);
   }
 }
@@ -312,6 +315,7 @@ function readKeyValue(r: ProtoReader): KeyValue {
     const tag = r.tag();
     if (tag === 0x0a) out.key = r.string("key");
     else if (tag === 0x12) out.value = readAnyValue(r.sub());
+    else if (tag === 0x18) out.keyStrindex = r.int32();
     else r.skip(tag);
   }
   return out;
@@ -358,6 +362,9 @@ function readAnyValue(r: ProtoReader): AnyValue | undefined {
       }
       case 0x3a:
         out = { kind: "bytes", value: r.bytes() };
+        break;
+      case 0x40:
+        out = { kind: "strindex", value: r.int32() };
         break;
       default:
         r.skip(tag);
@@ -697,6 +704,7 @@ function writeResourceProfiles(w: ProtoWriter, rp: ResourceProfiles): void {
 
 function writeKeyValue(w: ProtoWriter, kv: KeyValue): void {
   w.string(1, kv.key);
+  if (kv.keyStrindex !== undefined) w.int32(3, kv.keyStrindex);
   if (kv.value) {
     const value = kv.value;
     w.message(2, (m) => writeAnyValue(m, value));
@@ -719,6 +727,9 @@ function writeAnyValue(w: ProtoWriter, value: AnyValue): void {
       break;
     case "bytes":
       w.bytes(7, value.value, true);
+      break;
+    case "strindex":
+      w.int64(8, value.value, true);
       break;
     case "array":
       w.message(5, (m) => {
@@ -838,4 +849,50 @@ export function decodeExportResponse(bytes: Uint8Array): { rejected: number; mes
 /** Encodes a `google.rpc.Status` (the body of OTLP/HTTP error answers). */
 export function encodeStatus(code: number, message: string): Uint8Array {
   return new ProtoWriter().int32(1, code).string(2, message).finish();
+}
+
+/**
+ * Replaces the dictionary references of v1.10.0's `common.proto` (`KeyValue.key_strindex`,
+ * `AnyValue.string_value_strindex`, which pdata uses for resource and attribute-table strings)
+ * by the strings they name, in resources, scopes and the attribute table. An index outside the
+ * string table fails the request ({@linkcode OtlpDecodeError}).
+ */
+export function resolveStrindices(request: ExportProfilesRequest): ExportProfilesRequest {
+  const strings = request.dictionary.stringTable;
+  const at = (index: number, what: string): string => {
+    const text = strings[index];
+    if (text === undefined || index < 0) {
+      throw new OtlpDecodeError(
+        `${what} ${index} is out of range (the string table has ${strings.length})`,
+      );
+    }
+    return text;
+  };
+  const value = (v: AnyValue | undefined): AnyValue | undefined => {
+    if (v === undefined) return v;
+    switch (v.kind) {
+      case "strindex":
+        return { kind: "string", value: at(v.value, "string_value_strindex") };
+      case "array":
+        return { kind: "array", value: v.value.map(value) };
+      case "kvlist":
+        return { kind: "kvlist", value: v.value.map(keyValue) };
+      default:
+        return v;
+    }
+  };
+  const keyValue = (kv: KeyValue): KeyValue => ({
+    key: kv.key === "" && kv.keyStrindex ? at(kv.keyStrindex, "key_strindex") : kv.key,
+    value: value(kv.value),
+  });
+  for (const rp of request.resourceProfiles) {
+    if (rp.resource) rp.resource.attributes = rp.resource.attributes.map(keyValue);
+    for (const sp of rp.scopeProfiles) {
+      if (sp.scope) sp.scope.attributes = sp.scope.attributes.map(keyValue);
+    }
+  }
+  for (const attribute of request.dictionary.attributeTable) {
+    attribute.value = value(attribute.value);
+  }
+  return request;
 }

@@ -30,6 +30,7 @@ import {
   type OtlpSample,
   type OtlpValueType,
   type ProfilesDictionary,
+  resolveStrindices,
   type ResourceProfiles,
   type Scope,
   type ScopeProfiles,
@@ -50,12 +51,12 @@ export function decodeExportRequestJson(body: Uint8Array): ExportProfilesRequest
   }
   try {
     const obj = object(root, "request");
-    return {
+    return resolveStrindices({
       resourceProfiles: list(field(obj, "resourceProfiles"), "resourceProfiles").map((rp, i) =>
         resourceProfiles(rp, `resourceProfiles[${i}]`)
       ),
       dictionary: dictionary(field(obj, "dictionary")),
-    };
+    });
   } catch (error) {
     if (error instanceof OtlpLayoutError || error instanceof OtlpDecodeError) throw error;
     throw new OtlpDecodeError(`unmarshal message: ${(error as Error).message}`);
@@ -196,9 +197,13 @@ function keyValues(value: Json, path: string): KeyValue[] {
   return list(value, `${path}.attributes`).map((kv, i) => {
     const obj = object(kv, `${path}.attributes[${i}]`);
     const v = field(obj, "value");
+    const keyStrindex = field(obj, "keyStrindex");
     return {
       key: str(field(obj, "key"), `${path}.attributes[${i}].key`),
       value: v === undefined ? undefined : anyValue(v, `${path}.attributes[${i}].value`),
+      ...(keyStrindex === undefined
+        ? {}
+        : { keyStrindex: int(keyStrindex, `${path}.keyStrindex`) }),
     };
   });
 }
@@ -225,6 +230,9 @@ function anyValue(value: Json, path: string): AnyValue | undefined {
   }
   if ((v = field(obj, "kvlistValue")) !== undefined) {
     return { kind: "kvlist", value: keyValues(field(object(v, path), "values"), path) };
+  }
+  if ((v = field(obj, "stringValueStrindex")) !== undefined) {
+    return { kind: "strindex", value: int(v, path) };
   }
   return undefined;
 }
@@ -372,11 +380,15 @@ function anyJson(value: AnyValue | undefined): Json {
       return { arrayValue: { values: value.value.map(anyJson) } };
     case "kvlist":
       return { kvlistValue: { values: value.value.map(kvJson) } };
+    case "strindex":
+      return { stringValueStrindex: value.value };
   }
 }
 
 function kvJson(kv: KeyValue): Json {
-  return { key: kv.key, value: anyJson(kv.value) };
+  const out: Json = { key: kv.key, value: anyJson(kv.value) };
+  if (kv.keyStrindex !== undefined) out.keyStrindex = kv.keyStrindex;
+  return out;
 }
 
 function vtJson(vt: OtlpValueType | undefined): Json {

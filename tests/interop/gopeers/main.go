@@ -17,6 +17,8 @@ const usage = `usage: gopeers <command> [flags]
   connect-server  serve push.v1.PusherService/Push with connect-go; print each request
   pprof-summary   print a canonical JSON summary of each profile file ("-" for stdin)
   pprof-diff      print the summary of Merge(second, scale(first, -1))
+  otlp-encode     pprof files -> one OTLP ExportProfilesServiceRequest (pdata) on stdout
+  otlp-server     serve OTLP profiles with pdata; write one pprof per profile into -dir
 `
 
 func main() {
@@ -39,6 +41,10 @@ func main() {
 		err = runSummary(args)
 	case "pprof-diff":
 		err = runDiff(args)
+	case "otlp-encode":
+		err = runOtlpEncode(args)
+	case "otlp-server":
+		err = runOtlpServer(args)
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
