@@ -428,46 +428,41 @@ async function flap(
 
 Deno.test({
   name: "reliability N4: connections reset mid-request lose nothing",
-  // toxiproxy 2.5.0 (the newest on the Go module proxy here) stops forwarding on this proxy
-  // once reset_peer toxics with toxicity < 1 meet keep-alive connections: fresh requests from
-  // the test itself hang too. The collector meanwhile cut every attempt at remote_timeout and
-  // the healthy sink got 200/200. Ignored until the reset fault runs without wedging the proxy.
-  ignore: true,
+  ignore,
   fn: () =>
     run({
       name: "N4 reset_peer",
       remoteTimeoutMs: 5000,
       profiles: 200,
+      size: 20_000,
       faultMs: 12_000,
-      // Resets on the way in (the sink never sees the whole request) and on the way out (the
-      // sink stored the request; its answer is lost: the retry may duplicate). toxiproxy rolls
-      // each toxic per connection; a reset connection is replaced and rolls again. (Re-adding
-      // reset_peer toxics in a loop wedges toxiproxy 2.5.0's proxy for good — fresh
-      // connections hang too — so they are added once.)
+      // Every connection is reset 300 ms after it opens, on a link slowed to 256 KiB/s, so
+      // requests in flight at that moment are cut mid-body (the sink never sees them whole)
+      // or after the sink stored them (the answer is lost: the retry may duplicate).
+      // (reset_peer with toxicity < 1 wedges toxiproxy 2.5.0's proxy for good — fresh
+      // connections hang too — so every connection is reset, after a while, instead.)
       fault: (w, sc) =>
         both(w, sc, async (p) => {
           await p.add({
-            name: "reset_in",
+            name: "slow",
+            type: "bandwidth",
+            stream: "upstream",
+            toxicity: 1,
+            attributes: { rate: 256 },
+          });
+          await p.add({
+            name: "reset",
             type: "reset_peer",
             stream: "upstream",
-            toxicity: 0.5,
-            attributes: { timeout: 0 },
+            toxicity: 1,
+            attributes: { timeout: 300 },
           });
-          if (p === w) {
-            await p.add({
-              name: "reset_out",
-              type: "reset_peer",
-              stream: "downstream",
-              toxicity: 0.3,
-              attributes: { timeout: 0 },
-            });
-          }
         }),
-      heal: async (w, sc) => {
-        await w.remove("reset_in");
-        await w.remove("reset_out");
-        await sc.remove("reset_in");
-      },
+      heal: (w, sc) =>
+        both(w, sc, async (p) => {
+          await p.remove("reset");
+          await p.remove("slow");
+        }),
       duplicatesAllowed: true,
       proxiedTarget: "any",
     }),
