@@ -3,7 +3,8 @@
  * the object-building delta it replaced (`tests/support/delta_oracle.ts`): equal decoded
  * output, sample for sample and string for string, on real Go profiles and on randomized
  * ones (random stacks, duplicates, labels in any order, address-less locations, counters that
- * go backwards, value-type changes, sparse ids, vanished and new stacks).
+ * go backwards, value-type changes, sparse ids, vanished and new stacks, fields in any order),
+ * and that corrupted input is always a clean error.
  */
 import { assertEquals } from "../tests/support/assert.ts";
 import { OracleDeltaComputer } from "../tests/support/delta_oracle.ts";
@@ -241,4 +242,31 @@ Deno.test("equivalence: randomized profiles, 300 seeds", () => {
   }
   // Most runs delta on most scrapes: the comparison is not vacuous.
   if (deltas < 600) throw new Error(`only ${deltas} deltas compared`);
+});
+
+Deno.test("corrupted input: every flipped, cut or spliced profile is a clean error or a delta", () => {
+  const r = rng(7);
+  const base = decodeProfile(
+    gunzipIfNeeded(fixture("../bench/testdata", "allocs_1.pb.gz"), 1 << 28),
+  );
+  base.sample = base.sample.slice(0, 40);
+  const bytes = encodeProfile(base);
+  let errors = 0;
+  for (let i = 0; i < 3000; i++) {
+    const mutated = bytes.slice(0, r.next() < 0.2 ? r.int(bytes.length) : bytes.length);
+    for (let k = 1 + r.int(4); k > 0 && mutated.length > 0; k--) {
+      mutated[r.int(mutated.length)] = r.int(256);
+    }
+    const d = new DeltaComputer("memory");
+    try {
+      d.compute(bytes);
+      d.compute(mutated);
+    } catch (error) {
+      // Errors only, each with a message; the computer is poisoned and recovers.
+      if (!(error instanceof Error) || !error.message) throw error;
+      errors++;
+      assertEquals(d.compute(bytes), null);
+    }
+  }
+  if (errors < 100) throw new Error(`only ${errors} of 3000 corruptions were refused`);
 });
