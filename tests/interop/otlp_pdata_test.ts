@@ -4,7 +4,8 @@
  * v1.10.0 = v1.11.x; tests/interop/gopeers `otlp-encode`, `otlp-server`):
  *
  * 1. pdata encodes the Go fixtures (`pprof/testdata`, `bench/testdata`) as OTLP, protobuf and
- *    JSON; the `otlp` receiver accepts them and the file exporter writes pprof whose
+ *    JSON; a profcol process (`main.ts run`) accepts them with its `otlp` receiver and its file
+ *    exporter writes pprof whose
  *    `go tool pprof -raw` samples (values, resolved stacks with mappings, labels), period and
  *    duration equal those of the file pdata started from.
  * 2. `pyroscope.write` with `protocol: otlp` sends the fixtures to a pdata server, which decodes
@@ -17,13 +18,10 @@ import { join } from "node:path";
 import { goPeersBinary, jsonLines, skipUnlessGoPeers, startGoServer } from "../support/gopeers.ts";
 import { goToolPprofRaw } from "../support/peers.ts";
 import { LabelSet } from "../../core/labels.ts";
-import type { Consumer } from "../../core/component.ts";
-import type { Item } from "../../core/items.ts";
 import { createForTest, testSettings } from "../../core/testing/conformance.ts";
-import { FileExporter, fileExporterConfigSchema } from "../../exporters/file/mod.ts";
 import { pyroscopeWriteExporterFactory } from "../../exporters/pyroscope_write/mod.ts";
 import type { PyroscopeWriteExporter } from "../../exporters/pyroscope_write/pyroscope_write.ts";
-import { OtlpReceiver, otlpReceiverConfigSchema } from "../../receivers/otlp/mod.ts";
+import { Profcol, tempConfig } from "../support/process.ts";
 
 const ignore = skipUnlessGoPeers("pdata pprofile peers");
 
@@ -137,22 +135,26 @@ Deno.test({
   async fn() {
     const binary = await goPeersBinary();
     const directory = await Deno.makeTempDir({ prefix: "profcol-otlp-interop-" });
-    const exporter = new FileExporter(
-      testSettings("file"),
-      fileExporterConfigSchema.parse({ directory }),
-    );
-    await exporter.start();
-    const sink: Consumer = {
-      consume: (items: readonly Item[]) => admit(exporter, items),
-      check() {},
-    };
-    const receiver = new OtlpReceiver(
-      testSettings("otlp"),
-      otlpReceiverConfigSchema.parse({ protocols: { http: { endpoint: "127.0.0.1:0" } } }),
-      sink,
-    );
-    await receiver.start();
+    const config = `receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:0
+exporters:
+  file: { directory: ${directory}/profiles }
+service:
+  pipelines:
+    otel:
+      receivers: [otlp]
+      exporters: [file]
+  telemetry: { http: { listen_address: 127.0.0.1, listen_port: 0 } }
+`;
+    const proc = new Profcol(["run", "--config", tempConfig(config, directory)], {
+      entry: "main.ts",
+    });
     try {
+      const url =
+        (await proc.waitFor(/receiving OTLP profiles.*url=(http:\/\/[\d.:]+\/\S+)/, 30_000))[1]!;
       for (const format of ["proto", "json"] as const) {
         const body = join(directory, `request.${format}`);
         const out = await new Deno.Command(binary, {
@@ -169,7 +171,7 @@ Deno.test({
           stderr: "piped",
         }).output();
         assert(out.success, new TextDecoder().decode(out.stderr));
-        const response = await fetch(`${receiver.url}/v1development/profiles`, {
+        const response = await fetch(url, {
           method: "POST",
           headers: {
             "content-type": format === "proto" ? "application/x-protobuf" : "application/json",
@@ -180,8 +182,22 @@ Deno.test({
         const answer = format === "json" ? await response.json() : await response.bytes();
         assertEquals(format === "json" ? answer : answer.length, format === "json" ? {} : 0);
       }
-      await exporter.shutdown();
-      const index = (await Deno.readTextFile(join(directory, "index.jsonl"))).trim().split("\n")
+      // The file exporter writes in the background after the 200: wait for its index, then stop.
+      const indexFile = join(directory, "profiles", "index.jsonl");
+      const indexed = () => {
+        try {
+          return Deno.readTextFileSync(indexFile).trim().split("\n").length;
+        } catch {
+          return 0;
+        }
+      };
+      for (let i = 0; i < 200 && indexed() < 2 * FIXTURES.length; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      proc.child.kill("SIGTERM");
+      await proc.exit();
+      const index = (await Deno.readTextFile(join(directory, "profiles", "index.jsonl"))).trim()
+        .split("\n")
         .map((line) => JSON.parse(line));
       assertEquals(index.length, 2 * FIXTURES.length, "one pprof per fixture and format");
       for (const entry of index) {
@@ -191,7 +207,7 @@ Deno.test({
           path.endsWith(`/${entry.labels["source.file"]}`)
         );
         assert(candidates.length > 0, `source.file label on ${JSON.stringify(entry.labels)}`);
-        const got = await rawOf(join(directory, entry.file));
+        const got = await rawOf(join(directory, "profiles", entry.file));
         let matched = false;
         for (const path of candidates) {
           const want = await rawOf(path);
@@ -214,8 +230,7 @@ Deno.test({
         [...names].join(),
       );
     } finally {
-      await receiver.shutdown();
-      await exporter.shutdown();
+      await proc.kill();
       await Deno.remove(directory, { recursive: true });
     }
   },
