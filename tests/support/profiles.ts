@@ -32,4 +32,3 @@ export function profileBytes(n: number, size = 0): Uint8Array {
   p.durationNanos = 10_000_000_000;
   return gzip(encodeProfile(p));
 }
-
