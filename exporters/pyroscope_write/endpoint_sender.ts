@@ -7,6 +7,7 @@
  * @module
  */
 
+import { bodyPrefix } from "../../core/http/body_prefix.ts";
 import type { HttpClient } from "../../core/http/client.ts";
 import type { QueuedItem } from "../../core/delivery/item_codec.ts";
 import {
@@ -19,7 +20,6 @@ import {
 import { encodePushRequest, type PushSeries } from "../../core/wire/push_proto.ts";
 import { formatIngestName } from "../../core/wire/ingest_name.ts";
 import type { EndpointConfig } from "./config.ts";
-import { concatBytes } from "../../core/bytes.ts";
 import { otlpPusher } from "./otlp_sender.ts";
 
 /** Metadata key of the tenant on a queued item. */
@@ -76,7 +76,10 @@ export function endpointSender(
         await response.body?.cancel();
         return classify(response, "");
       }
-      return classify(response, await readLimited(response));
+      return classify(
+        response,
+        new TextDecoder().decode(await bodyPrefix(response, MAX_ERROR_BODY)),
+      );
     } catch (error) {
       return classifyTransportError(error, deadline.aborted, timeoutMs);
     }
@@ -165,22 +168,4 @@ export function endpointSender(
     if (!first) return Promise.resolve(DELIVERED);
     return first.item.kind === "push" ? pushVia(batch, signal) : ingest(first, signal);
   };
-}
-
-async function readLimited(response: Response): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (total < MAX_ERROR_BODY) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      total += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return new TextDecoder().decode(concatBytes(chunks, Math.min(total, MAX_ERROR_BODY)));
 }

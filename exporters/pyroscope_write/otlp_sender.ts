@@ -10,6 +10,7 @@
  * @module
  */
 
+import { bodyPrefix } from "../../core/http/body_prefix.ts";
 import type { QueuedItem } from "../../core/delivery/item_codec.ts";
 import { classifyTransportError, DELIVERED, type Outcome } from "../../core/delivery/outcome.ts";
 import { parseRetryAfter } from "../../core/delivery/backoff.ts";
@@ -20,7 +21,6 @@ import { encodeExportRequest, OTLP_PROFILES_PATH } from "../../core/wire/otlp_pr
 import { ProtoReader } from "../../core/wire/protobuf.ts";
 import { gunzipIfNeeded } from "../../pprof/gzip.ts";
 import { decodeProfile, type Profile } from "../../pprof/profile.ts";
-import { concatBytes } from "../../core/bytes.ts";
 
 /** A decompressed profile larger than this is refused (a decompression bomb). */
 const MAX_PROFILE_BYTES = 512 * 1024 * 1024;
@@ -160,7 +160,7 @@ export function otlpPusher(
       }
       const text = statusMessage(
         response.headers.get("content-type") ?? "",
-        await readLimited(response),
+        await bodyPrefix(response, MAX_ERROR_BODY),
       );
       return classifyOtlpResponse(
         response.status,
@@ -172,22 +172,4 @@ export function otlpPusher(
       return classifyTransportError(error, deadline.aborted, timeoutMs);
     }
   };
-}
-
-async function readLimited(response: Response): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (total < MAX_ERROR_BODY) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      total += value.byteLength;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return concatBytes(chunks, Math.min(total, MAX_ERROR_BODY));
 }

@@ -9,13 +9,8 @@
  */
 
 import { z } from "zod";
-import {
-  byteSizeField,
-  durationField,
-  intField,
-  nonEmptyString,
-  stringField,
-} from "../../core/config/fields.ts";
+import { tenantConfigSchema } from "../../core/http/tenant.ts";
+import { byteSizeField, durationField, intField, stringField } from "../../core/config/fields.ts";
 import { DEFAULT_CONN_LIMIT, tlsServerConfigSchema } from "../../core/http/server_config.ts";
 
 /** The OpenTelemetry Collector's OTLP/HTTP port, bound to loopback like profcol's defaults. */
@@ -55,17 +50,6 @@ const httpProtocolSchema = z.strictObject({
   tls: tlsServerConfigSchema.optional(),
 });
 
-/** `tenant`: the header's value becomes a label (`pyroscope.write` sends it as the tenant). */
-const tenantSchema = z.strictObject({
-  enabled: z.boolean({ error: "tenant.enabled must be true or false" }).default(true),
-  from_header: nonEmptyString().default("X-Scope-OrgID"),
-  label: stringField().regex(
-    /^[A-Za-z_][A-Za-z0-9_.]*$/,
-    "tenant.label must be a label name ([A-Za-z_][A-Za-z0-9_.]*)",
-  ).default("__tenant_id__"),
-  required: z.boolean({ error: "tenant.required must be true or false" }).default(false),
-});
-
 /** The whole config of the `otlp` receiver. */
 export const otlpReceiverConfigSchema = z.strictObject({
   protocols: z.strictObject({
@@ -81,7 +65,7 @@ export const otlpReceiverConfigSchema = z.strictObject({
   max_requests_in_flight: intField({ min: 0 }).default(64),
   /** Seconds clients are told to wait in `Retry-After`. */
   retry_after: intField({ min: 1 }).default(1),
-  tenant: tenantSchema.prefault({}),
+  tenant: tenantConfigSchema.prefault({}),
 });
 
 /** The parsed config. */

@@ -10,6 +10,7 @@
 
 import { BackpressureError, InvalidItemError, TooLargeError } from "../../core/admission.ts";
 import type { ComponentSettings, Consumer, Receiver } from "../../core/component.ts";
+import { tenantLabeler } from "../../core/http/tenant.ts";
 import type { PushItem, RawSample } from "../../core/items.ts";
 import { LabelSet } from "../../core/labels.ts";
 import {
@@ -263,7 +264,7 @@ export class OtlpReceiver implements Receiver {
         "unsupported_encoding",
       );
     }
-    const withTenant = this.#tenant(request);
+    const withTenant = tenantLabeler(this.#config.tenant, request);
     return await this.#withSlot(async () => {
       let body = await this.#read(request, context);
       if (encoding === "gzip") body = gunzipLimited(body, http.max_request_body_size);
@@ -300,21 +301,6 @@ export class OtlpReceiver implements Receiver {
           headers: { "content-type": "application/json" },
         });
     });
-  }
-
-  #tenant(request: Request): (labels: LabelSet) => LabelSet {
-    const tenant = this.#config.tenant;
-    if (!tenant.enabled) return (labels) => labels;
-    const value = request.headers.get(tenant.from_header)?.trim() ?? "";
-    if (value === "" && tenant.required) {
-      throw new HttpError(
-        401,
-        `missing ${tenant.from_header} header (tenant required)`,
-        "no_tenant",
-      );
-    }
-    if (value === "") return (labels) => labels;
-    return (labels) => labels.with(tenant.label, value);
   }
 
   async #withSlot(work: () => Promise<Response>): Promise<Response> {

@@ -6,7 +6,8 @@
  */
 
 import { z } from "zod";
-import { byteSizeField, intField, nonEmptyString, stringField } from "../../core/config/fields.ts";
+import { tenantConfigSchema } from "../../core/http/tenant.ts";
+import { byteSizeField, intField, nonEmptyString } from "../../core/config/fields.ts";
 import { httpServerConfigSchema, tlsServerConfigSchema } from "../../core/http/server_config.ts";
 
 /** `auth.basic_auth` entries: accepted users. */
@@ -26,21 +27,6 @@ export const authConfigSchema = z.strictObject({
   bearer_tokens: z.array(nonEmptyString(), {
     error: "auth.bearer_tokens must be a list of strings",
   }).default([]),
-});
-
-/**
- * Tenant pass-through: the value of `from_header` on a request becomes the label `label` on
- * its items (`pyroscope.write` turns `__tenant_id__` back into `X-Scope-OrgID` and strips it).
- */
-export const tenantConfigSchema = z.strictObject({
-  enabled: z.boolean({ error: "tenant.enabled must be true or false" }).default(true),
-  from_header: nonEmptyString().default("X-Scope-OrgID"),
-  label: stringField().regex(
-    /^[A-Za-z_][A-Za-z0-9_.]*$/,
-    "tenant.label must be a label name ([A-Za-z_][A-Za-z0-9_.]*)",
-  ).default("__tenant_id__"),
-  /** Refuse requests without the header (401), like a multi-tenant Pyroscope. */
-  required: z.boolean({ error: "tenant.required must be true or false" }).default(false),
 });
 
 /** The whole config of `pyroscope.receive_http`. */

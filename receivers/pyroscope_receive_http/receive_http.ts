@@ -12,6 +12,7 @@
 
 import { BackpressureError, InvalidItemError, TooLargeError } from "../../core/admission.ts";
 import type { ComponentSettings, Consumer, Receiver } from "../../core/component.ts";
+import { tenantLabeler } from "../../core/http/tenant.ts";
 import type { Item } from "../../core/items.ts";
 import type { LabelSet } from "../../core/labels.ts";
 import {
@@ -251,25 +252,9 @@ export class ReceiveHttpReceiver implements Receiver {
       this.#metrics.rejected("unauthenticated");
       return errorResponse(route, 401, denied, { "www-authenticate": this.#auth.challenge });
     }
-    const withTenant = this.#tenant(request);
+    const withTenant = tenantLabeler(this.#config.tenant, request);
     if (route === "push") return await this.#push(request, context, withTenant);
     return await this.#ingest(request, url, context, withTenant);
-  }
-
-  /** The label change that carries the tenant header; 401 when it is required and absent. */
-  #tenant(request: Request): (labels: LabelSet) => LabelSet {
-    const tenant = this.#config.tenant;
-    if (!tenant.enabled) return (labels) => labels;
-    const value = request.headers.get(tenant.from_header)?.trim() ?? "";
-    if (value === "" && tenant.required) {
-      throw new HttpError(
-        401,
-        `missing ${tenant.from_header} header (tenant required)`,
-        "no_tenant",
-      );
-    }
-    // Set from the header only, so a client cannot pick a tenant through a label.
-    return (labels) => labels.with(tenant.label, value);
   }
 
   async #withSlot<T>(work: () => Promise<T>): Promise<T> {

@@ -16,15 +16,15 @@ import {
   type Reservation,
   type SizedItem,
 } from "../../core/admission.ts";
-import {
-  type ComponentSettings,
-  type Consumer,
-  type Exporter,
-  type ExporterFactory,
-  type Processor,
-  type ProcessorFactory,
-  type Receiver,
-  type ReceiverFactory,
+import type {
+  ComponentSettings,
+  Consumer,
+  Exporter,
+  ExporterFactory,
+  Processor,
+  ProcessorFactory,
+  Receiver,
+  ReceiverFactory,
 } from "../../core/component.ts";
 import { durationField } from "../../core/config/fields.ts";
 import { type Item, withLabels } from "../../core/items.ts";
