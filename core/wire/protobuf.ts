@@ -379,7 +379,8 @@ export class ProtoWriter {
   }
 }
 
-function varintSize(value: number): number {
+/** Bytes a varint of `value` takes. */
+export function varintSize(value: number): number {
   let size = 1;
   while (value >= 0x80) {
     value = Math.floor(value / 128);

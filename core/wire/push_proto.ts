@@ -16,6 +16,7 @@
  * @module
  */
 
+import { varintSize } from "./protobuf.ts";
 import protobuf from "protobufjs/minimal";
 import { LabelSet } from "../labels.ts";
 import type { RawSample } from "../items.ts";
@@ -114,15 +115,6 @@ export function encodePushRequest(series: readonly PushSeries[]): Uint8Array {
 /** Bytes of a length-delimited field with a one-byte tag and `length` bytes of content. */
 function field(length: number): number {
   return 1 + varintSize(length) + length;
-}
-
-function varintSize(value: number): number {
-  let size = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
 }
 
 /** UTF-8 length of a JS string (lone surrogates count as U+FFFD, as TextEncoder writes). */
