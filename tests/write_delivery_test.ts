@@ -10,29 +10,7 @@ import { Profcol, tempConfig } from "./support/process.ts";
 import { type Sink, startSink } from "./support/strict_sink.ts";
 import { encodePushRequest } from "../core/wire/push_proto.ts";
 import { LabelSet } from "../core/labels.ts";
-import { gzip } from "../pprof/gzip.ts";
-import { emptyProfile, encodeProfile } from "../pprof/profile.ts";
-
-/** A small valid pprof (one sample type, one sample), gzipped, distinct per `n`. */
-function profile(n: number): Uint8Array {
-  const p = emptyProfile();
-  p.stringTable.push("samples", "count", `fn_${n}`, "main.go");
-  p.sampleType.push({ type: 1, unit: 2 });
-  p.periodType = { type: 1, unit: 2 };
-  p.period = 1;
-  p.function.push({ id: 1, name: 3, systemName: 3, filename: 4, startLine: 1 });
-  p.location.push({
-    id: 1,
-    mappingId: 0,
-    address: 0,
-    line: [{ functionId: 1, line: 1, column: 0 }],
-    isFolded: false,
-  });
-  p.sample.push({ locationId: [1], value: [n + 1], label: [] });
-  p.timeNanos = Date.now() * 1_000_000;
-  p.durationNanos = 10_000_000_000;
-  return gzip(encodeProfile(p));
-}
+import { profileBytes } from "./support/profiles.ts";
 
 function config(sinkUrl: string, extra = "", endpointExtra = ""): string {
   return `receivers:
@@ -65,7 +43,7 @@ async function startCollector(dir: string, text: string) {
 async function push(url: string, n: number): Promise<number> {
   const body = encodePushRequest([{
     labels: LabelSet.from({ __name__: "process_cpu", service_name: "svc", n: String(n) }),
-    samples: [{ rawProfile: profile(n) }],
+    samples: [{ rawProfile: profileBytes(n) }],
   }]);
   const response = await fetch(`${url}/push.v1.PusherService/Push`, {
     method: "POST",
@@ -218,7 +196,7 @@ Deno.test("write: tenants travel from X-Scope-OrgID at the receiver to the endpo
         headers: { "content-type": "application/proto", "x-scope-orgid": tenant },
         body: encodePushRequest([{
           labels: LabelSet.from({ __name__: "process_cpu", service_name: "svc", n: String(n) }),
-          samples: [{ rawProfile: profile(n) }],
+          samples: [{ rawProfile: profileBytes(n) }],
         }]) as BodyInit,
       });
       assertEquals(response.status, 200);
