@@ -161,6 +161,17 @@ Deno.test("ProfileStore: a ring per series, a memory cap over all, ingest only a
   assertEquals([store.list().length, store.bytes], [0, 0]);
 });
 
+Deno.test("ProfileStore: a steady series under the cap keeps its last profiles only", () => {
+  // 16 MiB of room and a scrape that never fills it: dropped profiles must not stay referenced.
+  const store = new ProfileStore(16 * 1024 * 1024, 4);
+  const labels = LabelSet.from({ __name__: "cpu", service_name: "steady" });
+  for (let i = 0; i < 10_000; i++) {
+    store.record("r", [{ kind: "push", labels, samples: [{ rawProfile: new Uint8Array(100) }] }]);
+  }
+  assertEquals([store.bytes, store.list().length], [400, 1]);
+  assert(store.referenced <= 2 * 1025, `${store.referenced} entries still referenced`);
+});
+
 Deno.test("V8 converters: CPU and heap profiles become pprof with frames and values", () => {
   const frame = (functionName: string, lineNumber: number) => ({
     functionName,

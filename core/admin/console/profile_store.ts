@@ -82,6 +82,8 @@ export class ProfileStore {
   /** Every kept entry, oldest first (entries dropped by their series are marked `gone`). */
   #order: Entry[] = [];
   #head = 0;
+  /** Entries of `#order` that are `gone` (before or after `#head`), so they can be compacted. */
+  #dead = 0;
   #bytes = 0;
 
   constructor(public capacityBytes: number, readonly perSeries = 4) {}
@@ -89,6 +91,11 @@ export class ProfileStore {
   /** Bytes held. */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** Entries the ring refers to: kept, or dropped and awaiting compaction. */
+  get referenced(): number {
+    return this.#order.length - this.#head;
   }
 
   /** Records the profiles of an accepted request. Cheap: no decoding, no copies. */
@@ -130,6 +137,7 @@ export class ProfileStore {
   #drop(entry: Entry): void {
     if (entry.gone) return;
     entry.gone = true;
+    this.#dead++;
     this.#bytes -= entry.bytes.byteLength;
     const entries = entry.series.entries;
     const index = entries.indexOf(entry);
@@ -144,10 +152,13 @@ export class ProfileStore {
     while (this.#bytes > this.capacityBytes && this.#head < this.#order.length) {
       this.#drop(this.#order[this.#head++]!);
     }
-    // Compact the order list once most of it is dropped.
-    if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
+    // Compact the order list once most of it is dropped, by eviction or by its series (over
+    // `perSeries`): counting only evictions, a steady scrape that never reaches the cap would
+    // keep every profile it ever saw referenced from here.
+    if (this.#dead > 1024 && this.#dead * 2 > this.#order.length) {
       this.#order = this.#order.slice(this.#head).filter((e) => !e.gone);
       this.#head = 0;
+      this.#dead = 0;
     }
   }
 
@@ -159,6 +170,7 @@ export class ProfileStore {
       this.#byKey.clear();
       this.#order = [];
       this.#head = 0;
+      this.#dead = 0;
       this.#bytes = 0;
       return;
     }
