@@ -172,6 +172,16 @@ Deno.test("ProfileStore: a steady series under the cap keeps its last profiles o
   assert(store.referenced <= 2 * 1025, `${store.referenced} entries still referenced`);
 });
 
+Deno.test("ProfileStore: a profile that is a view into a larger buffer is kept as its own bytes", () => {
+  const store = new ProfileStore(1024, 4);
+  const body = new Uint8Array(64 * 1024).fill(7);
+  const labels = LabelSet.from({ __name__: "cpu" });
+  store.record("r", [{ kind: "push", labels, samples: [{ rawProfile: body.subarray(10, 20) }] }]);
+  const kept = store.get(seriesId("r", labels))!.profiles[0]!.bytes;
+  assertEquals([kept.byteLength, kept.buffer.byteLength, store.bytes], [10, 10, 10]);
+  assertEquals(kept, new Uint8Array(10).fill(7));
+});
+
 Deno.test("V8 converters: CPU and heap profiles become pprof with frames and values", () => {
   const frame = (functionName: string, lineNumber: number) => ({
     functionName,

@@ -1,7 +1,7 @@
 /**
  * The console's bounded ring of recent profiles: for each series (receiver id + label set) the
- * last few profiles as the receiver accepted them, raw bytes shared with the pipeline (never
- * copied, never decoded here). The total is capped by `service.telemetry.console.
+ * last few profiles as the receiver accepted them, raw bytes shared with the pipeline when they
+ * own their buffer, else copied so that the cap bounds what stays resident (never decoded here). The total is capped by `service.telemetry.console.
  * profiles_memory`: the oldest profiles, of any series, go first. Decoding happens only when a
  * flame graph is asked for (`flame_tree.ts`).
  *
@@ -98,7 +98,7 @@ export class ProfileStore {
     return this.#order.length - this.#head;
   }
 
-  /** Records the profiles of an accepted request. Cheap: no decoding, no copies. */
+  /** Records the profiles of an accepted request. Cheap: no decoding, at most a copy. */
   record(componentId: string, items: readonly Item[], now = Date.now()): void {
     if (this.capacityBytes <= 0) return;
     for (const item of items) {
@@ -116,8 +116,12 @@ export class ProfileStore {
     }
   }
 
-  #add(componentId: string, labels: LabelSet, bytes: Uint8Array, at: number): void {
-    if (bytes.byteLength > this.capacityBytes) return;
+  #add(componentId: string, labels: LabelSet, view: Uint8Array, at: number): void {
+    if (view.byteLength > this.capacityBytes) return;
+    // A view into a larger buffer (a Push body, a read chunk, zlib's output) would keep all of
+    // that buffer alive: the cap would count 2 KiB while 64 KiB stay resident. Such a view is
+    // copied to exactly its bytes; a profile that owns its buffer is kept as it is.
+    const bytes = view.buffer.byteLength > view.byteLength ? view.slice() : view;
     const key = seriesKey(componentId, labels);
     let series = this.#byKey.get(key);
     if (series === undefined) {
