@@ -35,6 +35,7 @@ import {
 import { formatDuration } from "../duration.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { LogRepeater } from "../telemetry/log_repeat.ts";
+import { EndpointHealth, type EndpointHealthState } from "./endpoint_health.ts";
 import { rootCause } from "../root_cause.ts";
 import { Backoff } from "./backoff.ts";
 import type { DeliveryMetrics } from "./delivery_metrics.ts";
@@ -96,13 +97,11 @@ interface Entry {
   done?: boolean;
 }
 
-/** Endpoint health: `failing` after a failed attempt until one succeeds; `paused` by Retry-After. */
-export type EndpointHealth = "ok" | "failing" | "paused";
-
 /** A point-in-time view for the status page. */
 export interface DeliveryQueueStatus {
   endpoint: string;
-  health: EndpointHealth;
+  /** `failing` after a failed attempt until one succeeds; `paused` by Retry-After. */
+  health: EndpointHealthState;
   failing_since: string | null;
   consecutive_failures: number;
   queued_profiles: number;
@@ -147,15 +146,9 @@ export class DeliveryQueue {
   /** Aborts sleeps (and, at the drain deadline, requests). */
   readonly #stop = new AbortController();
   readonly #hardStop = new AbortController();
-  #lastError: string | undefined;
-  #lastSuccess: number | undefined;
   /** Profiles held (queued and in flight). */
   #profiles = 0;
-  /** When the current outage began (first failed attempt since the last success). */
-  #failingSince: number | undefined;
-  #consecutiveFailures = 0;
-  /** Profiles that waited during the current outage (held at its start plus accepted since). */
-  #outageProfiles = 0;
+  readonly #health: EndpointHealth;
   readonly #now: () => number;
   readonly #repeats: LogRepeater;
   readonly #removals = new Set<Promise<void>>();
@@ -168,6 +161,12 @@ export class DeliveryQueue {
       intervalMs: options.repeatIntervalMs,
       now: this.#now,
     });
+    this.#health = new EndpointHealth(
+      options.endpoint,
+      options.logger,
+      this.#now,
+      options.repeatIntervalMs,
+    );
   }
 
   /** Opens the spool (if any) and starts the senders. */
@@ -273,9 +272,7 @@ export class DeliveryQueue {
     return {
       commit: () => {
         if (!close()) return;
-        if (this.#failingSince !== undefined) {
-          for (const parcel of parcels) this.#outageProfiles += parcel.profiles;
-        }
+        for (const parcel of parcels) this.#health.waiting(parcel.profiles);
         parcels.forEach((parcel, i) => {
           const inMemory = !spool ||
             this.#memoryBytes + parcel.bytes <= this.#o.config.max_bytes;
@@ -442,7 +439,7 @@ export class DeliveryQueue {
         bytes: entry.bytes,
         profiles: entry.profiles,
       }, true);
-      if (this.#failingSince !== undefined) this.#outageProfiles += entry.profiles;
+      this.#health.waiting(entry.profiles);
     }
     return true;
   }
@@ -464,7 +461,7 @@ export class DeliveryQueue {
         profiles,
         bytes,
         why,
-        last_error: this.#lastError ?? "",
+        last_error: this.#health.lastError ?? "",
       },
     );
   }
@@ -494,21 +491,19 @@ export class DeliveryQueue {
 
   /** For the status page. */
   status(): DeliveryQueueStatus {
-    const now = this.#now();
     const paused = this.#pausedUntil > Date.now();
+    const health = this.#health.status(paused);
     return {
       endpoint: this.#o.endpoint,
-      health: paused ? "paused" : this.#failingSince !== undefined ? "failing" : "ok",
-      failing_since: this.#failingSince !== undefined
-        ? new Date(Date.now() - (now - this.#failingSince)).toISOString()
-        : null,
-      consecutive_failures: this.#consecutiveFailures,
+      health: health.health,
+      failing_since: health.failing_since,
+      consecutive_failures: health.consecutive_failures,
       queued_profiles: this.#profiles,
       queued_bytes: this.#bytes,
       in_flight_requests: this.#inFlight,
       spool_bytes: this.#spool ? this.#spool.bytes : null,
-      last_error: this.#lastError ?? null,
-      last_success: this.#lastSuccess ? new Date(this.#lastSuccess).toISOString() : null,
+      last_error: health.last_error,
+      last_success: health.last_success,
       paused_until: paused ? new Date(this.#pausedUntil).toISOString() : null,
     };
   }
@@ -634,7 +629,7 @@ export class DeliveryQueue {
         this.#repeats.warn(
           `dropped:${reason}`,
           DROP_MESSAGES[reason] ?? "dropped profiles",
-          { endpoint: this.#o.endpoint, reason, cause: cause ?? this.#lastError ?? "" },
+          { endpoint: this.#o.endpoint, reason, cause: cause ?? this.#health.lastError ?? "" },
           profiles,
           "profiles",
         );
@@ -777,22 +772,23 @@ export class DeliveryQueue {
       );
       this.#o.metrics.requests.inc({ ...this.#labels, outcome: outcome.kind });
       if (outcome.kind === "ok") {
-        this.#lastSuccess = Date.now();
-        this.#recovered();
+        this.#health.succeeded();
         return this.#count(batch, "sent");
       }
-      this.#lastError = outcome.message;
+      this.#health.lastError = outcome.message;
       if (outcome.kind === "drop") {
         if (outcome.splittable && batch.length > 1) {
           for (const entry of batch) await this.#attemptAll([entry]);
           return;
         }
         // A refusal of the items themselves says nothing about the endpoint's health.
-        if (!outcome.splittable) this.#failed(outcome.reason, outcome.message);
+        if (!outcome.splittable) {
+          this.#health.failed(outcome.reason, outcome.message, this.#profiles);
+        }
         return this.#count(batch, "dropped", outcome.reason, outcome.message);
       }
       if (this.#hardStop.signal.aborted) return this.#putBack(batch);
-      this.#failed(outcome.reason, outcome.message);
+      this.#health.failed(outcome.reason, outcome.message, this.#profiles);
       if (this.#handedOver()) return this.#passOn(batch);
       const delay = backoff.next();
       if (backoff.exhausted) {
@@ -861,50 +857,6 @@ export class DeliveryQueue {
       const timer = setTimeout(done, ms);
       for (const signal of signals) signal.addEventListener("abort", done, { once: true });
     });
-  }
-
-  // ---- health -----------------------------------------------------------------------------
-
-  /** A failed attempt: the first of an outage is a warn line, repeats at most once a minute. */
-  #failed(reason: string, cause: string): void {
-    if (this.#failingSince === undefined) {
-      this.#failingSince = this.#now();
-      this.#outageProfiles = this.#profiles;
-    }
-    this.#consecutiveFailures++;
-    const due = this.#repeats.hit("health");
-    if (due === undefined) return;
-    const fields = {
-      endpoint: this.#o.endpoint,
-      cause,
-      reason,
-      failed_attempts: due.count,
-      consecutive_failures: this.#consecutiveFailures,
-      queued_profiles: this.#profiles,
-    };
-    if (due.first) {
-      this.#o.logger.warn("endpoint failing", fields);
-    } else {
-      this.#o.logger.warn("endpoint still failing", {
-        ...fields,
-        failing_for: formatDuration(this.#now() - this.#failingSince),
-      });
-    }
-  }
-
-  /** A successful attempt: ends an outage with one info line. */
-  #recovered(): void {
-    if (this.#failingSince === undefined) return;
-    this.#o.logger.info("endpoint recovered", {
-      endpoint: this.#o.endpoint,
-      outage: formatDuration(this.#now() - this.#failingSince),
-      failed_attempts: this.#consecutiveFailures,
-      waited_profiles: this.#outageProfiles,
-    });
-    this.#repeats.reset("health");
-    this.#failingSince = undefined;
-    this.#consecutiveFailures = 0;
-    this.#outageProfiles = 0;
   }
 }
 
