@@ -1,5 +1,5 @@
 /**
- * The human page at `/`: pipelines, components with their state, published status (e.g.
+ * The status page at `/status` (the console's graph is `/`): pipelines, components with their state, published status (e.g.
  * scrape targets) and the last reload. Every dynamic string is HTML-escaped; configs are
  * never shown, so no secret can leak through this page.
  *

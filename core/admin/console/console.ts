@@ -6,7 +6,7 @@
  * read-only (GET/HEAD).
  *
  * Flame-graph data flow: the pipeline hands each accepted request to `Taps.accepted`
- * (`core/pipeline/taps.ts`), which keeps references to the raw pprof bytes in the
+ * (`core/pipeline/taps.ts`), which keeps the raw pprof bytes (shared, or copied when a view) in the
  * {@linkcode ProfileStore} ring (bounded by `service.telemetry.console.profiles_memory`);
  * `/api/v1/profiles/<series>/flame` decodes one of them on demand into a compact tree
  * (`flame_tree.ts`) that the page draws.

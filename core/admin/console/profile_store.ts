@@ -1,8 +1,9 @@
 /**
  * The console's bounded ring of recent profiles: for each series (receiver id + label set) the
  * last few profiles as the receiver accepted them, raw bytes shared with the pipeline when they
- * own their buffer, else copied so that the cap bounds what stays resident (never decoded here). The total is capped by `service.telemetry.console.
- * profiles_memory`: the oldest profiles, of any series, go first. Decoding happens only when a
+ * own their buffer, else copied so that the cap bounds what stays resident (never decoded
+ * here). The total is capped by `service.telemetry.console.profiles_memory`: the oldest
+ * profiles, of any series, go first. Decoding happens only when a
  * flame graph is asked for (`flame_tree.ts`).
  *
  * Push items are kept (scrape and Connect `Push` carry pprof); ingest items only when their
