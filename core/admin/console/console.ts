@@ -28,6 +28,7 @@ import { CONSOLE_JS } from "./assets_js.ts";
 import { flameTree } from "./flame_tree.ts";
 import {
   type ComponentView,
+  type DiscoveryRow,
   type Health,
   type LoggedError,
   type PipelineView,
@@ -101,6 +102,19 @@ function detailOf(record: Readonly<LogFields>): string {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** The published `discovery` status (Kubernetes discovery today) as targets-page rows. */
+function discoveryRows(status: ServiceStatus): DiscoveryRow[] {
+  return ((status.published.discovery ?? []) as unknown[]).filter(isRecord).map((d) => ({
+    component: str(d.component_id),
+    mechanism: str(d.mechanism),
+    role: str(d.role),
+    apiServer: str(d.api_server),
+    health: str(d.health) || "unknown",
+    lastError: str(d.last_error),
+    targets: typeof d.targets === "number" ? d.targets : 0,
+  }));
 }
 
 function str(value: unknown): string {
@@ -192,7 +206,10 @@ export class Console {
       case "/":
         return () => this.#graphPage();
       case "/targets":
-        return () => html(renderTargetsPage(this.targetRows()));
+        return () => {
+          const status = this.#options.service.status();
+          return html(renderTargetsPage(this.targetRows(status), discoveryRows(status)));
+        };
       case "/console/console.css":
         return () =>
           new Response(CONSOLE_CSS, {

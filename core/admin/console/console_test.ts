@@ -182,6 +182,25 @@ Deno.test("ProfileStore: a profile that is a view into a larger buffer is kept a
   assertEquals(kept, new Uint8Array(10).fill(7));
 });
 
+Deno.test("targets page: a discovery that fails (401/403) is shown with its error", () => {
+  const page = renderTargetsPage([], [{
+    component: "pyroscope.scrape/k8s",
+    mechanism: "kubernetes_sd",
+    role: "pod",
+    apiServer: "https://127.0.0.1:6443",
+    health: "down",
+    lastError: "Listing pods at https://127.0.0.1:6443/api/v1/pods failed: HTTP 403 Forbidden",
+    targets: 0,
+  }]);
+  assertStringIncludes(
+    page,
+    "<tr><td>pyroscope.scrape/k8s</td><td>kubernetes_sd (pod)</td><td>https://127.0.0.1:6443</td>" +
+      '<td><span class="badge health-down">down</span></td><td>0</td>' +
+      "<td>Listing pods at https://127.0.0.1:6443/api/v1/pods failed: HTTP 403 Forbidden</td></tr>",
+  );
+  assertEquals(renderTargetsPage([]).includes("<h2>Discovery</h2>"), false);
+});
+
 Deno.test("V8 converters: CPU and heap profiles become pprof with frames and values", () => {
   const frame = (functionName: string, lineNumber: number) => ({
     functionName,
@@ -276,6 +295,16 @@ Deno.test("console pages escape every label, id, error and config string", () =>
     flame: "abc",
   };
   assertEscaped(renderTargetsPage([row]), "targets");
+  const discovery = {
+    component: EVIL,
+    mechanism: "kubernetes_sd",
+    role: EVIL,
+    apiServer: EVIL,
+    health: EVIL,
+    lastError: EVIL,
+    targets: 0,
+  };
+  assertEscaped(renderTargetsPage([row], [discovery]), "targets with discovery");
   const component = renderComponentPage({
     view,
     configYaml: `target: "${EVIL}"`,

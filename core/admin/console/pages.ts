@@ -363,9 +363,38 @@ function targetsTable(rows: readonly TargetRow[]): string {
 <tbody>${body}</tbody></table>`;
 }
 
+/** A service-discovery mechanism as the targets page shows it (e.g. `kubernetes_sd`). */
+export interface DiscoveryRow {
+  readonly component: string;
+  readonly mechanism: string;
+  readonly role: string;
+  readonly apiServer: string;
+  /** `unknown`, `up` or `down`. */
+  readonly health: string;
+  readonly lastError: string;
+  readonly targets: number;
+}
+
+/** Discovery mechanisms, shown above the targets so that a 401/403 from an API is plain. */
+function discoveryTable(rows: readonly DiscoveryRow[]): string {
+  if (rows.length === 0) return "";
+  const body = rows.map((d) =>
+    `<tr><td>${e(d.component)}</td><td>${e(d.mechanism)}${d.role ? ` (${e(d.role)})` : ""}</td>` +
+    `<td>${e(d.apiServer)}</td><td><span class="badge health-${e(d.health)}">${
+      e(d.health)
+    }</span>` +
+    `</td><td>${d.targets}</td><td>${e(d.lastError)}</td></tr>`
+  ).join("\n");
+  return `<h2>Discovery</h2><table class="discovery"><thead><tr><th>component</th><th>mechanism</th><th>API server</th><th>health</th><th>targets</th><th>last error</th></tr></thead>
+<tbody>${body}</tbody></table><h2>Targets</h2>`;
+}
+
 /** `/targets`. */
-export function renderTargetsPage(rows: readonly TargetRow[]): string {
-  const body = `<h1>Targets</h1>
+export function renderTargetsPage(
+  rows: readonly TargetRow[],
+  discovery: readonly DiscoveryRow[] = [],
+): string {
+  const body = `<h1>Targets</h1>${discoveryTable(discovery)}
 <div class="toolbar"><input type="search" id="filter" placeholder="filter by job, address, label, type, error…" autofocus>
 <span id="filter-count" class="muted"></span></div>
 <div id="targets" data-refresh>${targetsTable(rows)}</div>`;
