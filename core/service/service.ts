@@ -278,6 +278,11 @@ export class Service {
         this.#retiring.add(retiring);
       }
       this.#graph = graph;
+      // Series of components that are gone for good (no component with that id remains).
+      const ids = new Set(graph.all().map((node) => node.id));
+      for (const node of removed) {
+        if (!ids.has(node.id)) this.#options.metrics.removeSeries({ component_id: node.id });
+      }
       const createdNodes = new Set(created);
       for (const node of graph.all()) {
         if (!createdNodes.has(node)) this.#lifecycle("component kept", node);

@@ -152,6 +152,31 @@ service:
   await service.shutdown();
 });
 
+Deno.test("service: a reload drops the metric series of components it removed for good", async () => {
+  const metrics = new MetricsRegistry();
+  instances.clear();
+  const service = new Service({ logger: silentLogger(), metrics, version: "t" });
+  await service.start(config(BASE));
+  await get("test.receiver/a", TestReceiver).push(item("a"));
+  const ids = () => [...new Set(metrics.render().match(/component_id="[^"]+"/g) ?? [])].sort();
+  assertEquals(ids(), [
+    'component_id="test.exporter/x"',
+    'component_id="test.exporter/y"',
+    'component_id="test.receiver/a"',
+  ]);
+  await service.reload(config(`receivers:
+  test.receiver/b: {}
+exporters:
+  test.exporter/x: { capacity: 5 }
+service:
+  pipelines:
+    only: { receivers: [test.receiver/b], exporters: [test.exporter/x] }
+`));
+  // x changed but stays (its counters go on); y and receiver a are gone, and so are their series.
+  assertEquals(ids(), ['component_id="test.exporter/x"']);
+  await service.shutdown();
+});
+
 Deno.test("service: a reload whose new exporter fails to start keeps the running graph", async () => {
   const service = newService();
   await service.start(config(BASE));

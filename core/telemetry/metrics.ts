@@ -25,6 +25,8 @@ interface Metric {
   readonly kind: Kind;
   readonly labelNames: readonly string[];
   render(lines: string[]): void;
+  /** Removes every series whose labels include all of `match`. */
+  removeMatching(match: MetricLabels): void;
 }
 
 function seriesKey(labelNames: readonly string[], labels: MetricLabels | undefined): string {
@@ -316,6 +318,18 @@ export class MetricsRegistry {
     const metric = create();
     this.#metrics.set(name, metric);
     return metric;
+  }
+
+  /**
+   * Removes every series, in every metric, whose labels include all of `match` — e.g. the
+   * series of a component a reload removed, so `/metrics` does not keep them forever.
+   */
+  removeSeries(match: MetricLabels): void {
+    for (const metric of this.#metrics.values()) {
+      if (Object.keys(match).every((name) => metric.labelNames.includes(name))) {
+        metric.removeMatching(match);
+      }
+    }
   }
 
   /** The whole registry in Prometheus text exposition format (version 0.0.4). */
