@@ -483,7 +483,7 @@ Deno.test({
           name: "cut",
           type: "limit_data",
           stream: "downstream",
-          attributes: { bytes: 2000 },
+          attributes: { bytes: 300 },
         }),
       // A third of the write connections are cut 40 bytes into the response (inside the
       // headers), after the sink read and stored the request.
