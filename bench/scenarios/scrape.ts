@@ -13,11 +13,23 @@ export async function scrapeScenario(quick: boolean) {
   // Full runs scrape at Alloy's 15 s for real; quick runs at 3 s and scale the CPU to 15 s.
   const intervalS = Number(Deno.env.get("BENCH_SCRAPE_INTERVAL") ?? (quick ? "3" : "15"));
   const windowS = quick ? 9 : 30;
-  const fake = await spawnJson<{ ports: number[] }>("bench/load/targets.ts", [String(targets)]);
+  // Each fake-target process holds a listener and a connection per target: past a few thousand
+  // targets one process would run out of file descriptors, so they are split.
+  const perProcess = 4000;
+  const fakes = await Promise.all(
+    Array.from(
+      { length: Math.ceil(targets / perProcess) },
+      (_, i) =>
+        spawnJson<{ ports: number[] }>("bench/load/targets.ts", [
+          String(Math.min(perProcess, targets - i * perProcess)),
+        ]),
+    ),
+  );
+  const ports = fakes.flatMap((fake) => fake.info.ports);
   const sink = await spawnJson<{ port: number }>("bench/load/sink.ts");
   let collector: Awaited<ReturnType<typeof startCollector>> | undefined;
   try {
-    const list = fake.info.ports.map((p) => `      - { __address__: "127.0.0.1:${p}" }`).join("\n");
+    const list = ports.map((p) => `      - { __address__: "127.0.0.1:${p}" }`).join("\n");
     collector = await startCollector(`receivers:
   pyroscope.scrape/fleet:
     targets:
@@ -52,6 +64,6 @@ service:
   } finally {
     await collector?.stop();
     await sink.stop();
-    await fake.stop();
+    for (const fake of fakes) await fake.stop();
   }
 }
