@@ -10,6 +10,7 @@
  * @module
  */
 
+import { show } from "./show.ts";
 import { equalityState } from "../../core/equality.ts";
 
 /** Thrown by every assertion here. */
@@ -20,17 +21,6 @@ export class AssertionError extends Error {
 /** Throws when `condition` is falsy. */
 export function assert(condition: unknown, message = "assertion failed"): asserts condition {
   if (!condition) throw new AssertionError(message);
-}
-
-/** Readable text for a value in a failure message. */
-function show(value: unknown): string {
-  return Deno.inspect(value, {
-    depth: 4,
-    colors: false,
-    sorted: true,
-    iterableLimit: 20,
-    strAbbreviateSize: 200,
-  });
 }
 
 /** The first difference found: where, why, and the two values there. */
