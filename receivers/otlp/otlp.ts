@@ -10,6 +10,7 @@
 
 import { BackpressureError, InvalidItemError, TooLargeError } from "../../core/admission.ts";
 import type { ComponentSettings, Consumer, Receiver } from "../../core/component.ts";
+import { RequestGate } from "../../core/http/request_gate.ts";
 import { tenantLabeler } from "../../core/http/tenant.ts";
 import type { PushItem, RawSample } from "../../core/items.ts";
 import { LabelSet } from "../../core/labels.ts";
@@ -149,9 +150,9 @@ export class OtlpReceiver implements Receiver {
   readonly #config: OtlpReceiverConfig;
   readonly #next: Consumer;
   readonly #metrics: Metrics;
+  readonly #gate: RequestGate;
   readonly #closing = new AbortController();
   #server: RunningServer | undefined;
-  #inFlight = 0;
   #failureLogged = false;
 
   constructor(settings: ComponentSettings, config: OtlpReceiverConfig, next: Consumer) {
@@ -159,6 +160,10 @@ export class OtlpReceiver implements Receiver {
     this.#config = config;
     this.#next = next;
     this.#metrics = new Metrics(settings.metrics, settings.id);
+    this.#gate = new RequestGate({
+      maxInFlight: config.max_requests_in_flight,
+      retryAfterSeconds: config.retry_after,
+    });
   }
 
   /** The bound server's base URL (after `start`). */
@@ -265,7 +270,7 @@ export class OtlpReceiver implements Receiver {
       );
     }
     const withTenant = tenantLabeler(this.#config.tenant, request);
-    return await this.#withSlot(async () => {
+    return await this.#gate.run(async () => {
       let body = await this.#read(request, context);
       if (encoding === "gzip") body = gunzipLimited(body, http.max_request_body_size);
       const decoded: ExportProfilesRequest = codec === "proto"
@@ -303,36 +308,8 @@ export class OtlpReceiver implements Receiver {
     });
   }
 
-  async #withSlot(work: () => Promise<Response>): Promise<Response> {
-    const limit = this.#config.max_requests_in_flight;
-    if (limit > 0 && this.#inFlight >= limit) {
-      throw new BackpressureError(
-        `too many requests in flight (max_requests_in_flight ${limit})`,
-        this.#config.retry_after,
-      );
-    }
-    this.#inFlight++;
-    try {
-      return await work();
-    } finally {
-      this.#inFlight--;
-    }
-  }
-
   async #read(request: Request, context: HandlerContext): Promise<Uint8Array> {
-    const declared = Number(request.headers.get("content-length") ?? "0");
-    if (declared > 0) {
-      try {
-        this.#next.check({ items: 1, bytes: declared });
-      } catch (error) {
-        if (error instanceof BackpressureError) {
-          throw new BackpressureError(
-            `exporter queues are full (${error.message})`,
-            this.#config.retry_after,
-          );
-        }
-      }
-    }
+    this.#gate.refuseEarly(request, this.#next);
     const http = this.#config.protocols.http;
     const body = await readBody(request, {
       maxBytes: http.max_request_body_size,

@@ -12,6 +12,7 @@
 
 import { BackpressureError, InvalidItemError, TooLargeError } from "../../core/admission.ts";
 import type { ComponentSettings, Consumer, Receiver } from "../../core/component.ts";
+import { RequestGate } from "../../core/http/request_gate.ts";
 import { tenantLabeler } from "../../core/http/tenant.ts";
 import type { Item } from "../../core/items.ts";
 import type { LabelSet } from "../../core/labels.ts";
@@ -118,12 +119,12 @@ export class ReceiveHttpReceiver implements Receiver {
   readonly #config: ReceiveHttpConfig;
   readonly #next: Consumer;
   readonly #metrics: ReceiveHttpMetrics;
+  readonly #gate: RequestGate;
   readonly #auth: Authenticator;
   readonly #checkProfile: ProfileCheck;
   #server: RunningServer | undefined;
   /** Aborts reads of requests answered through {@linkcode handle} on shutdown. */
   readonly #closing = new AbortController();
-  #inFlight = 0;
   #failureLogged = false;
 
   constructor(settings: ComponentSettings, config: ReceiveHttpConfig, next: Consumer) {
@@ -131,6 +132,11 @@ export class ReceiveHttpReceiver implements Receiver {
     this.#config = config;
     this.#next = next;
     this.#metrics = new ReceiveHttpMetrics(settings.metrics, settings.id);
+    this.#gate = new RequestGate({
+      maxInFlight: config.max_requests_in_flight,
+      retryAfterSeconds: config.retry_after,
+      onChange: (delta) => this.#metrics.inFlight(delta),
+    });
     this.#auth = new Authenticator(config.auth ?? { basic_auth: [], bearer_tokens: [] });
     // A decompression bomb stops at 8× the body limit (128 MiB by default).
     this.#checkProfile = profileCheck(config.validate_profiles, 8 * config.max_request_body_size);
@@ -257,44 +263,10 @@ export class ReceiveHttpReceiver implements Receiver {
     return await this.#ingest(request, url, context, withTenant);
   }
 
-  async #withSlot<T>(work: () => Promise<T>): Promise<T> {
-    const limit = this.#config.max_requests_in_flight;
-    if (limit > 0 && this.#inFlight >= limit) {
-      throw new BackpressureError(
-        `too many requests in flight (max_requests_in_flight ${limit})`,
-        this.#config.retry_after,
-      );
-    }
-    this.#inFlight++;
-    this.#metrics.inFlight(1);
-    try {
-      return await work();
-    } finally {
-      this.#inFlight--;
-      this.#metrics.inFlight(-1);
-    }
-  }
-
-  #read(route: Route, request: Request, context: HandlerContext): Promise<Uint8Array> {
+  async #read(route: Route, request: Request, context: HandlerContext): Promise<Uint8Array> {
     // Under overload, refuse before reading: a body that cannot be queued is not buffered.
-    const declared = Number(request.headers.get("content-length") ?? "0");
-    if (declared > 0) {
-      try {
-        this.#next.check({ items: 1, bytes: declared });
-      } catch (error) {
-        // Only "full now" is certain: the body's size is not its payload's (framing, gzip),
-        // so whether it can ever fit is decided after decoding.
-        if (error instanceof BackpressureError) {
-          return Promise.reject(
-            new BackpressureError(
-              `exporter queues are full (${error.message})`,
-              this.#config.retry_after,
-            ),
-          );
-        }
-      }
-    }
-    return readBody(request, {
+    this.#gate.refuseEarly(request, this.#next);
+    return await readBody(request, {
       maxBytes: this.#config.max_request_body_size,
       timeoutMs: this.#config.http.server_read_timeout,
       signal: context.signal,
@@ -318,7 +290,7 @@ export class ReceiveHttpReceiver implements Receiver {
   ): Promise<Response> {
     // Parse the name before reading the body: a bad name fails without the upload cost.
     const labels = withTenant(labelsFromQuery(url));
-    return this.#withSlot(async () => {
+    return this.#gate.run(async () => {
       const body = await this.#read("ingest", request, context);
       const contentType = request.headers.get("content-type");
       await checkIngestBody(
@@ -368,7 +340,7 @@ export class ReceiveHttpReceiver implements Receiver {
         "unsupported_encoding",
       );
     }
-    return this.#withSlot(async () => {
+    return this.#gate.run(async () => {
       let body = await this.#read("push", request, context);
       if (encoding === "gzip") body = await gunzipLimited(body, this.#config.max_request_body_size);
       if (grpcWeb !== undefined) {
