@@ -11,11 +11,10 @@
  * The once-a-minute interval is shortened with the test-only `PROFCOL_LOG_REPEAT_INTERVAL`.
  */
 
+import { deliveredNumbers, pushNumbered, startGateway } from "./support/gateway.ts";
 import { assert, assertEquals } from "./support/assert.ts";
-import { Profcol, tempConfig } from "./support/process.ts";
-import { type Sink, startSink } from "./support/strict_sink.ts";
-import { encodePushRequest } from "../core/wire/push_proto.ts";
-import { LabelSet } from "../core/labels.ts";
+import type { Profcol } from "./support/process.ts";
+import { startSink } from "./support/strict_sink.ts";
 import { profileBytes } from "./support/profiles.ts";
 
 const REPEAT_MS = 500;
@@ -65,34 +64,6 @@ service:
 `;
 }
 
-async function startCollector(dir: string, text: string) {
-  const proc = new Profcol(["run", "--config", tempConfig(text, dir)], {
-    entry: "main.ts",
-    env: ENV,
-  });
-  const match = await proc.waitFor(/receiving profiles.*url=(http:\/\/[\d.]+:\d+)/, 20_000);
-  const admin = await proc.adminUrl();
-  return { proc, url: match[1]!, admin };
-}
-
-async function push(url: string, n: number, rawProfile = profileBytes(n)): Promise<number> {
-  const body = encodePushRequest([{
-    labels: LabelSet.from({ __name__: "process_cpu", service_name: "svc", n: String(n) }),
-    samples: [{ rawProfile }],
-  }]);
-  const response = await fetch(`${url}/push.v1.PusherService/Push`, {
-    method: "POST",
-    headers: { "content-type": "application/proto" },
-    body: body as BodyInit,
-  });
-  await response.body?.cancel();
-  return response.status;
-}
-
-function delivered(sink: Sink): number[] {
-  return sink.pushes.map((p) => Number(p.labels.n)).sort((a, b) => a - b);
-}
-
 interface EndpointStatus {
   endpoint: string;
   health: string;
@@ -129,9 +100,13 @@ Deno.test("operability: a down endpoint and a down scrape target are loud, then 
       profile.block: { enabled: false }
       profile.mutex: { enabled: false }
 `;
-  const { proc, url, admin } = await startCollector(dir, config(sink.url, { receivers: scrape }));
+  const { proc, url, admin } = await startGateway(
+    dir,
+    config(sink.url, { receivers: scrape }),
+    ENV,
+  );
   try {
-    for (let n = 0; n < 3; n++) assertEquals(await push(url, n), 200);
+    for (let n = 0; n < 3; n++) assertEquals(await pushNumbered(url, n), 200);
     await proc.waitFor(/msg="endpoint failing"/);
     await proc.waitFor(/msg="scrape target down"/);
     // Two reminder intervals and a bit.
@@ -225,7 +200,7 @@ Deno.test("operability: a down endpoint and a down scrape target are loud, then 
       null,
       0,
     ]);
-    assertEquals(delivered(sink), [0, 1, 2]);
+    assertEquals(deliveredNumbers(sink), [0, 1, 2]);
   } finally {
     await proc.kill();
     await sink.close();
@@ -238,9 +213,9 @@ Deno.test("operability: a reload that changes pyroscope.write answers at once an
   const dir = Deno.makeTempDirSync({ prefix: "profcol-ops-reload-" });
   const path = `${dir}/config.yaml`;
   await sink.down();
-  const { proc, url, admin } = await startCollector(dir, config(sink.url));
+  const { proc, url, admin } = await startGateway(dir, config(sink.url), ENV);
   try {
-    for (let n = 0; n < 20; n++) assertEquals(await push(url, n), 200);
+    for (let n = 0; n < 20; n++) assertEquals(await pushNumbered(url, n), 200);
     await proc.waitFor(/msg="endpoint failing"/);
     Deno.writeTextFileSync(
       path,
@@ -251,7 +226,7 @@ Deno.test("operability: a reload that changes pyroscope.write answers at once an
     const took = performance.now() - started;
     assertEquals([reload.status, await reload.text()], [200, "config reloaded\n"]);
     assert(took < 1000, `the reload answered in ${Math.round(took)} ms`);
-    for (let n = 20; n < 30; n++) assertEquals(await push(url, n), 200);
+    for (let n = 20; n < 30; n++) assertEquals(await pushNumbered(url, n), 200);
 
     const reloaded = withMsg(proc, "config reloaded");
     assertEquals(reloaded.map((l) => [l.level, l.started, l.stopped, l.kept]), [
@@ -277,7 +252,7 @@ Deno.test("operability: a reload that changes pyroscope.write answers at once an
     await sink.up();
     await sink.waitFor(30, 15_000);
     await new Promise((r) => setTimeout(r, 300));
-    assertEquals(delivered(sink), Array.from({ length: 30 }, (_, i) => i));
+    assertEquals(deliveredNumbers(sink), Array.from({ length: 30 }, (_, i) => i));
     const metrics = await (await fetch(`${admin}/metrics`)).text();
     assert(
       !/profcol_exporter_dropped_profiles_total\{[^}]*\} [1-9]/.test(metrics),
@@ -298,15 +273,16 @@ Deno.test("operability: SIGTERM with the endpoint down reports the profiles it g
   // attempts instead (seen once in a clean-clone CI run).
   const endpoint = "http://127.0.0.1:2";
   const dir = Deno.makeTempDirSync({ prefix: "profcol-ops-term-" });
-  const { proc, url } = await startCollector(
+  const { proc, url } = await startGateway(
     dir,
     config(endpoint, { extra: "    queue: { drain_timeout: 300ms }" }),
+    ENV,
   );
   try {
     let bytes = 0;
     for (let n = 0; n < 5; n++) {
       const raw = profileBytes(n);
-      assertEquals(await push(url, n, raw), 200);
+      assertEquals(await pushNumbered(url, n, raw), 200);
       bytes += raw.byteLength;
     }
     await proc.waitFor(/msg="endpoint failing"/);

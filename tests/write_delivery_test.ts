@@ -5,9 +5,10 @@
  * Retry-After is honoured; a 400 is dropped at once and counted.
  */
 
+import { deliveredNumbers, pushNumbered, startGateway } from "./support/gateway.ts";
 import { assert, assertEquals } from "./support/assert.ts";
-import { Profcol, tempConfig } from "./support/process.ts";
-import { type Sink, startSink } from "./support/strict_sink.ts";
+
+import { startSink } from "./support/strict_sink.ts";
 import { encodePushRequest } from "../core/wire/push_proto.ts";
 import { LabelSet } from "../core/labels.ts";
 import { profileBytes } from "./support/profiles.ts";
@@ -33,44 +34,19 @@ service:
 `;
 }
 
-async function startCollector(dir: string, text: string) {
-  const proc = new Profcol(["run", "--config", tempConfig(text, dir)], { entry: "main.ts" });
-  const match = await proc.waitFor(/receiving profiles.*url=(http:\/\/[\d.]+:\d+)/, 20_000);
-  const admin = await proc.adminUrl();
-  return { proc, url: match[1]!, admin };
-}
-
-async function push(url: string, n: number): Promise<number> {
-  const body = encodePushRequest([{
-    labels: LabelSet.from({ __name__: "process_cpu", service_name: "svc", n: String(n) }),
-    samples: [{ rawProfile: profileBytes(n) }],
-  }]);
-  const response = await fetch(`${url}/push.v1.PusherService/Push`, {
-    method: "POST",
-    headers: { "content-type": "application/proto" },
-    body: body as BodyInit,
-  });
-  await response.body?.cancel();
-  return response.status;
-}
-
-function delivered(sink: Sink): number[] {
-  return sink.pushes.map((p) => Number(p.labels.n)).sort((a, b) => a - b);
-}
-
 Deno.test("write: endpoint down, then back — every accepted profile arrives exactly once", async () => {
   const sink = await startSink({ validateTimeWindow: false });
   const dir = Deno.makeTempDirSync({ prefix: "profcol-write-" });
   await sink.down();
-  const { proc, url } = await startCollector(dir, config(sink.url));
+  const { proc, url } = await startGateway(dir, config(sink.url));
   try {
-    for (let n = 0; n < 30; n++) assertEquals(await push(url, n), 200);
+    for (let n = 0; n < 30; n++) assertEquals(await pushNumbered(url, n), 200);
     await new Promise((r) => setTimeout(r, 300));
     assertEquals(sink.pushes.length, 0);
     await sink.up();
     await sink.waitFor(30, 15_000);
     await new Promise((r) => setTimeout(r, 300));
-    assertEquals(delivered(sink), Array.from({ length: 30 }, (_, i) => i));
+    assertEquals(deliveredNumbers(sink), Array.from({ length: 30 }, (_, i) => i));
   } finally {
     await proc.kill();
     await sink.close();
@@ -83,20 +59,20 @@ Deno.test("write: SIGKILL during an outage with the spool on — nothing acknowl
   const dir = Deno.makeTempDirSync({ prefix: "profcol-spool-" });
   const text = config(sink.url, `    queue:\n      spool: { directory: ${dir}/spool }`);
   await sink.down();
-  const first = await startCollector(dir, text);
+  const first = await startGateway(dir, text);
   try {
-    for (let n = 0; n < 25; n++) assertEquals(await push(first.url, n), 200);
+    for (let n = 0; n < 25; n++) assertEquals(await pushNumbered(first.url, n), 200);
     first.proc.child.kill("SIGKILL");
     await first.proc.exit();
   } finally {
     await first.proc.kill();
   }
   await sink.up();
-  const second = await startCollector(dir, text);
+  const second = await startGateway(dir, text);
   try {
     await sink.waitFor(25, 15_000);
     await new Promise((r) => setTimeout(r, 300));
-    assertEquals(delivered(sink), Array.from({ length: 25 }, (_, i) => i));
+    assertEquals(deliveredNumbers(sink), Array.from({ length: 25 }, (_, i) => i));
   } finally {
     await second.proc.kill();
     await sink.close();
@@ -112,9 +88,9 @@ Deno.test("write: 429 with Retry-After: 2 — no retry before 2 s", async () => 
     headers: { "retry-after": "2" },
   });
   const dir = Deno.makeTempDirSync({ prefix: "profcol-429-" });
-  const { proc, url } = await startCollector(dir, config(sink.url));
+  const { proc, url } = await startGateway(dir, config(sink.url));
   try {
-    assertEquals(await push(url, 1), 200);
+    assertEquals(await pushNumbered(url, 1), 200);
     await sink.waitFor(1, 15_000);
     const pushes = sink.requests.filter((r) => r.path.endsWith("/Push"));
     assertEquals(pushes.map((r) => r.status), [429, 200]);
@@ -131,9 +107,9 @@ Deno.test("write: a 400 is dropped at once with a counted reason", async () => {
   const sink = await startSink({ validateTimeWindow: false });
   sink.failNext({ kind: "connect_error", code: "invalid_argument", message: "bad" });
   const dir = Deno.makeTempDirSync({ prefix: "profcol-400-" });
-  const { proc, url, admin } = await startCollector(dir, config(sink.url));
+  const { proc, url, admin } = await startGateway(dir, config(sink.url));
   try {
-    assertEquals(await push(url, 1), 200);
+    assertEquals(await pushNumbered(url, 1), 200);
     let metrics = "";
     for (let i = 0; i < 100 && !metrics.includes('reason="http_400"'); i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -158,20 +134,20 @@ Deno.test("write: a reload that changes pyroscope.write hands the spool over wit
   const spool = `    queue:\n      spool: { directory: ${dir}/spool }`;
   const path = `${dir}/config.yaml`;
   await sink.down();
-  const { proc, url, admin } = await startCollector(dir, config(sink.url, spool));
+  const { proc, url, admin } = await startGateway(dir, config(sink.url, spool));
   try {
-    for (let n = 0; n < 20; n++) assertEquals(await push(url, n), 200);
+    for (let n = 0; n < 20; n++) assertEquals(await pushNumbered(url, n), 200);
     Deno.writeTextFileSync(
       path,
       config(sink.url, `    external_labels: { cluster: c2 }\n${spool}`),
     );
     const reload = await fetch(`${admin}/-/reload`, { method: "POST" });
     assertEquals(reload.status, 200, await reload.text());
-    for (let n = 20; n < 30; n++) assertEquals(await push(url, n), 200);
+    for (let n = 20; n < 30; n++) assertEquals(await pushNumbered(url, n), 200);
     await sink.up();
     await sink.waitFor(30, 15_000);
     await new Promise((r) => setTimeout(r, 500));
-    assertEquals(delivered(sink), Array.from({ length: 30 }, (_, i) => i));
+    assertEquals(deliveredNumbers(sink), Array.from({ length: 30 }, (_, i) => i));
     const relabeled = sink.pushes.filter((p) => p.labels.cluster === "c2").map((p) => p.labels.n);
     assertEquals(relabeled.length, 10, "items accepted after the reload carry the new labels");
   } finally {
@@ -188,7 +164,7 @@ Deno.test("write: tenants travel from X-Scope-OrgID at the receiver to the endpo
     gzipEmptySuccess: true,
   });
   const dir = Deno.makeTempDirSync({ prefix: "profcol-tenant-" });
-  const { proc, url } = await startCollector(dir, config(sink.url));
+  const { proc, url } = await startGateway(dir, config(sink.url));
   try {
     for (const [n, tenant] of [[1, "team-a"], [2, "team-b"], [3, "team-a"]] as const) {
       const response = await fetch(`${url}/push.v1.PusherService/Push`, {
