@@ -168,6 +168,30 @@ export async function reserveAll(
   return combine(held);
 }
 
+/**
+ * A reservation settled exactly once: the first `commit` or `release` gives the held room back
+ * (`unhold`) and then queues (`onCommit`) or discards (`onRelease`); later calls do nothing.
+ */
+export function holdOnce(
+  unhold: () => void,
+  onCommit: () => void,
+  onRelease: () => void | Promise<void> = () => {},
+): Reservation {
+  let open = true;
+  const settle = (): boolean => {
+    if (!open) return false;
+    open = false;
+    unhold();
+    return true;
+  };
+  return {
+    commit: () => {
+      if (settle()) onCommit();
+    },
+    release: () => settle() ? onRelease() : undefined,
+  };
+}
+
 /** One reservation standing for several. */
 export function combine(held: readonly Reservation[]): Reservation {
   if (held.length === 1) return held[0]!;

@@ -28,6 +28,7 @@
 import {
   BackpressureError,
   type Demand,
+  holdOnce,
   type Reservation,
   type SizedItem,
   TooLargeError,
@@ -245,13 +246,9 @@ export class DeliveryQueue {
     }
     this.#reservedItems += parcels.length;
     this.#reservedBytes += bytes;
-    let open = true;
-    const close = (): boolean => {
-      if (!open) return false;
-      open = false;
+    const unhold = () => {
       this.#reservedItems -= parcels.length;
       this.#reservedBytes -= bytes;
-      return true;
     };
     const spool = this.#spool;
     let refs: readonly (SpoolRef | undefined)[] = [];
@@ -262,16 +259,16 @@ export class DeliveryQueue {
       refs = written.map((result) => result.status === "fulfilled" ? result.value : undefined);
       const failed = written.find((result) => result.status === "rejected");
       if (failed) {
-        close();
+        unhold();
         await Promise.all(refs.map((ref) => ref && spool.remove(ref).catch(() => {})));
         throw new Error(`cannot write to the spool of ${this.#o.endpoint}`, {
           cause: failed.reason,
         });
       }
     }
-    return {
-      commit: () => {
-        if (!close()) return;
+    return holdOnce(
+      unhold,
+      () => {
         for (const parcel of parcels) this.#health.waiting(parcel.profiles);
         parcels.forEach((parcel, i) => {
           const inMemory = !spool ||
@@ -286,11 +283,11 @@ export class DeliveryQueue {
         });
         if (spool) this.#enforceSpoolCap();
       },
-      release: async () => {
-        if (!close() || !spool) return;
+      async () => {
+        if (!spool) return;
         await Promise.all(refs.map((ref) => ref && spool.remove(ref).catch(() => {})));
       },
-    };
+    );
   }
 
   /**

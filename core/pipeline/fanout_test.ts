@@ -3,6 +3,7 @@ import {
   BackpressureError,
   type Demand,
   demandOf,
+  holdOnce,
   InvalidItemError,
   type Reservation,
   type SizedItem,
@@ -46,19 +47,10 @@ class Recorder implements Exporter {
     if (this.error) throw this.error;
     this.check(demandOf(items));
     this.#reserved += items.length;
-    let open = true;
-    const close = () => {
-      const was = open;
-      if (open) this.#reserved -= items.length;
-      open = false;
-      return was;
-    };
-    return {
-      commit: () => {
-        if (close()) this.items.push(...items.map((one) => one.item));
-      },
-      release: () => void close(),
-    };
+    return holdOnce(
+      () => this.#reserved -= items.length,
+      () => this.items.push(...items.map((one) => one.item)),
+    );
   }
 }
 

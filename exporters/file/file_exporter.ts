@@ -18,6 +18,7 @@ import {
   BackpressureError,
   type Demand,
   demandOf,
+  holdOnce,
   type Reservation,
   type SizedItem,
   TooLargeError,
@@ -168,24 +169,18 @@ export class FileExporter implements Exporter {
     this.check(demand);
     this.#reservedItems += demand.items;
     this.#reservedBytes += demand.bytes;
-    let open = true;
-    const close = (): boolean => {
-      if (!open) return false;
-      open = false;
-      this.#reservedItems -= demand.items;
-      this.#reservedBytes -= demand.bytes;
-      return true;
-    };
-    return {
-      commit: () => {
-        if (!close()) return;
+    return holdOnce(
+      () => {
+        this.#reservedItems -= demand.items;
+        this.#reservedBytes -= demand.bytes;
+      },
+      () => {
         this.#queue.push(...items);
         this.#queuedBytes += demand.bytes;
         this.#publishQueue();
         void this.#kick();
       },
-      release: () => void close(),
-    };
+    );
   }
 
   /** Stops the sweep and waits until everything queued is written. Safe twice. */

@@ -13,6 +13,7 @@ import {
   BackpressureError,
   type Demand,
   demandOf,
+  holdOnce,
   type Reservation,
   type SizedItem,
 } from "../../core/admission.ts";
@@ -180,19 +181,10 @@ export class TestExporter implements Exporter {
     if (this.config.fail) throw new Error("exporter failure (test)");
     this.check(demandOf(items));
     this.#reserved += items.length;
-    let open = true;
-    const close = () => {
-      const was = open;
-      if (open) this.#reserved -= items.length;
-      open = false;
-      return was;
-    };
-    return {
-      commit: () => {
-        if (close()) this.items.push(...items.map((one) => one.item));
-      },
-      release: () => void close(),
-    };
+    return holdOnce(
+      () => this.#reserved -= items.length,
+      () => this.items.push(...items.map((one) => one.item)),
+    );
   }
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
