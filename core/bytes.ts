@@ -28,3 +28,19 @@ export function concatBytes(chunks: readonly Uint8Array[], total?: number): Uint
   }
   return out;
 }
+
+/**
+ * `view` as bytes of its own: a copy when it is a view into a larger buffer (a request body, a
+ * read chunk, zlib output), else `view` itself. Whatever is kept beyond a request goes through
+ * this, so that a small kept profile does not pin the whole buffer it arrived in.
+ *
+ * @example
+ * ```ts
+ * import { ownBytes } from "./bytes.ts";
+ * const body = new Uint8Array(1024);
+ * ownBytes(body.subarray(0, 8)).buffer.byteLength; // 8
+ * ```
+ */
+export function ownBytes(view: Uint8Array): Uint8Array {
+  return view.byteOffset === 0 && view.buffer.byteLength === view.byteLength ? view : view.slice();
+}

@@ -14,6 +14,7 @@
 
 import type { Item } from "../../items.ts";
 import { LabelSet } from "../../labels.ts";
+import { ownBytes } from "../../bytes.ts";
 
 /** One kept profile. */
 export interface StoredProfile {
@@ -122,7 +123,7 @@ export class ProfileStore {
     // A view into a larger buffer (a Push body, a read chunk, zlib's output) would keep all of
     // that buffer alive: the cap would count 2 KiB while 64 KiB stay resident. Such a view is
     // copied to exactly its bytes; a profile that owns its buffer is kept as it is.
-    const bytes = view.buffer.byteLength > view.byteLength ? view.slice() : view;
+    const bytes = ownBytes(view);
     const key = seriesKey(componentId, labels);
     let series = this.#byKey.get(key);
     if (series === undefined) {
