@@ -219,7 +219,13 @@ async function fragmentProblems(
   path: (string | number)[],
 ): Promise<string[]> {
   if (factory.type === "module") await preloadModules({ processors: { module: value } }, baseDir);
-  const source = { value: {}, files: [], locate: () => undefined, coercedText: () => undefined };
+  const source = {
+    value: {},
+    files: [],
+    locate: () => undefined,
+    coercedText: () => undefined,
+    expansionIssues: [],
+  };
   const result = validateWithSchema(factory.configSchema, value ?? {}, path, source);
   return result.ok ? [] : result.issues.map(formatIssue);
 }
@@ -236,7 +242,11 @@ async function yamlProblems(
 ): Promise<{ problems: string[]; checked: number }> {
   let doc: Record<string, unknown> | null;
   try {
-    doc = parseConfigText(text, file, { env: exampleEnv }).value as Record<string, unknown> | null;
+    const parsed = parseConfigText(text, file, { env: exampleEnv });
+    if (parsed.expansionIssues.length > 0) {
+      return { problems: parsed.expansionIssues.map(formatIssue), checked: 1 };
+    }
+    doc = parsed.value as Record<string, unknown> | null;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return { problems: error.issues.map(formatIssue), checked: 1 };

@@ -234,6 +234,18 @@ Deno.test("config: ${env:VAR} expands; a missing variable is an error naming the
   ]);
 });
 
+Deno.test("config: an unset variable does not hide the other errors", () => {
+  const text = VALID.replace("value: x", 'value: "${env:SUFFIX}"').replace(
+    "capacity: 5",
+    "capacity: -1",
+  ).replace("service:", "servce: {}\nservice:");
+  assertEquals(errors({ "c.yaml": text }), [
+    "processors::test.processor::value: environment variable SUFFIX is not set (referenced as ${env:SUFFIX}) (c.yaml:4)",
+    ...errors({ "c.yaml": text }, { SUFFIX: "set" }),
+  ]);
+  assertEquals(errors({ "c.yaml": text }, { SUFFIX: "set" }).length, 2);
+});
+
 Deno.test("config: a whole ${env:X} number becomes a number, but stays text where text is wanted", () => {
   const text = VALID.replace("capacity: 5", () => "capacity: ${env:CAP}").replace(
     "value: x",

@@ -24,6 +24,12 @@ export interface ConfigSource {
   locate(path: readonly (string | number)[]): SourceLocation | undefined;
   /** The original text of a value that `${env:...}` expansion turned into a number/boolean. */
   coercedText(path: readonly (string | number)[]): string | undefined;
+  /**
+   * `${env:...}`/`${file:...}` references that could not be expanded (their text became
+   * empty). Validation reports them together with every other problem, so one unset variable
+   * does not hide the rest; a config with any of them never runs.
+   */
+  readonly expansionIssues: readonly ConfigIssue[];
 }
 
 /** Key for the position map. `\0` cannot appear in YAML keys we accept. */
@@ -43,11 +49,14 @@ interface ParsedFile {
   positions: Map<string, SourceLocation>;
   /** Paths whose `${env:...}` text was turned into a number or boolean, with the text. */
   coerced: Map<string, string>;
+  /** References that could not be expanded (see {@linkcode ConfigSource.expansionIssues}). */
+  expansionIssues: ConfigIssue[];
 }
 
 /**
  * Parses one YAML text. `file` names it in errors and anchors relative `${file:...}` paths.
- * Throws {@linkcode ConfigError} on YAML syntax errors, duplicate keys or missing variables.
+ * Throws {@linkcode ConfigError} on YAML syntax errors or duplicate keys; references that cannot
+ * be expanded (a missing variable or file) are returned in `expansionIssues`.
  */
 export function parseConfigText(text: string, file: string, options: LoadOptions = {}): ParsedFile {
   const lineCounter = new LineCounter();
@@ -117,8 +126,7 @@ export function parseConfigText(text: string, file: string, options: LoadOptions
   }, (path, message) => {
     issues.push({ path, message, severity: "error", location: positions.get(pathKey(path)) });
   }, (path, text) => coerced.set(pathKey(path), text));
-  if (issues.length > 0) throw new ConfigError(issues);
-  return { value, positions, coerced };
+  return { value, positions, coerced, expansionIssues: issues };
 }
 
 /**
@@ -200,6 +208,7 @@ export function mergeParsed(files: readonly string[], parsed: readonly ParsedFil
   const positions = new Map<string, SourceLocation>();
   const coerced = new Map<string, string>();
   const issues: ConfigIssue[] = [];
+  const expansionIssues: ConfigIssue[] = [];
   parsed.forEach((one, index) => {
     const file = files[index]!;
     if (one.value !== null && one.value !== undefined && !isPlainObject(one.value)) {
@@ -215,11 +224,13 @@ export function mergeParsed(files: readonly string[], parsed: readonly ParsedFil
     value = deepMerge(value, one.value ?? {});
     for (const [key, location] of one.positions) positions.set(key, location);
     for (const [key, text] of one.coerced) coerced.set(key, text);
+    expansionIssues.push(...one.expansionIssues);
   });
   if (issues.length > 0) throw new ConfigError(issues);
   return {
     value: value as Record<string, unknown>,
     files,
+    expansionIssues,
     locate(path) {
       for (let length = path.length; length > 0; length--) {
         const location = positions.get(pathKey(path.slice(0, length)));

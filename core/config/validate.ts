@@ -291,7 +291,13 @@ export function validateConfig(source: ConfigSource, registry: Registry): Valida
       }
     }
   }
-  if (issues.length > 0 || !service) throw new ConfigError(issues);
+  // A reference that could not be expanded left an empty text behind: the schema's complaint
+  // about that value (e.g. "expected a URL") would only repeat the expansion error.
+  const expansion = source.expansionIssues;
+  const consequential = (issue: ConfigIssue) =>
+    expansion.some((cause) => startsWithPath(issue.path, cause.path));
+  const all = [...expansion, ...issues.filter((issue) => !consequential(issue))];
+  if (all.length > 0 || !service) throw new ConfigError(all);
   return {
     source,
     receivers: sections.receivers,
@@ -301,4 +307,11 @@ export function validateConfig(source: ConfigSource, registry: Registry): Valida
     service,
     warnings,
   };
+}
+
+function startsWithPath(
+  path: readonly (string | number)[],
+  prefix: readonly (string | number)[],
+): boolean {
+  return prefix.length <= path.length && prefix.every((key, index) => path[index] === key);
 }
