@@ -31,6 +31,7 @@
 
 import type { Factory } from "../core/component.ts";
 import type { ConfigPreloader } from "../core/config/mod.ts";
+import { closest } from "../core/config/errors.ts";
 import { UsageError } from "./args.ts";
 import { buildCommand } from "./build.ts";
 import { componentsCommand } from "./components.ts";
@@ -134,7 +135,12 @@ export async function runCli(args: readonly string[], options: RunCliOptions): P
   }
   const command = subcommands.find((c) => c.name === first);
   if (!command) {
-    context.err(`profcol: unknown command "${first}"\n\n${helpText(subcommands)}`);
+    const hint = closest(first, subcommands.map((c) => c.name));
+    context.err(
+      `profcol: unknown command "${first}"${hint ? `; did you mean "${hint}"?` : ""}\n\n${
+        helpText(subcommands)
+      }`,
+    );
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {

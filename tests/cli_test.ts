@@ -131,7 +131,13 @@ Deno.test("cli: usage errors exit 2; --help, --version and components exit 0", a
   );
   const unknown = await runProfcol(["frobnicate"]);
   assertEquals(unknown.code, 2);
-  assertStringIncludes(unknown.stderr, 'unknown command "frobnicate"');
+  assertEquals(unknown.stderr.split("\n")[0], 'profcol: unknown command "frobnicate"');
+  const typo = await runProfcol(["valdate", "c.yaml"]);
+  assertEquals(typo.code, 2);
+  assertEquals(
+    typo.stderr.split("\n")[0],
+    'profcol: unknown command "valdate"; did you mean "validate"?',
+  );
   const flag = await runProfcol(["run", "--confg", "x"]);
   assertEquals(flag.code, 2);
   assertEquals(
