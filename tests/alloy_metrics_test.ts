@@ -88,13 +88,13 @@ service:
     for (let i = 0; i < 200; i++) {
       metrics = await (await fetch(`${admin}/metrics`)).text();
       const scraped = metrics.includes(
-        'pyroscope_fanout_latency_count{component_id="pyroscope.scrape/app"}',
+        'pyroscope_fanout_latency_count{component_id="pyroscope.scrape.app",component_path="/"}',
       );
       if (scraped && metrics.includes("pyroscope_write_dropped_profiles_total{")) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
 
-    const out = 'component_id="pyroscope.write/out",endpoint="main"';
+    const out = 'component_id="pyroscope.write.out",component_path="/",endpoint="main"';
     assertEquals(
       [
         "pyroscope_write_sent_bytes_total",
@@ -141,16 +141,20 @@ service:
     const fanout = family(metrics, "pyroscope_fanout_latency");
     assertEquals(fanout[0], "# TYPE pyroscope_fanout_latency histogram");
     assert(
-      fanout.includes('pyroscope_fanout_latency_count{component_id="pyroscope.receive_http/in"} 2'),
+      fanout.includes(
+        'pyroscope_fanout_latency_count{component_id="pyroscope.receive_http.in",component_path="/"} 2',
+      ),
       fanout.join("\n"),
     );
     const scrapes = fanout.find((line) =>
-      line.startsWith('pyroscope_fanout_latency_count{component_id="pyroscope.scrape/app"} ')
+      line.startsWith(
+        'pyroscope_fanout_latency_count{component_id="pyroscope.scrape.app",component_path="/"} ',
+      )
     );
     assert(scrapes && Number(scrapes.split(" ")[1]) >= 1, fanout.join("\n"));
     assert(
       fanout.includes(
-        'pyroscope_fanout_latency_bucket{component_id="pyroscope.receive_http/in",le="+Inf"} 2',
+        'pyroscope_fanout_latency_bucket{component_id="pyroscope.receive_http.in",component_path="/",le="+Inf"} 2',
       ),
       fanout.join("\n"),
     );

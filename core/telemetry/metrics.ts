@@ -24,6 +24,8 @@ interface Metric {
   readonly help: string;
   readonly kind: Kind;
   readonly labelNames: readonly string[];
+  /** Set by the registry for Alloy-named families (see {@linkcode isAlloyFamily}). */
+  alloyForm: boolean;
   render(lines: string[]): void;
   /** Removes every series whose labels include all of `match`. */
   removeMatching(match: MetricLabels): void;
@@ -40,14 +42,41 @@ function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
+/**
+ * Alloy's form of a component id, as Alloy's registry labels its components' metrics:
+ * `pyroscope.write/cloud` is `pyroscope.write.cloud` (Alloy writes `pyroscope.write "cloud"`), and
+ * an unnamed `pyroscope.write` is `pyroscope.write.default` (the label Alloy's converters give).
+ */
+export function alloyComponentId(id: string): string {
+  const slash = id.indexOf("/");
+  return slash < 0 ? `${id}.default` : `${id.slice(0, slash)}.${id.slice(slash + 1)}`;
+}
+
+/**
+ * Families named as Alloy names them (`pyroscope_*`), which Alloy's dashboards and alerts query:
+ * their `component_id` is rendered in Alloy's form and a `component_path` (`/`, the root module:
+ * profcol has no modules) is added, so those queries match as they are. profcol's own families
+ * keep profcol's ids.
+ */
+export function isAlloyFamily(name: string): boolean {
+  return name.startsWith("pyroscope_");
+}
+
 function formatLabels(
   labelNames: readonly string[],
   labels: MetricLabels | undefined,
   extra?: string,
+  alloyForm = false,
 ): string {
   const parts: string[] = [];
   for (const name of labelNames) {
-    parts.push(`${name}="${escapeLabelValue(labels?.[name] ?? "")}"`);
+    const value = labels?.[name] ?? "";
+    if (alloyForm && name === "component_id") {
+      parts.push(`component_id="${escapeLabelValue(alloyComponentId(value))}"`);
+      parts.push(`component_path="/"`);
+    } else {
+      parts.push(`${name}="${escapeLabelValue(value)}"`);
+    }
   }
   if (extra) parts.push(extra);
   return parts.length === 0 ? "" : `{${parts.join(",")}}`;
@@ -63,6 +92,7 @@ function formatNumber(value: number): string {
 /** A monotonically increasing counter; may be read on demand with {@linkcode Counter.collect}. */
 export class Counter implements Metric {
   readonly kind = "counter" as const;
+  alloyForm = false;
   readonly #series = new Map<string, { labels: MetricLabels | undefined; value: number }>();
   readonly #collectors = new Set<() => void>();
 
@@ -126,7 +156,9 @@ export class Counter implements Metric {
     for (const collector of this.#collectors) collector();
     for (const series of this.#series.values()) {
       lines.push(
-        `${this.name}${formatLabels(this.labelNames, series.labels)} ${formatNumber(series.value)}`,
+        `${this.name}${formatLabels(this.labelNames, series.labels, undefined, this.alloyForm)} ${
+          formatNumber(series.value)
+        }`,
       );
     }
   }
@@ -135,6 +167,7 @@ export class Counter implements Metric {
 /** A value that goes up and down; may be computed on demand with {@linkcode Gauge.collect}. */
 export class Gauge implements Metric {
   readonly kind = "gauge" as const;
+  alloyForm = false;
   readonly #series = new Map<string, { labels: MetricLabels | undefined; value: number }>();
   readonly #collectors = new Set<() => void>();
 
@@ -184,7 +217,9 @@ export class Gauge implements Metric {
     for (const collector of this.#collectors) collector();
     for (const series of this.#series.values()) {
       lines.push(
-        `${this.name}${formatLabels(this.labelNames, series.labels)} ${formatNumber(series.value)}`,
+        `${this.name}${formatLabels(this.labelNames, series.labels, undefined, this.alloyForm)} ${
+          formatNumber(series.value)
+        }`,
       );
     }
   }
@@ -210,6 +245,7 @@ export const DEFAULT_BUCKETS: readonly number[] = [
 /** A cumulative histogram. */
 export class Histogram implements Metric {
   readonly kind = "histogram" as const;
+  alloyForm = false;
   readonly #series = new Map<
     string,
     { labels: MetricLabels | undefined; counts: number[]; sum: number; count: number }
@@ -256,19 +292,25 @@ export class Histogram implements Metric {
       for (let i = 0; i < this.buckets.length; i++) {
         const le = `le="${formatNumber(this.buckets[i]!)}"`;
         lines.push(
-          `${this.name}_bucket${formatLabels(this.labelNames, series.labels, le)} ${
+          `${this.name}_bucket${formatLabels(this.labelNames, series.labels, le, this.alloyForm)} ${
             series.counts[i]
           }`,
         );
       }
       lines.push(
         `${this.name}_bucket${
-          formatLabels(this.labelNames, series.labels, 'le="+Inf"')
+          formatLabels(this.labelNames, series.labels, 'le="+Inf"', this.alloyForm)
         } ${series.count}`,
       );
-      lines.push(`${this.name}_sum${formatLabels(this.labelNames, series.labels)} ${series.sum}`);
       lines.push(
-        `${this.name}_count${formatLabels(this.labelNames, series.labels)} ${series.count}`,
+        `${this.name}_sum${
+          formatLabels(this.labelNames, series.labels, undefined, this.alloyForm)
+        } ${series.sum}`,
+      );
+      lines.push(
+        `${this.name}_count${
+          formatLabels(this.labelNames, series.labels, undefined, this.alloyForm)
+        } ${series.count}`,
       );
     }
   }
@@ -316,6 +358,7 @@ export class MetricsRegistry {
       return existing;
     }
     const metric = create();
+    metric.alloyForm = isAlloyFamily(name);
     this.#metrics.set(name, metric);
     return metric;
   }

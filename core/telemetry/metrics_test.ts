@@ -58,3 +58,19 @@ Deno.test("histogram: cumulative buckets, +Inf, sum and count", () => {
     'h_seconds_count{component_id="a"} 3',
   ]);
 });
+
+Deno.test("metrics: Alloy-named families carry Alloy's component_id form and component_path", () => {
+  const registry = new MetricsRegistry();
+  registry.counter("pyroscope_relabel_profiles_processed", "Alloy's.", ["component_id"])
+    .inc({ component_id: "relabel/drop_debug" }, 2);
+  registry.gauge("pyroscope_relabel_cache_size", "Alloy's.", ["component_id"])
+    .set({ component_id: "relabel" }, 3);
+  registry.counter("profcol_relabel_cache_hits_total", "Ours.", ["component_id"])
+    .inc({ component_id: "relabel/drop_debug" });
+  assertEquals(registry.render().split("\n").filter((line) => !line.startsWith("#")), [
+    'pyroscope_relabel_profiles_processed{component_id="relabel.drop_debug",component_path="/"} 2',
+    'pyroscope_relabel_cache_size{component_id="relabel.default",component_path="/"} 3',
+    'profcol_relabel_cache_hits_total{component_id="relabel/drop_debug"} 1',
+    "",
+  ]);
+});

@@ -180,7 +180,7 @@ Deno.test("relabel processor: Alloy's pyroscope_relabel_* metrics, per item, on 
   const families = settings.metrics.render().split("\n").filter((line) =>
     line.startsWith("pyroscope_relabel_") || line.startsWith("# TYPE pyroscope_relabel_")
   );
-  const id = '{component_id="relabel/test"}';
+  const id = '{component_id="relabel.test",component_path="/"}';
   assertEquals(families, [
     "# TYPE pyroscope_relabel_profiles_processed counter",
     `pyroscope_relabel_profiles_processed${id} 3`,
