@@ -21,9 +21,10 @@ export const convertCommand: Subcommand = {
   name: "convert",
   summary: "Convert a Grafana Alloy config (pyroscope.*, discovery.*) to profcol YAML",
   usage: [
-    "Usage: profcol convert --from=alloy FILE ...",
+    "Usage: profcol convert --from=alloy FILE|DIR|- ...",
     "",
-    "Reads Alloy configuration files (merged as one config) and prints the profcol config on",
+    "Reads Alloy configuration files (merged as one config; a DIR stands for its *.alloy files",
+    "in name order, - for standard input) and prints the profcol config on",
     "stdout: pyroscope.scrape / receive_http / relabel / write become components, forward_to",
     "chains become pipelines, discovery.kubernetes / file / http / relabel fold into the scrape",
     'receivers, sys.env("X") becomes "${env:X}". Components profcol does not have become',
@@ -33,8 +34,8 @@ export const convertCommand: Subcommand = {
     "Flags:",
     "  --from FORMAT      The input format; only alloy (River) is supported",
     "",
-    "Exit status: 0 converted, 1 nothing could be converted, 2 a syntax error (file:line:col)",
-    "or usage.",
+    "Exit status: 0 converted, 1 nothing could be converted or no pipeline results (no",
+    "receiver forwards to a pyroscope.write), 2 a syntax error (file:line:col) or usage.",
   ].join("\n"),
   async run(args, context) {
     const flags = parseFlags(args, { strings: ["from"] });
@@ -45,7 +46,7 @@ export const convertCommand: Subcommand = {
     const files = [];
     for (const name of flags.positionals) {
       try {
-        files.push({ name, text: await Deno.readTextFile(name) });
+        files.push(...await readInputs(name, context));
       } catch (error) {
         context.err(`profcol convert: cannot read ${name}: ${(error as Error).message}`);
         return 2;
@@ -53,7 +54,7 @@ export const convertCommand: Subcommand = {
     }
     let result;
     try {
-      result = convertAlloy(files);
+      result = convertAlloy(files, context.factories);
     } catch (error) {
       if (!(error instanceof AlloySyntaxError)) throw error;
       context.err(error.message);
@@ -68,9 +69,38 @@ export const convertCommand: Subcommand = {
       context.err("profcol convert: no component could be converted");
       return 1;
     }
+    if (result.pipelines === 0) {
+      context.err(
+        "profcol convert: no pipeline: no pyroscope.scrape or pyroscope.receive_http forwards " +
+          "(through forward_to) to a pyroscope.write, so the converted config would not run",
+      );
+      return 1;
+    }
     return 0;
   },
 };
+
+/** The files one argument names: a file, every `*.alloy` of a directory, or stdin (`-`). */
+async function readInputs(
+  name: string,
+  context: { readStdin?: () => Promise<string> },
+): Promise<{ name: string; text: string }[]> {
+  if (name === "-") {
+    const text = await (context.readStdin ?? (() => new Response(Deno.stdin.readable).text()))();
+    return [{ name: "<stdin>", text }];
+  }
+  if (!(await Deno.stat(name)).isDirectory) return [{ name, text: await Deno.readTextFile(name) }];
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(name)) {
+    if (entry.isFile && entry.name.endsWith(".alloy")) names.push(entry.name);
+  }
+  if (names.length === 0) throw new Error("the directory holds no *.alloy file");
+  names.sort();
+  return await Promise.all(names.map(async (file) => {
+    const path = `${name.replace(/\/+$/, "")}/${file}`;
+    return { name: path, text: await Deno.readTextFile(path) };
+  }));
+}
 
 /**
  * What `validate` would say about the converted config, leaving out settings that hold

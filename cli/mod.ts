@@ -55,6 +55,8 @@ export interface CliContext {
   out(text: string): void;
   /** Writes to stderr (a newline is added). */
   err(text: string): void;
+  /** Reads all of standard input (tests inject it); default `Deno.stdin`. */
+  readStdin?(): Promise<string>;
 }
 
 /** One subcommand of `main.ts`. */
@@ -107,6 +109,7 @@ export interface RunCliOptions {
   readonly subcommands?: readonly Subcommand[];
   readonly out?: (text: string) => void;
   readonly err?: (text: string) => void;
+  readonly readStdin?: () => Promise<string>;
 }
 
 /** Runs the command line `args`; resolves with the exit status. */
@@ -118,6 +121,7 @@ export async function runCli(args: readonly string[], options: RunCliOptions): P
     version: options.version ?? VERSION,
     out: options.out ?? ((text) => console.log(text)),
     err: options.err ?? ((text) => console.error(text)),
+    readStdin: options.readStdin,
   };
   const [first, ...rest] = args;
   if (first === undefined) {

@@ -16,6 +16,7 @@
  * @module
  */
 
+import type { AlloyMapping } from "./alloy.ts";
 import type { z } from "zod";
 import type { Admission, Demand } from "./admission.ts";
 import type { Item } from "./items.ts";
@@ -114,6 +115,8 @@ interface FactoryBase<Schema extends z.ZodType> {
   readonly configSchema: Schema;
   /** The default config as the user would write it (input form), pure and fresh each call. */
   createDefaultConfig(): z.input<Schema>;
+  /** The Alloy component this one replaces and how its blocks convert (`profcol convert`). */
+  readonly alloy?: AlloyMapping;
 }
 
 /** Builds receivers. */

@@ -69,3 +69,33 @@ service:
     `${fixed}: invalid configuration (2 errors)`,
   ]);
 });
+
+Deno.test("config errors: Alloy's discovery and relabel names point to what replaces them", async () => {
+  const path = tempConfig(`receivers:
+  discovery.kubernetes/pods: {}
+  pyroscope.receive_http: {}
+processors:
+  pyroscope.relabel/a: {}
+  discovery.relabel: {}
+  discovery.file/f: {}
+  discovery.http: {}
+exporters: { file: {} }
+service: { pipelines: { p: { receivers: [pyroscope.receive_http], exporters: [file] } } }
+`);
+  const result = await runProfcol(["validate", path], { entry: "main.ts" });
+  assertEquals(result.code, 2);
+  assertEquals(result.stderr.trimEnd().split("\n"), [
+    'error: receivers::discovery.kubernetes/pods: Unknown receiver type "discovery.kubernetes": ' +
+    "Alloy's discovery.kubernetes is kubernetes_sd_configs inside a pyroscope.scrape receiver " +
+    `here (${path}:2)`,
+    'error: processors::pyroscope.relabel/a: Unknown processor type "pyroscope.relabel": ' +
+    `Alloy's pyroscope.relabel is the "relabel" processor here (${path}:5)`,
+    'error: processors::discovery.relabel: Unknown processor type "discovery.relabel": ' +
+    `Alloy's discovery.relabel is relabel_configs inside a pyroscope.scrape receiver here (${path}:6)`,
+    'error: processors::discovery.file/f: Unknown processor type "discovery.file": ' +
+    `Alloy's discovery.file is file_sd_configs inside a pyroscope.scrape receiver here (${path}:7)`,
+    'error: processors::discovery.http: Unknown processor type "discovery.http": ' +
+    `Alloy's discovery.http is http_sd_configs inside a pyroscope.scrape receiver here (${path}:8)`,
+    `${path}: invalid configuration (5 errors)`,
+  ]);
+});

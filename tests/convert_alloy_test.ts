@@ -54,7 +54,7 @@ function alloyFile(name: string, replacements: [string, string][]): string {
 
 /** Converts, then runs the YAML (admin server on a free port) with `env`. */
 async function runConverted(name: string, alloy: string, env: Record<string, string> = {}) {
-  const result = convertAlloy([{ name, text: alloy }]);
+  const result = convertAlloy([{ name, text: alloy }], builtinFactories);
   assertEquals(result.warnings, []);
   const files: Record<string, string> = {
     "converted.yaml": result.yaml,

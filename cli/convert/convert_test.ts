@@ -23,7 +23,7 @@ const TESTDATA = new URL("./testdata/", import.meta.url);
 const update = Deno.env.get("UPDATE_GOLDEN") === "1";
 
 function convert(text: string, name = "a.alloy"): ConvertResult {
-  return convertAlloy([{ name, text }]);
+  return convertAlloy([{ name, text }], builtinFactories);
 }
 
 /** Validates converted YAML with the built-in components; `env` answers `${env:…}`. */
@@ -44,10 +44,13 @@ export function validateConverted(
 
 /** Converts testdata files (relative names, so goldens do not depend on the checkout). */
 function convertFiles(...names: string[]): ConvertResult {
-  return convertAlloy(names.map((name) => ({
-    name,
-    text: Deno.readTextFileSync(new URL(name, TESTDATA)),
-  })));
+  return convertAlloy(
+    names.map((name) => ({
+      name,
+      text: Deno.readTextFileSync(new URL(name, TESTDATA)),
+    })),
+    builtinFactories,
+  );
 }
 
 function golden(name: string, actual: string): void {
@@ -386,6 +389,38 @@ pyroscope.relabel "r" {
   }
 });
 
+Deno.test('convert: a remote.kubernetes.secret\'s data["key"] is left out with how to mount it', () => {
+  const result = convert(
+    `remote.kubernetes.secret "creds" {
+  namespace = "monitoring"
+  name      = "pyroscope"
+}
+pyroscope.write "out" {
+  endpoint {
+    url = "http://127.0.0.1:4040"
+    basic_auth {
+      username = "tenant"
+      password = remote.kubernetes.secret.creds.data["password"]
+    }
+  }
+}
+`,
+    "secret.alloy",
+  );
+  assertEquals(result.warnings, [
+    'secret.alloy:10: pyroscope.write "out".endpoint.basic_auth.password: ' +
+    "remote.kubernetes.secret is not converted (profcol reads no Kubernetes or remote secrets at " +
+    'run time); mount the Secret into the pod and use "${file:/path/to/key}", or pass it as an ' +
+    'environment variable and use "${env:NAME}"; left out',
+    'secret.alloy:1: remote.kubernetes.secret "creds" is not converted: profcol reads no remote ' +
+    "or Kubernetes secrets at run time (mount it as a file and refer to it as ${file:PATH})",
+  ]);
+  assertEquals(
+    (result.config.exporters as Record<string, unknown>)["pyroscope.write/out"],
+    { endpoint: [{ url: "http://127.0.0.1:4040", basic_auth: { username: "tenant" } }] },
+  );
+});
+
 Deno.test("convert: receive_http's http > tls moves to tls; tenant pass-through off as in Alloy", () => {
   const result = convert(`
 pyroscope.receive_http "gw" {
@@ -532,6 +567,11 @@ Deno.test("main.ts convert: stdout YAML, stderr warnings, exit 0 / 1 / 2", async
         factories: builtinFactories,
         out: (t) => out.push(t),
         err: (t) => err.push(t),
+        readStdin: () =>
+          Promise.resolve(
+            `pyroscope.receive_http "in" {\n  forward_to = [pyroscope.write.out.receiver]\n}\n` +
+              `pyroscope.write "out" {\n  endpoint { url = "http://127.0.0.1:4040" }\n}\n`,
+          ),
       });
       return { code, out: out.join("\n"), err: err.join("\n") };
     };
@@ -559,6 +599,46 @@ Deno.test("main.ts convert: stdout YAML, stderr warnings, exit 0 / 1 / 2", async
     const none = await run("--from=alloy", `${dir}/none.alloy`);
     assertEquals(none.code, 1);
     assertStringIncludes(none.err, "no component could be converted");
+
+    // A directory stands for its *.alloy files, in name order, merged as one config.
+    const split = `${dir}/split`;
+    await Deno.mkdir(split);
+    await Deno.writeTextFile(
+      `${split}/b_write.alloy`,
+      `pyroscope.write "out" {\n  endpoint { url = "http://127.0.0.1:4040" }\n}\n`,
+    );
+    await Deno.writeTextFile(
+      `${split}/a_in.alloy`,
+      `pyroscope.receive_http "in" {\n  forward_to = [pyroscope.write.out.receiver]\n}\n`,
+    );
+    await Deno.writeTextFile(`${split}/notes.txt`, "not Alloy");
+    const fromDir = await run("--from=alloy", split);
+    assertEquals({ code: fromDir.code, err: fromDir.err }, { code: 0, err: "" });
+    assertStringIncludes(
+      fromDir.out,
+      `# Converted from ${split}/a_in.alloy, ${split}/b_write.alloy`,
+    );
+
+    // "-" reads standard input.
+    const stdin = await run("--from=alloy", "-");
+    assertEquals({ code: stdin.code, err: stdin.err }, { code: 0, err: "" });
+    assertStringIncludes(stdin.out, "# Converted from <stdin> by profcol convert");
+
+    // Components but no pipeline: the converted config would not run.
+    await Deno.writeTextFile(
+      `${dir}/nowhere.alloy`,
+      `pyroscope.write "out" {\n  endpoint { url = "http://127.0.0.1:4040" }\n}\n`,
+    );
+    const nowhere = await run("--from=alloy", `${dir}/nowhere.alloy`);
+    assertEquals({ code: nowhere.code, err: nowhere.err.split("\n") }, {
+      code: 1,
+      err: [
+        "warning: the converted config: service::pipelines: At least one pipeline is required " +
+        "under service::pipelines (<converted>:10)",
+        "profcol convert: no pipeline: no pyroscope.scrape or pyroscope.receive_http forwards " +
+        "(through forward_to) to a pyroscope.write, so the converted config would not run",
+      ],
+    });
 
     const usage = await run(`${dir}/ok.alloy`);
     assertEquals(usage.code, 2);

@@ -240,9 +240,18 @@ export function parseAlloy(source: string, file: string): Statement[] {
         }
         if (token.value === "null") return { kind: "null", pos: token.pos };
         const path = [token.value];
-        while (peek().kind === "." && peek().pos.line === tokens[at - 1]!.pos.line) {
-          next();
-          path.push(expect("ident", 'a name after "."').value);
+        // `a.b.c` and `a.b.data["key"]` (a string index, e.g. remote.kubernetes.secret's data):
+        // both are one reference path.
+        for (;;) {
+          const sameLine = peek().pos.line === tokens[at - 1]!.pos.line;
+          if (peek().kind === "." && sameLine) {
+            next();
+            path.push(expect("ident", 'a name after "."').value);
+          } else if (peek().kind === "[" && sameLine && peek(1).kind === "string") {
+            next();
+            path.push(next().value);
+            expect("]", '"]" after the index');
+          } else break;
         }
         if (peek().kind !== "(") return { kind: "ref", path, pos: token.pos };
         const name = path.join(".");

@@ -124,29 +124,39 @@ service: { pipelines: { p: { receivers: [test.reciever/a], exporters: [test.expo
   assertEquals(messages.length, 3);
 });
 
-Deno.test("config: Alloy component names say what to use instead", () => {
+Deno.test("config: a factory's Alloy mapping names what to use instead of Alloy's names", () => {
+  const mapped = new Registry([...testFactories, {
+    ...testFactories.find((f) => f.kind === "processor")!,
+    type: "rename",
+    alloy: {
+      type: "pyroscope.rename",
+      absorbs: { "discovery.names": "Alloy's discovery.names is a list inside rename here" },
+      convert: (block) => block.body(),
+    },
+  }]);
   const text = `receivers:
-  discovery.kubernetes/pods: {}
+  test.receiver: {}
+  discovery.names/pods: {}
 processors:
-  pyroscope.relabel/a: {}
-  discovery.relabel: {}
-  discovery.file/f: {}
-  discovery.http: {}
+  pyroscope.rename/a: {}
+  pyroscope.ebpf: {}
 exporters: { test.exporter: {} }
-service: { pipelines: { p: { receivers: [discovery.kubernetes/pods], exporters: [test.exporter] } } }
+service: { pipelines: { p: { receivers: [test.receiver], exporters: [test.exporter] } } }
 `;
-  assertEquals(errors({ "c.yaml": text }), [
-    'receivers::discovery.kubernetes/pods: Unknown receiver type "discovery.kubernetes": ' +
-    "Alloy's discovery.kubernetes is kubernetes_sd_configs inside a pyroscope.scrape receiver " +
-    "here (c.yaml:2)",
-    'processors::pyroscope.relabel/a: Unknown processor type "pyroscope.relabel": ' +
-    `Alloy's pyroscope.relabel is the "relabel" processor here (c.yaml:4)`,
-    'processors::discovery.relabel: Unknown processor type "discovery.relabel": ' +
-    "Alloy's discovery.relabel is relabel_configs inside a pyroscope.scrape receiver here (c.yaml:5)",
-    'processors::discovery.file/f: Unknown processor type "discovery.file": ' +
-    "Alloy's discovery.file is file_sd_configs inside a pyroscope.scrape receiver here (c.yaml:6)",
-    'processors::discovery.http: Unknown processor type "discovery.http": ' +
-    "Alloy's discovery.http is http_sd_configs inside a pyroscope.scrape receiver here (c.yaml:7)",
+  let messages: string[] = [];
+  try {
+    loadAndValidate(["c.yaml"], mapped, { readFile: () => text, env: () => undefined });
+  } catch (error) {
+    messages = (error as ConfigError).issues.map(formatIssue);
+  }
+  assertEquals(messages, [
+    'receivers::discovery.names/pods: Unknown receiver type "discovery.names": ' +
+    "Alloy's discovery.names is a list inside rename here (c.yaml:3)",
+    'processors::pyroscope.rename/a: Unknown processor type "pyroscope.rename": ' +
+    `Alloy's pyroscope.rename is the "rename" processor here (c.yaml:5)`,
+    'processors::pyroscope.ebpf: Unknown processor type "pyroscope.ebpf": ' +
+    "Alloy's pyroscope.ebpf is not supported; profcol scrapes (pyroscope.scrape) and receives " +
+    "pushes (pyroscope.receive_http) (c.yaml:6)",
   ]);
 });
 

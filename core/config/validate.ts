@@ -10,6 +10,7 @@ import type { z } from "zod";
 import type { ComponentKind, Factory } from "../component.ts";
 import { parseComponentId } from "../component.ts";
 import type { Registry } from "../registry.ts";
+import { alloyHints } from "../alloy.ts";
 import { closest, ConfigError, type ConfigIssue } from "./errors.ts";
 import { describeZodIssue } from "./zod_issues.ts";
 import { type PipelineConfig, type ServiceConfig, serviceSchema } from "./service_schema.ts";
@@ -52,25 +53,6 @@ export interface ValidatedConfig {
   readonly warnings: readonly ConfigIssue[];
 }
 
-/**
- * Grafana Alloy component names that are not component types here, with what to use
- * (`profcol convert --from=alloy` translates whole Alloy files).
- */
-export const ALLOY_HINTS: Readonly<Record<string, string>> = {
-  "pyroscope.relabel": `Alloy's pyroscope.relabel is the "relabel" processor here`,
-  "discovery.relabel":
-    "Alloy's discovery.relabel is relabel_configs inside a pyroscope.scrape receiver here",
-  "discovery.file":
-    "Alloy's discovery.file is file_sd_configs inside a pyroscope.scrape receiver here",
-  "discovery.http":
-    "Alloy's discovery.http is http_sd_configs inside a pyroscope.scrape receiver here",
-  "discovery.kubernetes":
-    "Alloy's discovery.kubernetes is kubernetes_sd_configs inside a pyroscope.scrape receiver here",
-  "pyroscope.ebpf": "Alloy's pyroscope.ebpf is not supported; profcol scrapes (pyroscope.scrape) " +
-    "and receives pushes (pyroscope.receive_http)",
-  "pyroscope.java": "Alloy's pyroscope.java is not supported; profcol scrapes (pyroscope.scrape) " +
-    "and receives pushes (pyroscope.receive_http)",
-};
 
 function article(word: string): string {
   return `${/^[aeiou]/.test(word) ? "an" : "a"} ${word}`;
@@ -163,7 +145,7 @@ function validateSection(
       continue;
     }
     if (!factory) {
-      const alloy = ALLOY_HINTS[type];
+      const alloy = alloyHints(registry.list())[type];
       const hint = alloy ? undefined : closest(type, known);
       error(
         path,

@@ -7,6 +7,7 @@
 import type { ExporterFactory } from "../../core/component.ts";
 import { pyroscopeWriteConfigSchema } from "./config.ts";
 import { PyroscopeWriteExporter } from "./pyroscope_write.ts";
+import { pyroscopeWriteAlloy } from "./alloy.ts";
 
 export { PyroscopeWriteExporter } from "./pyroscope_write.ts";
 export { type PyroscopeWriteConfig, pyroscopeWriteConfigSchema } from "./config.ts";
@@ -19,6 +20,7 @@ export const pyroscopeWriteExporterFactory: ExporterFactory<typeof pyroscopeWrit
   description:
     "Pushes profiles to Pyroscope-compatible endpoints (Connect Push and /ingest) with retries, batching and an optional spool.",
   configSchema: pyroscopeWriteConfigSchema,
+  alloy: pyroscopeWriteAlloy,
   createDefaultConfig: () => ({ external_labels: {}, endpoint: [] }),
   create: (settings, config) => new PyroscopeWriteExporter(settings, config),
 };

@@ -8,6 +8,7 @@
 import type { ReceiverFactory } from "../../core/component.ts";
 import { createDefaultReceiveHttpConfig, receiveHttpConfigSchema } from "./config.ts";
 import { ReceiveHttpReceiver } from "./receive_http.ts";
+import { pyroscopeReceiveHttpAlloy } from "./alloy.ts";
 
 export { type ReceiveHttpConfig, receiveHttpConfigSchema } from "./config.ts";
 export { ReceiveHttpReceiver } from "./receive_http.ts";
@@ -22,6 +23,7 @@ export const pyroscopeReceiveHttpReceiverFactory: ReceiverFactory<
   description:
     "Receives profiles over the Pyroscope ingest API (/ingest, Connect Push) and forwards them.",
   configSchema: receiveHttpConfigSchema,
+  alloy: pyroscopeReceiveHttpAlloy,
   createDefaultConfig: createDefaultReceiveHttpConfig,
   create: (settings, config, next) => new ReceiveHttpReceiver(settings, config, next),
 };

@@ -8,6 +8,7 @@
 import type { ReceiverFactory } from "../../core/component.ts";
 import { createDefaultScrapeConfig, scrapeConfigSchema } from "./config.ts";
 import { ScrapeReceiver } from "./scrape_receiver.ts";
+import { pyroscopeScrapeAlloy } from "./alloy.ts";
 
 export { type ScrapeConfig, scrapeConfigSchema } from "./config.ts";
 export { ScrapeReceiver } from "./scrape_receiver.ts";
@@ -21,6 +22,7 @@ export const pyroscopeScrapeReceiverFactory: ReceiverFactory<typeof scrapeConfig
   description:
     "Scrapes pprof endpoints (static, file_sd, http_sd targets) with client-side deltas and sharding.",
   configSchema: scrapeConfigSchema,
+  alloy: pyroscopeScrapeAlloy,
   createDefaultConfig: createDefaultScrapeConfig,
   create: (settings, config, next) => new ScrapeReceiver(settings, config, next),
 };
