@@ -237,8 +237,22 @@ function compareObjects(
     typeof a === "function"
   ) {
     return differ("different identities (not comparable by content)");
+  } else if (isOpaque(a) && isOpaque(b)) {
+    // Two instances of a class whose state is private (#fields) and that offer no equality hook
+    // look alike to a key walk whatever they hold: refuse rather than call them equal.
+    return differ(
+      `the state of two ${protoName(a)} objects cannot be seen (no own keys, no ` +
+        "[equalityState]() hook): compare what matters, or give the class the hook",
+    );
   }
   return compareKeys(a, b, path, inProgress, 0);
+}
+
+/** Not a plain object, and without own enumerable keys: its state, if any, is hidden. */
+function isOpaque(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) return false;
+  return ownEnumerableKeys(value).length === 0;
 }
 
 function compareBytes(

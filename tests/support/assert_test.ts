@@ -245,3 +245,26 @@ Deno.test("assertRejects takes a function or a promise", async () => {
     "expected RangeError",
   );
 });
+
+Deno.test("objects whose state is private and unhooked are refused, not called equal", () => {
+  class Secretive {
+    #value: number;
+    constructor(value: number) {
+      this.#value = value;
+    }
+    get value(): number {
+      return this.#value;
+    }
+  }
+  const message = differs(new Secretive(1), new Secretive(2), "actual");
+  assertEquals(
+    message.split("\n")[0],
+    "values differ at actual (the state of two Secretive objects cannot be seen (no own keys, " +
+      "no [equalityState]() hook): compare what matters, or give the class the hook)",
+  );
+  // The same instance is still equal to itself, and plain empty objects stay comparable.
+  const one = new Secretive(1);
+  assertEquals(one, one);
+  assertEquals({}, {});
+  assertEquals(Object.create(null), Object.create(null));
+});
