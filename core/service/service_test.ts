@@ -162,6 +162,7 @@ Deno.test("service: a reload drops the metric series of components it removed fo
   assertEquals(ids(), [
     'component_id="test.exporter/x"',
     'component_id="test.exporter/y"',
+    'component_id="test.receiver.a"', // Alloy's form, on pyroscope_fanout_latency
     'component_id="test.receiver/a"',
   ]);
   await service.reload(config(`receivers:
