@@ -86,11 +86,11 @@ Deno.test({
       // hand it to go tool pprof, so the bytes checked are the ones protoc decoded.
       for (const [index, text] of [single, batched].entries()) {
         const escaped = [...text.matchAll(/raw_profile: "((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
-        assert(escaped.length === (index === 0 ? 1 : 2));
+        assertEquals(escaped.length, index === 0 ? 1 : 2);
         for (const [j, one] of escaped.entries()) {
           const bytes = unescapeProtocBytes(one);
           const expected = profiles[index === 0 ? 0 : j + 1]!;
-          assertEquals(bytes.byteLength, expected.byteLength);
+          assertEquals(bytes, expected, `raw_profile ${j} of request ${index}, byte for byte`);
           const file = join(dir, `p${index}_${j}.pb.gz`);
           Deno.writeFileSync(file, bytes);
           const raw = await goToolPprofRaw(file);
