@@ -223,11 +223,31 @@ Deno.test("refusals: labels the server refuses are rejected by reason; 400 dropp
 });
 
 Deno.test("no endpoints: every item is accepted and nothing is sent (as Alloy)", async () => {
-  const { exp } = exporter({});
-  await exp.start();
-  exp.check({ items: 1_000_000, bytes: 1e12 });
-  await admit(exp, [pushItem({ job: "even invalid ones" })]);
-  await exp.shutdown();
+  // A real server beside it, and a control exporter with one endpoint at it: the control's
+  // request arrives, so a request from the endpoint-less exporter would have arrived too.
+  const srv = server();
+  const { exp, metrics } = exporter({});
+  const control = exporter({ endpoint: [{ url: srv.url }] }).exp;
+  try {
+    await exp.start();
+    await control.start();
+    exp.check({ items: 1_000_000, bytes: 1e12 });
+    await admit(exp, [pushItem({ job: "even invalid ones" })]);
+    await admit(control, [pushItem({ __name__: "control" })]);
+    await until(() => srv.seen.length === 1);
+    await exp.shutdown();
+    await new Promise((r) => setTimeout(r, 50));
+    assertEquals(srv.seen.map((s) => decodePushRequest(s.body)[0]!.labels.get("__name__")), [
+      "control",
+    ]);
+    assertEquals(
+      metrics.render().split("\n").filter((l) => l.startsWith("profcol_exporter_requests_total")),
+      [],
+    );
+  } finally {
+    await control.shutdown();
+    await srv.close();
+  }
 });
 
 Deno.test("two endpoints: one down never delays the other", async () => {
