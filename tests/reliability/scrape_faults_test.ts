@@ -137,17 +137,38 @@ service:
     assert(healthyArrivals.length >= 4, `healthy target scraped ${healthyArrivals.length} times`);
     assert(Math.max(...gaps) < 1600, `a healthy scrape came ${Math.max(...gaps)} ms late`);
     assert(sink.pushes.every((p) => p.labels.target === "healthy"));
+    // Each cause named as it is, with the URL scraped (the port is each target's own).
+    const url = (name: string) =>
+      `http://${targets[name]!.address}/debug/pprof/goroutine`.replace(
+        /[.*+?^${}()|[\]\\]/g,
+        "\\$&",
+      );
     const expectations: Record<string, RegExp> = {
-      hangs: /timed? ?out|deadline|abort/i,
-      html: /HTML|text\/html/,
-      huge: /body_size_limit|larger than|limit/i,
-      closes_mid_body: /.+/,
-      redirect_loop: /redirect/i,
+      hangs: new RegExp(`^scrape of goroutine profile from ${url("hangs")} timed out after 500ms$`),
+      html: new RegExp(
+        `^goroutine profile from ${url("html")} has Content-Type "text/html", expected ` +
+          "application/octet-stream$",
+      ),
+      huge: new RegExp(
+        `^goroutine profile from ${url("huge")} is larger than body_size_limit \\(1048576 ` +
+          "bytes\\); raise body_size_limit$",
+      ),
+      closes_mid_body: new RegExp(
+        `^reading goroutine profile from ${url("closes_mid_body")} failed: error reading a body`,
+      ),
+      redirect_loop: new RegExp(
+        `^scrape of goroutine profile from ${url("redirect_loop")} failed: .*Maximum number of ` +
+          "redirects \\(20\\) reached$",
+      ),
     };
+    assertEquals(
+      Object.fromEntries(
+        Object.keys(expectations).map((name) => [name, byName.get(name)?.health]),
+      ),
+      Object.fromEntries(Object.keys(expectations).map((name) => [name, "down"])),
+    );
     for (const [name, pattern] of Object.entries(expectations)) {
-      const status = byName.get(name);
-      assertEquals(status?.health, "down", `${name} is down`);
-      assertMatch(status!.last_error, pattern);
+      assertMatch(byName.get(name)!.last_error, pattern, `${name}'s cause`);
     }
   } finally {
     release();
