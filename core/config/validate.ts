@@ -53,7 +53,6 @@ export interface ValidatedConfig {
   readonly warnings: readonly ConfigIssue[];
 }
 
-
 function article(word: string): string {
   return `${/^[aeiou]/.test(word) ? "an" : "a"} ${word}`;
 }
