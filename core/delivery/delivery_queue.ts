@@ -35,12 +35,17 @@
  * @module
  */
 
-import { BackpressureError, type Demand, type Reservation, type SizedItem } from "../admission.ts";
+import {
+  BackpressureError,
+  type Demand,
+  type Reservation,
+  type SizedItem,
+  UnavailableError,
+} from "../admission.ts";
 import { formatDuration } from "../duration.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import { LogRepeater } from "../telemetry/log_repeat.ts";
-import { rootCause } from "../root_cause.ts";
-import { CapacityLedger } from "./capacity_ledger.ts";
+import { CapacityLedger, type CapacityLimits } from "./capacity_ledger.ts";
+import { DeliveryAccounting } from "./delivery_accounting.ts";
 import type { DeliveryMetrics } from "./delivery_metrics.ts";
 import { EndpointHealth, type EndpointHealthState } from "./endpoint_health.ts";
 import { type Entry, EntryStore } from "./entry_store.ts";
@@ -117,55 +122,40 @@ export class DeliveryQueue {
   #state: "idle" | "running" | "draining" | "handed_over" | "stopped" = "idle";
   readonly #handOver: HandOver;
   readonly #health: EndpointHealth;
-  readonly #repeats: LogRepeater;
-  readonly #removals = new Set<Promise<void>>();
+  readonly #books: DeliveryAccounting;
 
   constructor(options: DeliveryQueueOptions) {
     this.#o = options;
     this.#labels = { component_id: options.componentId, endpoint: options.endpoint };
     const now = options.now ?? Date.now;
-    this.#repeats = new LogRepeater(options.logger, { intervalMs: options.repeatIntervalMs, now });
     this.#health = new EndpointHealth(
       options.endpoint,
       options.logger,
       now,
       options.repeatIntervalMs,
     );
-    const { max_items, max_bytes, spool } = options.config;
-    this.#ledger = new CapacityLedger(
-      options.spoolDirectory !== undefined && spool !== undefined
-        ? {
-          // A full spool drops its oldest items instead of refusing new ones.
-          owner: options.endpoint,
-          maxItems: Infinity,
-          maxBytes: spool.max_bytes,
-          itemsSetting: "queue.max_items",
-          bytesSetting: "queue.spool.max_bytes",
-          refuseWhenFull: false,
-        }
-        : {
-          owner: options.endpoint,
-          maxItems: max_items,
-          maxBytes: max_bytes,
-          itemsSetting: "queue.max_items",
-          bytesSetting: "queue.max_bytes",
-        },
-    );
+    this.#ledger = new CapacityLedger(ledgerLimits(options));
     this.#store = this.#newStore(undefined);
-    this.#handOver = new HandOver({
-      moved: (entries) => {
-        for (const entry of entries) this.#unhold(entry);
-        this.#gauges();
-      },
-      giveUp: (entries, reason, why) => this.#giveUp(entries, reason, why),
+    this.#books = new DeliveryAccounting({
+      endpoint: options.endpoint,
+      labels: this.#labels,
+      metrics: options.metrics,
+      logger: options.logger,
+      ledger: this.#ledger,
+      health: this.#health,
+      store: () => this.#store,
+      handedOver: () => this.#handOver.handedOver,
+      repeatIntervalMs: options.repeatIntervalMs,
+      now,
     });
+    this.#handOver = new HandOver(this.#books);
   }
 
   #newStore(spool: Spool | undefined): EntryStore {
     return new EntryStore(spool, this.#o.config.max_bytes, {
       counted: (profiles) => this.#o.metrics.queueProfiles.add(this.#labels, profiles),
       arrived: () => {
-        this.#gauges();
+        this.#books.gauges();
         this.#senders?.wakeOne();
       },
     });
@@ -180,7 +170,9 @@ export class DeliveryQueue {
         writeFile: this.#o.spoolWriteFile,
       });
       this.#store = this.#newStore(spool);
-      this.#recovery = spool.recover().then((refs) => this.#adopt(refs)).catch((error) => {
+      this.#recovery = spool.recover().then((refs) =>
+        this.#books.adopt(refs, this.#o.config.spool!.max_bytes)
+      ).catch((error) => {
         this.#o.logger.error("could not recover the spool", {
           endpoint: this.#o.endpoint,
           err: error,
@@ -189,21 +181,16 @@ export class DeliveryQueue {
     }
     this.#state = "running";
     this.#senders = new SenderLoop({
-      endpoint: this.#o.endpoint,
+      ...this.#o,
       labels: this.#labels,
       store: this.#store,
-      retry: this.#o.retry,
       batch: this.#o.config,
-      metrics: this.#o.metrics,
       health: this.#health,
-      logger: this.#o.logger,
-      batchKey: (queued) => this.#o.batchKey(queued),
-      send: (batch, signal) => this.#o.send(batch, signal),
       running: () => this.#state === "running",
       retired: () => this.#handOver.retired,
-      finish: (entries, how, reason, cause) => this.#count(entries, how, reason, cause),
+      finish: (entries, how, reason, cause) => this.#books.count(entries, how, reason, cause),
       handOn: (batch) => this.#handOver.passOn(batch),
-      damaged: (entry, error) => this.#quarantine(entry, error),
+      damaged: (entry, error) => this.#books.quarantine(entry, error),
     });
     this.#senders.start(this.#o.config.senders);
   }
@@ -258,8 +245,14 @@ export class DeliveryQueue {
       written = true;
     } catch (error) {
       await reservation.release();
+      if (error instanceof UnavailableError) {
+        let profiles = 0;
+        for (const parcel of parcels) profiles += parcel.profiles;
+        this.#books.spoolRefused(error.reason, error.message, profiles);
+      }
       throw error;
     }
+    this.#books.spoolWritten();
     return reservation;
   }
 
@@ -270,7 +263,7 @@ export class DeliveryQueue {
       this.#health.waiting(parcel.profiles);
       store.push(store.entryFor(parcel.queued, parcel.bytes, parcel.profiles, refs[i]));
     });
-    if (store.spool) this.#enforceSpoolCap();
+    if (store.spool) this.#books.enforceSpoolCap(this.#o.config.spool!.max_bytes);
   }
 
   /**
@@ -290,7 +283,7 @@ export class DeliveryQueue {
     if (this.#handOver.retired) {
       this.#state = "draining";
       await senders?.done();
-      await Promise.all(this.#removals);
+      await this.#books.settled();
       await store.spool?.close();
       this.#state = "stopped";
       return;
@@ -313,17 +306,19 @@ export class DeliveryQueue {
     await senders?.done();
     if (timer !== undefined) clearTimeout(timer);
     await this.#recovery;
-    await Promise.all(this.#removals);
+    await this.#books.settled();
     // Items on disk stay for the next owner; items that never were (handed over from a queue
     // without a spool) are given up like any unspooled item.
     const left = store.drain().filter((entry) => !hadSpool || entry.ref === undefined);
-    if (left.length > 0) this.#giveUp(left, "shutdown", `drain_timeout ${formatDuration(drainMs)}`);
+    if (left.length > 0) {
+      this.#books.giveUp(left, "shutdown", `drain_timeout ${formatDuration(drainMs)}`);
+    }
     if (hadSpool) {
       this.#ledger.free({ items: this.#ledger.items, bytes: this.#ledger.bytes });
       store.clear();
-      this.#gauges();
+      this.#books.gauges();
     }
-    await Promise.all(this.#removals);
+    await this.#books.settled();
     await store.spool?.close();
     this.#state = "stopped";
   }
@@ -387,51 +382,6 @@ export class DeliveryQueue {
     return true;
   }
 
-  /** Drops `entries` under `reason` with one warn line naming how many and why. */
-  #giveUp(entries: readonly Entry[], reason: string, why: string): void {
-    let profiles = 0;
-    let bytes = 0;
-    for (const entry of entries) {
-      profiles += entry.profiles;
-      bytes += entry.bytes;
-    }
-    this.#count(entries, "dropped", reason, undefined, false);
-    this.#o.logger.warn(
-      `gave up ${profiles} profiles (${bytes} bytes) queued for ${this.#o.endpoint}`,
-      {
-        endpoint: this.#o.endpoint,
-        reason,
-        profiles,
-        bytes,
-        why,
-        last_error: this.#health.lastError ?? "",
-      },
-    );
-  }
-
-  /**
-   * Removes this endpoint's series from every delivery metric, so `/metrics` does not keep
-   * an endpoint (or component) a reload removed. Call after {@linkcode shutdown}, and only
-   * when no successor counts in the same series.
-   */
-  forgetMetrics(): void {
-    const m = this.#o.metrics;
-    for (
-      const metric of [
-        m.sentProfiles,
-        m.sentBytes,
-        m.droppedProfiles,
-        m.droppedBytes,
-        m.retries,
-        m.requests,
-        m.queueProfiles,
-        m.queueBytes,
-        m.spoolBytes,
-        m.latency,
-      ]
-    ) metric.removeMatching(this.#labels);
-  }
-
   /** For the status page. */
   status(): DeliveryQueueStatus {
     const pausedUntil = this.#senders?.pausedUntil ?? 0;
@@ -453,122 +403,39 @@ export class DeliveryQueue {
     };
   }
 
-  /** Queues the files a previous owner left in the spool directory. */
-  #adopt(refs: readonly SpoolRef[]): void {
-    if (refs.length === 0) return;
-    this.#o.logger.info("recovered spooled items", {
-      endpoint: this.#o.endpoint,
-      items: refs.length,
-    });
-    for (const ref of refs) {
-      this.#ledger.add({ items: 1, bytes: ref.bytes });
-      this.#store.push({
-        queued: undefined,
-        loading: undefined,
-        ref,
-        bytes: ref.bytes,
-        profiles: ref.profiles,
-      });
-    }
-    this.#enforceSpoolCap();
-  }
-
-  #enforceSpoolCap(): void {
-    const store = this.#store;
-    const cap = this.#o.config.spool!.max_bytes;
-    while (store.spool!.bytes > cap && store.waiting > 1) {
-      const oldest = store.shift()!;
-      this.#count([oldest], "dropped", "spool_full", `queue.spool.max_bytes (${cap}) reached`);
-    }
-    this.#gauges();
-  }
-
   /**
-   * A spooled payload that cannot be read: moved aside (not deleted) so it can be inspected,
-   * counted as dropped (reason `spool_corrupt`) and skipped, never retried.
+   * Removes this endpoint's series from every delivery metric, so `/metrics` does not keep
+   * an endpoint (or component) a reload removed. Call after {@linkcode shutdown}, and only
+   * when no successor counts in the same series.
    */
-  async #quarantine(entry: Entry, error: unknown): Promise<void> {
-    const moved = await this.#store.spool!.quarantine(entry.ref!).catch((cause) => {
-      this.#o.logger.warn("could not move a damaged spool file aside", {
-        file: entry.ref?.name,
-        err: cause,
-      });
-      return undefined;
-    });
-    if (entry.done) return;
-    this.#count(
-      [entry],
-      "dropped",
-      "spool_corrupt",
-      `${entry.ref?.name}: ${rootCause(error)}${moved ? `; moved to ${moved}` : ""}`,
-    );
-  }
-
-  #gauges(): void {
-    // A queue that handed over shares its series with its successor: leave them to it.
-    if (this.#handOver.handedOver) return;
-    this.#o.metrics.queueBytes.set(this.#labels, this.#ledger.bytes);
-    const spool = this.#store.spool;
-    if (spool) this.#o.metrics.spoolBytes.set(this.#labels, spool.bytes);
-  }
-
-  /** Uncounts an entry that leaves this queue (finished, or moved to a successor). */
-  #unhold(entry: Entry): void {
-    this.#ledger.free({ items: 1, bytes: entry.bytes });
-    this.#store.unaccount(entry);
-  }
-
-  /**
-   * Ends entries: counts them sent or dropped and frees memory and spool files. A drop is
-   * warned about (once, then at most once a minute with counts) unless `warn` is false because
-   * the caller writes its own line.
-   */
-  #count(
-    entries: readonly Entry[],
-    how: "sent" | "dropped",
-    reason = "",
-    cause?: string,
-    warn = true,
-  ): void {
-    let profiles = 0;
-    let bytes = 0;
-    for (const entry of entries) {
-      profiles += entry.profiles;
-      bytes += entry.bytes;
-      this.#ledger.free({ items: 1, bytes: entry.bytes });
-      const removal = this.#store.finish(entry)?.catch((error) => {
-        this.#o.logger.warn("could not remove a spool file", { err: error });
-      }).finally(() => {
-        this.#removals.delete(removal!);
-        this.#gauges();
-      });
-      if (removal) this.#removals.add(removal);
-    }
-    const m = this.#o.metrics;
-    if (how === "sent") {
-      m.sentProfiles.inc(this.#labels, profiles);
-      m.sentBytes.inc(this.#labels, bytes);
-    } else {
-      const labels = { ...this.#labels, reason };
-      m.droppedProfiles.inc(labels, profiles);
-      m.droppedBytes.inc(labels, bytes);
-      if (warn) {
-        this.#repeats.warn(
-          `dropped:${reason}`,
-          DROP_MESSAGES[reason] ?? "dropped profiles",
-          { endpoint: this.#o.endpoint, reason, cause: cause ?? this.#health.lastError ?? "" },
-          profiles,
-          "profiles",
-        );
-      }
-    }
-    this.#gauges();
+  forgetMetrics(): void {
+    this.#books.forgetMetrics();
   }
 }
 
-/** The warn line of each drop reason (others: "dropped profiles"). */
-const DROP_MESSAGES: Readonly<Record<string, string>> = {
-  retries_exhausted: "gave up on profiles after max_backoff_retries attempts",
-  spool_full: "spool full; dropped the oldest profiles",
-  spool_corrupt: "dropped profiles from a damaged spool file",
-};
+/** The ledger's limits: the queue's in memory, or with a spool only the spool's size. */
+function ledgerLimits(options: DeliveryQueueOptions): CapacityLimits {
+  const { max_items, max_bytes, spool } = options.config;
+  const owner = options.endpoint;
+  const itemsSetting = "queue.max_items";
+  if (options.spoolDirectory !== undefined && spool !== undefined) {
+    // A full spool drops its oldest items instead of refusing new ones.
+    const maxBytes = spool.max_bytes;
+    const bytesSetting = "queue.spool.max_bytes";
+    return {
+      owner,
+      maxItems: Infinity,
+      maxBytes,
+      itemsSetting,
+      bytesSetting,
+      refuseWhenFull: false,
+    };
+  }
+  return {
+    owner,
+    maxItems: max_items,
+    maxBytes: max_bytes,
+    itemsSetting,
+    bytesSetting: "queue.max_bytes",
+  };
+}
