@@ -5,16 +5,13 @@
  * duplicates nothing. Issue 23, reproduction 4.
  */
 
-import { builtinFactories } from "../components.ts";
 import { LabelSet } from "../core/labels.ts";
-import { Registry } from "../core/registry.ts";
-import { Collector } from "../core/service/collector.ts";
-import { Logger } from "../core/telemetry/logger.ts";
 import { MetricsRegistry } from "../core/telemetry/metrics.ts";
 import { encodePushRequest } from "../core/wire/push_proto.ts";
 import { assert, assertEquals } from "./support/assert.ts";
 import { profileBytes } from "./support/profiles.ts";
 import { startSink } from "./support/strict_sink.ts";
+import { startInProcess } from "./support/in_process.ts";
 
 const SERIES = 200_000;
 
@@ -49,24 +46,9 @@ service:
       exporters: [pyroscope.write/w, file/f]
   telemetry: { http: { listen_address: 127.0.0.1, listen_port: 0 } }
 `;
-  let url = "";
   const metrics = new MetricsRegistry();
-  const collector = new Collector({
-    configFiles: ["large.yaml"],
-    registry: new Registry(builtinFactories),
-    version: "test",
-    metrics,
-    logger: new Logger({
-      write: (line) => {
-        const match = /receiving profiles.*url=(http:\/\/[\d.]+:\d+)/.exec(line);
-        if (match) url = match[1]!;
-      },
-    }),
-    loadOptions: { readFile: () => text, env: () => undefined },
-  });
-  await collector.start();
+  const { collector, url } = await startInProcess(text, { metrics });
   try {
-    assert(url !== "", "the receiver logged its URL");
     const rawProfile = profileBytes(0);
     const series = Array.from({ length: SERIES }, (_, i) => ({
       labels: LabelSet.from({ __name__: "process_cpu", service_name: "s", i: String(i) }),

@@ -1,3 +1,4 @@
+import { until } from "../../tests/support/in_process.ts";
 import { assert, assertEquals } from "../../tests/support/assert.ts";
 import type { PushItem } from "../items.ts";
 import { LabelSet } from "../labels.ts";
@@ -69,14 +70,6 @@ function run(
 
 function add(r: Run, ...items: QueuedItem[]): void {
   for (const item of items) r.store.push(r.store.entryFor(item, 10, 1));
-}
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }
 
 Deno.test("sender loop: batches consecutive items of one key within batch_max_items", async () => {

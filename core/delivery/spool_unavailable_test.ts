@@ -2,6 +2,7 @@
  * A spool that cannot be written (disk full, write error) refuses the request as unavailable
  * (503 with Retry-After), leaves no file of it behind, and loses nothing it acknowledged.
  */
+import { until } from "../../tests/support/in_process.ts";
 import { assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { refusalReason, refusalStatus, sized, UnavailableError } from "../admission.ts";
 import type { PushItem } from "../items.ts";
@@ -21,14 +22,6 @@ function parcel(n: number): Parcel {
     samples: [{ rawProfile: new Uint8Array(50).fill(n) }],
   };
   return { ...sized(item), queued: { item, meta: {} } };
-}
-
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 Deno.test("spool full: the request is refused as unavailable (503), its files removed, nothing acknowledged lost", async () => {
