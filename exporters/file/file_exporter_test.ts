@@ -349,3 +349,28 @@ Deno.test("the README's YAML example is a valid config", () => {
   const parsed = fileExporterConfigSchema.parse(config.exporters.file);
   assertEquals(parsed.directory, "./data/profiles");
 });
+
+Deno.test("one request of 200,000 items is queued without spreading them onto the stack", async () => {
+  const ctx = exporter({ queue_size: 300_000 });
+  // A file where the directory should be: every item is dropped at once, no disk work.
+  await Deno.remove(ctx.directory, { recursive: true });
+  await Deno.writeTextFile(ctx.directory, "not a directory");
+  const rawProfile = raw(1);
+  const items = Array.from({ length: 200_000 }, (): PushItem => ({
+    kind: "push",
+    labels,
+    samples: [{ rawProfile }],
+  }));
+  try {
+    await admit(ctx.exporter, items);
+    await ctx.exporter.flush();
+    await ctx.exporter.shutdown();
+    const dropped = ctx.settings.metrics.render().split("\n").find((line) =>
+      line.startsWith("profcol_file_exporter_dropped_profiles_total{") &&
+      line.includes('reason="write_error"')
+    );
+    assertEquals(Number(dropped?.slice(dropped.lastIndexOf(" ") + 1)), 200_000);
+  } finally {
+    await Deno.remove(ctx.directory);
+  }
+});
