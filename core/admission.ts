@@ -94,9 +94,23 @@ export interface Admission {
 
 /** Refused for now: a queue is full (or too many requests are in flight). Receivers answer 429 with `Retry-After`. */
 export class BackpressureError extends Error {
-  override readonly name = "BackpressureError";
+  override readonly name: string = "BackpressureError";
   constructor(message: string, readonly retryAfterSeconds = 1) {
     super(message);
+  }
+}
+
+/**
+ * Refused for now because storage cannot take the request: a full or failing spool (disk full,
+ * write error). Receivers answer 503 with `Retry-After` ({@linkcode refusalStatus}); nothing
+ * was queued, and files written ahead were removed. A kind of backpressure, so a caller that
+ * knows only {@linkcode BackpressureError} still retries later. `reason` is a metric label
+ * value (`spool_no_space`, `spool_write_error`).
+ */
+export class UnavailableError extends BackpressureError {
+  override readonly name: string = "UnavailableError";
+  constructor(message: string, readonly reason: string, retryAfterSeconds = 5) {
+    super(message, retryAfterSeconds);
   }
 }
 
@@ -128,6 +142,13 @@ export function isRefusal(error: unknown): error is Refusal {
 
 /** The same refusal with `context` before its message (e.g. which exporter refused). */
 export function refusalIn(context: string, error: unknown): unknown {
+  if (error instanceof UnavailableError) {
+    return new UnavailableError(
+      `${context}: ${error.message}`,
+      error.reason,
+      error.retryAfterSeconds,
+    );
+  }
   if (error instanceof BackpressureError) {
     return new BackpressureError(`${context}: ${error.message}`, error.retryAfterSeconds);
   }
@@ -138,11 +159,36 @@ export function refusalIn(context: string, error: unknown): unknown {
   return error;
 }
 
-/** The metric `reason` of a refusal (`queue_full`, `too_large`, the invalid reason, `error`). */
+/**
+ * The metric `reason` of a refusal (`queue_full`, the unavailable reason, `too_large`, the
+ * invalid reason, `error`).
+ */
 export function refusalReason(error: unknown): string {
+  if (error instanceof UnavailableError) return error.reason;
   if (error instanceof BackpressureError) return "queue_full";
   if (error instanceof TooLargeError || error instanceof InvalidItemError) return error.reason;
   return "error";
+}
+
+/** The HTTP answer of a refusal: status, and the `Retry-After` seconds when it may pass. */
+export interface RefusalStatus {
+  readonly status: 400 | 413 | 429 | 503;
+  readonly retryAfterSeconds?: number;
+}
+
+/**
+ * The refusal → HTTP status mapping every receiver uses: backpressure 429 and an unavailable
+ * spool 503 (both with `Retry-After`), too large 413, invalid 400; `undefined` for an error
+ * that is not a refusal (a 500).
+ */
+export function refusalStatus(error: unknown): RefusalStatus | undefined {
+  if (error instanceof BackpressureError) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterSeconds));
+    return { status: error instanceof UnavailableError ? 503 : 429, retryAfterSeconds };
+  }
+  if (error instanceof TooLargeError) return { status: 413 };
+  if (error instanceof InvalidItemError) return { status: 400 };
+  return undefined;
 }
 
 /**

@@ -6,16 +6,13 @@
  * (proto and JSON) and multipart `/ingest`, then over random queue sizes and request shapes.
  */
 
-import { builtinFactories } from "../components.ts";
 import { LabelSet } from "../core/labels.ts";
-import { Registry } from "../core/registry.ts";
-import { Collector } from "../core/service/collector.ts";
-import { Logger } from "../core/telemetry/logger.ts";
 import { encodePushRequest } from "../core/wire/push_proto.ts";
 import { multipartBody } from "../receivers/pyroscope_receive_http/test_helpers.ts";
 import { assert, assertEquals } from "./support/assert.ts";
 import { profileBytes } from "./support/profiles.ts";
 import { type Sink, startSink } from "./support/strict_sink.ts";
+import { startInProcess } from "./support/in_process.ts";
 
 /** A collector in process: receive_http → pyroscope.write/tight and pyroscope.write/roomy. */
 async function gateway(tight: Sink, roomy: Sink, tightItems: number) {
@@ -39,22 +36,7 @@ service:
       exporters: [pyroscope.write/tight, pyroscope.write/roomy]
   telemetry: { http: { listen_address: 127.0.0.1, listen_port: 0 } }
 `;
-  let url = "";
-  const collector = new Collector({
-    configFiles: ["admission.yaml"],
-    registry: new Registry(builtinFactories),
-    version: "test",
-    logger: new Logger({
-      write: (line) => {
-        const match = /receiving profiles.*url=(http:\/\/[\d.]+:\d+)/.exec(line);
-        if (match) url = match[1]!;
-      },
-    }),
-    loadOptions: { readFile: () => text, env: () => undefined },
-  });
-  await collector.start();
-  assert(url !== "", "the receiver logged its URL");
-  return { collector, url };
+  return await startInProcess(text);
 }
 
 /** Both sinks refuse with a retryable status, so accepted items stay queued. */

@@ -30,6 +30,8 @@ export interface SpoolRef {
 export interface SpoolOptions {
   /** `fsync` each file before acknowledging (survives power loss; slower). */
   readonly fsync?: boolean;
+  /** Writes a new file (default: `Deno.writeFile`, or with `fsync` an open-write-sync); tests inject a full disk here. */
+  readonly writeFile?: (path: string, bytes: Uint8Array) => Promise<void>;
 }
 
 const SUFFIX = ".pcq";
@@ -49,7 +51,7 @@ const owners = new Map<string, Promise<void>>();
 /** See the module doc. */
 export class Spool {
   readonly directory: string;
-  readonly #fsync: boolean;
+  readonly #writeFile: (path: string, bytes: Uint8Array) => Promise<void>;
   readonly #own = new Set<string>();
   #bytes = 0;
   #release!: () => void;
@@ -58,7 +60,7 @@ export class Spool {
 
   private constructor(directory: string, options: SpoolOptions, previousOwner: Promise<void>) {
     this.directory = directory;
-    this.#fsync = options.fsync ?? false;
+    this.#writeFile = options.writeFile ?? (options.fsync ? writeSynced : Deno.writeFile);
     this.#previousOwner = previousOwner;
   }
 
@@ -113,25 +115,22 @@ export class Spool {
     return refs;
   }
 
-  /** Writes `queued` durably (see the module doc) and returns its reference. */
+  /**
+   * Writes `queued` durably (see the module doc) and returns its reference. A failed write
+   * (a full disk) removes its temporary file before it rejects.
+   */
   async write(queued: QueuedItem, profiles: number): Promise<SpoolRef> {
     const bytes = encodeQueuedItem(queued);
     const name = `${String(nextSeq()).padStart(17, "0")}-${profiles}${SUFFIX}`;
     const path = join(this.directory, name);
     const tmp = `${path}.tmp`;
-    if (this.#fsync) {
-      const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-      try {
-        let written = 0;
-        while (written < bytes.byteLength) written += await file.write(bytes.subarray(written));
-        await file.syncData();
-      } finally {
-        file.close();
-      }
-    } else {
-      await Deno.writeFile(tmp, bytes);
+    try {
+      await this.#writeFile(tmp, bytes);
+      await Deno.rename(tmp, path);
+    } catch (error) {
+      await Deno.remove(tmp).catch(() => {});
+      throw error;
     }
-    await Deno.rename(tmp, path);
     this.#own.add(name);
     this.#bytes += bytes.byteLength;
     return { name, bytes: bytes.byteLength, profiles };
@@ -176,6 +175,18 @@ export class Spool {
     this.#release();
     // The lock file only guards against other processes; leave it for the next owner here.
     await Promise.resolve();
+  }
+}
+
+/** Writes `bytes` to a new file and syncs it to the disk before returning. */
+async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  try {
+    let written = 0;
+    while (written < bytes.byteLength) written += await file.write(bytes.subarray(written));
+    await file.syncData();
+  } finally {
+    file.close();
   }
 }
 

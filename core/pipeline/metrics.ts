@@ -9,7 +9,7 @@
  * | `profcol_receiver_refused_profiles_total{reason}`, `..._bytes_total` | requests handed back to the caller whole: `backpressure` (429), `too_large` (413), `invalid` (400), `error` |
  * | `profcol_processor_dropped_profiles_total{reason}`, `..._bytes_total` | `filtered` (the processor returned null) or `processor_error` (it threw) |
  * | `profcol_exporter_enqueued_profiles_total`, `..._bytes_total` | accepted into an exporter's queue |
- * | `profcol_exporter_refused_profiles_total{reason}`, `..._bytes_total` | an exporter refused its share of a request, so the whole request was refused everywhere: `queue_full`, `too_large`, the invalid-item reason (e.g. `invalid_labels`, `max_label_names_per_series`), `error` |
+ * | `profcol_exporter_refused_profiles_total{reason}`, `..._bytes_total` | an exporter refused its share of a request, so the whole request was refused everywhere: `queue_full`, `spool_no_space` or `spool_write_error` (a spool the disk cannot take, 503), `too_large`, the invalid-item reason (e.g. `invalid_labels`, `max_label_names_per_series`), `error` |
  *
  * Alloy-compatible, under Alloy's name and meaning:
  *

@@ -5,10 +5,11 @@
  * bounded by `max_total_bytes` and `max_age` (see `disk_budget.ts`).
  *
  * Writes happen asynchronously and in order from a small bounded queue inside the exporter
- * (items and bytes): a local disk needs no retries or spool, so the shared delivery queue of
- * the network exporters would add nothing. A request is refused whole (`reserve`) with
- * backpressure when the write queue is full, and as too large when an item could never fit in
- * `max_total_bytes`.
+ * (items and bytes, counted by the shared `core/delivery/capacity_ledger.ts`): a local disk
+ * needs no retries or spool, so the rest of the network exporters' delivery queue would add
+ * nothing. A request is refused whole (`reserve`) with backpressure when the write queue is
+ * full, and as too large when it could never fit in the queue (`queue_size`, `queue_bytes`) or
+ * an item could never fit in `max_total_bytes`.
  *
  * @module
  */
@@ -18,11 +19,11 @@ import {
   BackpressureError,
   type Demand,
   demandOf,
-  holdOnce,
   type Reservation,
   type SizedItem,
   TooLargeError,
 } from "../../core/admission.ts";
+import { CapacityLedger } from "../../core/delivery/capacity_ledger.ts";
 import type { ComponentSettings, Exporter } from "../../core/component.ts";
 import type { Counter, Gauge } from "../../core/telemetry/metrics.ts";
 import { LogRepeater } from "../../core/telemetry/log_repeat.ts";
@@ -56,11 +57,10 @@ export class FileExporter implements Exporter {
   readonly #labels: { component_id: string };
   readonly #metrics: Metrics;
   readonly #budget: DiskBudget;
-  readonly #queue: SizedItem[] = [];
-  #queuedBytes = 0;
-  /** Room held by requests not yet committed or released. */
-  #reservedItems = 0;
-  #reservedBytes = 0;
+  /** Items waiting to be written, from `#head` on (consumed ones are cut off now and then). */
+  #queue: SizedItem[] = [];
+  #head = 0;
+  readonly #ledger: CapacityLedger;
   #draining: Promise<void> | undefined;
   #ready: Promise<void> | undefined;
   #closed = false;
@@ -74,6 +74,13 @@ export class FileExporter implements Exporter {
     this.#config = config;
     this.#labels = { component_id: settings.id };
     this.#repeats = new LogRepeater(settings.logger);
+    this.#ledger = new CapacityLedger({
+      owner: settings.id,
+      maxItems: config.queue_size,
+      maxBytes: config.queue_bytes,
+      itemsSetting: "queue_size",
+      bytesSetting: "queue_bytes",
+    });
     const m = settings.metrics;
     const id = ["component_id"];
     this.#metrics = {
@@ -139,16 +146,8 @@ export class FileExporter implements Exporter {
   }
 
   check(demand: Demand): void {
-    const id = this.#settings.id;
-    if (this.#closed) throw new BackpressureError(`${id} is shutting down`);
-    const held = this.#queue.length + this.#reservedItems;
-    if (held === 0) return; // a request larger than the queue, alone, must not wedge us
-    if (
-      held + demand.items > this.#config.queue_size ||
-      this.#queuedBytes + this.#reservedBytes + demand.bytes > this.#config.queue_bytes
-    ) {
-      throw new BackpressureError(`${id}: write queue is full`);
-    }
+    if (this.#closed) throw new BackpressureError(`${this.#settings.id} is shutting down`);
+    this.#ledger.check(demand);
   }
 
   reserve(items: readonly SizedItem[]): Promise<Reservation> {
@@ -165,22 +164,13 @@ export class FileExporter implements Exporter {
         );
       }
     }
-    const demand = demandOf(items);
-    this.check(demand);
-    this.#reservedItems += demand.items;
-    this.#reservedBytes += demand.bytes;
-    return holdOnce(
-      () => {
-        this.#reservedItems -= demand.items;
-        this.#reservedBytes -= demand.bytes;
-      },
-      () => {
-        this.#queue.push(...items);
-        this.#queuedBytes += demand.bytes;
-        this.#publishQueue();
-        void this.#kick();
-      },
-    );
+    if (this.#closed) throw new BackpressureError(`${this.#settings.id} is shutting down`);
+    return this.#ledger.reserve(demandOf(items), () => {
+      // One by one: a spread of a request's items would overflow the stack on a large one.
+      for (const one of items) this.#queue.push(one);
+      this.#publishQueue();
+      void this.#kick();
+    });
   }
 
   /** Stops the sweep and waits until everything queued is written. Safe twice. */
@@ -189,12 +179,27 @@ export class FileExporter implements Exporter {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#draining;
-    if (this.#queue.length > 0) await this.#kick();
+    if (this.#waiting() > 0) await this.#kick();
   }
 
   /** Resolves when the queue is empty (for tests and shutdown). */
   flush(): Promise<void> {
-    return this.#queue.length > 0 ? this.#kick() : this.#draining ?? Promise.resolve();
+    return this.#waiting() > 0 ? this.#kick() : this.#draining ?? Promise.resolve();
+  }
+
+  #waiting(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** Takes the written head item out of the queue and frees its room. */
+  #shift(): void {
+    const done = this.#queue[this.#head]!;
+    this.#queue[this.#head++] = undefined as unknown as SizedItem;
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#ledger.free({ items: 1, bytes: done.bytes });
   }
 
   #kick(): Promise<void> {
@@ -215,8 +220,8 @@ export class FileExporter implements Exporter {
       this.#dropAll("write_error");
       return;
     }
-    while (this.#queue.length > 0) {
-      const sizedItem = this.#queue[0]!;
+    while (this.#waiting() > 0) {
+      const sizedItem = this.#queue[this.#head]!;
       try {
         await this.#write(sizedItem);
         const streak = this.#repeats.reset("write_error");
@@ -234,8 +239,7 @@ export class FileExporter implements Exporter {
         );
         this.#drop(sizedItem, "write_error");
       }
-      this.#queue.shift();
-      this.#queuedBytes -= sizedItem.bytes;
+      this.#shift();
       this.#publishQueue();
     }
     await this.#budget.enforce(Date.now()).catch(() => {});
@@ -305,15 +309,16 @@ export class FileExporter implements Exporter {
   }
 
   #dropAll(reason: string): void {
-    for (const item of this.#queue) this.#drop(item, reason);
-    this.#queue.length = 0;
-    this.#queuedBytes = 0;
+    while (this.#waiting() > 0) {
+      this.#drop(this.#queue[this.#head]!, reason);
+      this.#shift();
+    }
     this.#publishQueue();
   }
 
   #publishQueue(): void {
-    this.#metrics.queueItems.set(this.#labels, this.#queue.length);
-    this.#metrics.queueBytes.set(this.#labels, this.#queuedBytes);
+    this.#metrics.queueItems.set(this.#labels, this.#ledger.items);
+    this.#metrics.queueBytes.set(this.#labels, this.#ledger.bytes);
   }
 
   #publishDisk(): void {

@@ -2,7 +2,7 @@ import { admit, demandOf, sized } from "../../core/admission.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../../tests/support/assert.ts";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { BackpressureError } from "../../core/component.ts";
+import { BackpressureError, TooLargeError } from "../../core/component.ts";
 import type { IngestItem, PushItem } from "../../core/items.ts";
 import { LabelSet } from "../../core/labels.ts";
 import { componentConformance, testSettings } from "../../core/testing/conformance.ts";
@@ -271,18 +271,20 @@ Deno.test("a full queue answers with backpressure; shutdown writes what was queu
   }
 });
 
-Deno.test("queue_bytes limits bytes, but a lone oversized item is still accepted", async () => {
-  const ctx = exporter({ queue_bytes: 100 });
-  const big: PushItem = {
+Deno.test("a request larger than queue_size or queue_bytes is too large, even when idle", async () => {
+  const ctx = exporter({ queue_size: 2, queue_bytes: 100 });
+  const one = (size: number): PushItem => ({
     kind: "push",
     labels,
-    samples: [{ rawProfile: gzip(crypto.getRandomValues(new Uint8Array(500))) }],
-  };
+    samples: [{ rawProfile: gzip(crypto.getRandomValues(new Uint8Array(size))) }],
+  });
   try {
-    ctx.exporter.check(demandOf([sized(big)]));
-    await admit(ctx.exporter, [big]);
-    assertThrows(() => ctx.exporter.check(demandOf([sized(big)])), BackpressureError);
+    assertThrows(() => ctx.exporter.check(demandOf([sized(one(500))])), TooLargeError);
+    await assertRejects(admit(ctx.exporter, [one(500)]), TooLargeError, "queue_bytes (100)");
+    await assertRejects(admit(ctx.exporter, [one(1), one(1), one(1)]), TooLargeError, "queue_size");
+    await admit(ctx.exporter, [one(1), one(1)]);
     await ctx.exporter.shutdown();
+    assertEquals((await indexLines(ctx.directory)).length, 2);
   } finally {
     await Deno.remove(ctx.directory, { recursive: true });
   }
@@ -346,4 +348,29 @@ Deno.test("the README's YAML example is a valid config", () => {
   const config = parseYaml(block[1]!);
   const parsed = fileExporterConfigSchema.parse(config.exporters.file);
   assertEquals(parsed.directory, "./data/profiles");
+});
+
+Deno.test("one request of 200,000 items is queued without spreading them onto the stack", async () => {
+  const ctx = exporter({ queue_size: 300_000 });
+  // A file where the directory should be: every item is dropped at once, no disk work.
+  await Deno.remove(ctx.directory, { recursive: true });
+  await Deno.writeTextFile(ctx.directory, "not a directory");
+  const rawProfile = raw(1);
+  const items = Array.from({ length: 200_000 }, (): PushItem => ({
+    kind: "push",
+    labels,
+    samples: [{ rawProfile }],
+  }));
+  try {
+    await admit(ctx.exporter, items);
+    await ctx.exporter.flush();
+    await ctx.exporter.shutdown();
+    const dropped = ctx.settings.metrics.render().split("\n").find((line) =>
+      line.startsWith("profcol_file_exporter_dropped_profiles_total{") &&
+      line.includes('reason="write_error"')
+    );
+    assertEquals(Number(dropped?.slice(dropped.lastIndexOf(" ") + 1)), 200_000);
+  } finally {
+    await Deno.remove(ctx.directory);
+  }
 });

@@ -2,7 +2,8 @@
  * `protocol: otlp` of a `pyroscope.write` endpoint: a batch of push items becomes one OTLP
  * `ExportProfilesServiceRequest` (`core/wire/otlp_pprof.ts`: one resource per series, one OTLP
  * profile per sample type, one shared dictionary) posted as `application/x-protobuf` to
- * `<url>/v1development/profiles`. Answers are classified as the OTLP/HTTP specification says:
+ * `<url>/v1development/profiles` through the endpoint's transport (`transport.ts`). Answers
+ * are classified as the OTLP/HTTP specification says:
  * 2xx delivered (a `partialSuccess` cannot be retried, so it counts as delivered), 429, 502,
  * 503 and 504 retried (`Retry-After` honoured), other statuses dropped; 400, 413 and 500 split
  * a multi-item batch so only the bad item is dropped.
@@ -10,23 +11,19 @@
  * @module
  */
 
-import { bodyPrefix } from "../../core/http/body_prefix.ts";
 import type { QueuedItem } from "../../core/delivery/item_codec.ts";
-import { classifyTransportError, DELIVERED, type Outcome } from "../../core/delivery/outcome.ts";
+import { DELIVERED, type Outcome } from "../../core/delivery/outcome.ts";
 import { parseRetryAfter } from "../../core/delivery/backoff.ts";
-import type { HttpClient } from "../../core/http/client.ts";
 import { httpStatusCause } from "../../core/root_cause.ts";
 import { type PprofSeries, pprofToOtlp } from "../../core/wire/otlp_pprof.ts";
 import { encodeExportRequest, OTLP_PROFILES_PATH } from "../../core/wire/otlp_profiles.ts";
 import { ProtoReader } from "../../core/wire/protobuf.ts";
 import { gunzipIfNeeded } from "../../pprof/gzip.ts";
 import { decodeProfile, type Profile } from "../../pprof/profile.ts";
+import type { EndpointTransport, Post } from "./transport.ts";
 
 /** A decompressed profile larger than this is refused (a decompression bomb). */
 const MAX_PROFILE_BYTES = 512 * 1024 * 1024;
-
-/** Error bodies are read up to this many bytes. */
-const MAX_ERROR_BODY = 4096;
 
 /** Thrown when a queued profile is not pprof (it cannot be converted). */
 class NotPprof extends Error {}
@@ -109,19 +106,13 @@ export function classifyOtlpResponse(
   };
 }
 
-/** Builds the OTLP push of an endpoint. */
-export function otlpPusher(
-  base: string,
-  endpointHeaders: Record<string, string>,
-  client: HttpClient,
-  timeoutMs: number,
-  retryOn429: boolean,
+/** Builds the OTLP request of a batch of push items (or the drop of one that is not pprof). */
+export function otlpPost(
+  transport: EndpointTransport,
   tenantOf: (batch: readonly QueuedItem[]) => string | undefined,
-  asBody: (bytes: Uint8Array) => BodyInit,
-): (batch: readonly QueuedItem[], signal: AbortSignal) => Promise<Outcome> {
-  const url = `${base}${OTLP_PROFILES_PATH}`;
+): (batch: readonly QueuedItem[]) => Post | Outcome {
   const bodies = new WeakMap<readonly QueuedItem[], Uint8Array>();
-  return async (batch, signal) => {
+  return (batch) => {
     let body = bodies.get(batch);
     if (!body) {
       try {
@@ -137,39 +128,22 @@ export function otlpPusher(
       }
       bodies.set(batch, body);
     }
-    const headers = new Headers(endpointHeaders);
+    const headers = transport.headers(tenantOf(batch));
     headers.set("content-type", "application/x-protobuf");
-    const tenant = tenantOf(batch);
-    if (tenant) headers.set("x-scope-orgid", tenant);
-    const deadline = AbortSignal.timeout(timeoutMs);
-    let response: Response;
-    try {
-      response = await client.fetch(url, {
-        method: "POST",
-        headers,
-        body: asBody(body),
-        signal: AbortSignal.any([signal, deadline]),
-      });
-    } catch (error) {
-      return classifyTransportError(error, deadline.aborted, timeoutMs);
-    }
-    try {
-      if (response.status >= 200 && response.status < 300) {
-        await response.body?.cancel();
-        return DELIVERED;
-      }
-      const text = statusMessage(
-        response.headers.get("content-type") ?? "",
-        await bodyPrefix(response, MAX_ERROR_BODY),
-      );
-      return classifyOtlpResponse(
-        response.status,
-        text,
-        response.headers.get("retry-after"),
-        retryOn429,
-      );
-    } catch (error) {
-      return classifyTransportError(error, deadline.aborted, timeoutMs);
-    }
+    return {
+      path: OTLP_PROFILES_PATH,
+      headers,
+      body,
+      streamLarge: true,
+      classify: (answer) =>
+        classifyOtlpResponse(
+          answer.status,
+          answer.status >= 200 && answer.status < 300
+            ? ""
+            : statusMessage(answer.headers.get("content-type") ?? "", answer.body),
+          answer.headers.get("retry-after"),
+          transport.retryOn429,
+        ),
+    };
   };
 }

@@ -24,6 +24,7 @@ import { withAlloyWriteMetrics } from "./alloy_metrics.ts";
 import { createHttpClient, type HttpClient } from "../../core/http/client.ts";
 import { endpointKey, endpointLabel, type PyroscopeWriteConfig } from "./config.ts";
 import { endpointSender, TENANT_META } from "./endpoint_sender.ts";
+import { EndpointTransport } from "./transport.ts";
 import { prepareLabels } from "./labels.ts";
 
 interface Endpoint {
@@ -71,7 +72,7 @@ export class PyroscopeWriteExporter implements Exporter {
         shutdownDeadline: () => settings.host.shutdownDeadline?.(),
         batchKey: (queued) =>
           queued.item.kind === "push" ? `push|${queued.meta[TENANT_META] ?? ""}` : undefined,
-        send: endpointSender(endpoint, client),
+        send: endpointSender(new EndpointTransport(endpoint, client), endpoint.protocol),
       });
       this.#endpoints.push({ key: endpointKey(endpoint), label, queue, client });
     }
