@@ -2,11 +2,12 @@
  * Converts Grafana Alloy configuration files into a profcol config.
  *
  * - `pyroscope.scrape`, `pyroscope.receive_http` become receivers, `pyroscope.relabel` the
- *   `relabel` processor, `pyroscope.write` the exporter, each with id `type/label` and its
+ *   `relabel` processor, `pyroscope.enrich` the `enrich` processor (its `targets` become its
+ *   own discovery settings, as for the scrape receiver), `pyroscope.write` the exporter, each with id `type/label` and its
  *   arguments as written (Alloy's names are profcol's; `receive_http`'s `http > tls` block moves
  *   up to `tls`).
- * - `forward_to` chains become pipelines: for every receiver, each chain of `pyroscope.relabel`
- *   components that ends at `pyroscope.write` components is one pipeline (receivers → relabel
+ * - `forward_to` chains become pipelines: for every receiver, each chain of processor
+ *   (`pyroscope.relabel`, `pyroscope.enrich`) components that ends at `pyroscope.write` components is one pipeline (receivers → relabel
  *   processors in chain order → exporters); receivers with the same chain and exporters share
  *   a pipeline.
  * - `targets` that refer to `discovery.kubernetes` / `discovery.file` / `discovery.http` become
@@ -73,6 +74,7 @@ const MAPPED: Readonly<Record<string, { section: string; type: string }>> = {
   "pyroscope.scrape": { section: "receivers", type: "pyroscope.scrape" },
   "pyroscope.receive_http": { section: "receivers", type: "pyroscope.receive_http" },
   "pyroscope.relabel": { section: "processors", type: "relabel" },
+  "pyroscope.enrich": { section: "processors", type: "enrich" },
   "pyroscope.write": { section: "exporters", type: "pyroscope.write" },
 };
 const DISCOVERY: Readonly<Record<string, { key: string; export: string }>> = {
@@ -363,6 +365,30 @@ export function convertAlloy(files: readonly AlloyFile[]): ConvertResult {
       } else {
         warn(c.block.pos, `${name} has no targets`);
       }
+    } else if (c.type === "pyroscope.enrich") {
+      config = body(c.block.body, name, new Set(["forward_to", "targets"]));
+      const targets = attribute(c.block, "targets");
+      if (targets) {
+        const { relabel_configs: rules, ...sources } = targetSources(
+          targets.value,
+          `${name}.targets`,
+          new Set(),
+        );
+        if (rules.length > 0) {
+          warn(
+            targets.pos,
+            `${name}: discovery.relabel rules on its targets are not converted (enrich has no ` +
+              `relabel_configs); name the labels to copy in labels_to_copy instead`,
+          );
+        }
+        const ordered: Record<string, unknown> = {};
+        for (const [key, list] of Object.entries(sources)) {
+          if (list.length > 0) ordered[key] = list;
+        }
+        config = { ...ordered, ...config };
+      } else {
+        warn(c.block.pos, `${name} has no targets`);
+      }
     } else if (c.type === "pyroscope.receive_http") {
       config = body(c.block.body, name, new Set(["forward_to"]));
       const http = config.http as Record<string, unknown> | undefined;
@@ -404,7 +430,8 @@ export function convertAlloy(files: readonly AlloyFile[]): ConvertResult {
       const type = found?.component.type;
       if (
         found && found.field === "receiver" &&
-        (type === "pyroscope.write" || type === "pyroscope.relabel")
+        (type === "pyroscope.write" || type === "pyroscope.relabel" ||
+          type === "pyroscope.enrich")
       ) {
         out.push(found.component);
         continue;
@@ -413,7 +440,8 @@ export function convertAlloy(files: readonly AlloyFile[]): ConvertResult {
         item.pos,
         `${name}.forward_to: ${
           item.kind === "ref" ? item.path.join(".") : "this value"
-        } is not a pyroscope.write or pyroscope.relabel receiver of this config; not converted`,
+        } is not a pyroscope.write, pyroscope.relabel or pyroscope.enrich receiver of this ` +
+          `config; not converted`,
       );
     }
     return out;
@@ -432,9 +460,10 @@ export function convertAlloy(files: readonly AlloyFile[]): ConvertResult {
     const byChain = new Map<string, { chain: string[]; exporters: string[] }>();
     const walk = (from: Component, chain: Component[]) => {
       const next = hops(from);
-      if (next.length === 0 && from.type === "pyroscope.relabel" && !nowhere.has(from)) {
+      const processor = from.type === "pyroscope.relabel" || from.type === "pyroscope.enrich";
+      if (next.length === 0 && processor && !nowhere.has(from)) {
         nowhere.add(from);
-        warn(from.block.pos, `profiles through pyroscope.relabel "${from.label}" go nowhere`);
+        warn(from.block.pos, `profiles through ${from.type} "${from.label}" go nowhere`);
       }
       for (const hop of next) {
         if (hop.type === "pyroscope.write") {
@@ -447,7 +476,7 @@ export function convertAlloy(files: readonly AlloyFile[]): ConvertResult {
           if (chain.includes(hop)) {
             throw new AlloySyntaxError(
               hop.block.pos,
-              `forward_to makes a loop through pyroscope.relabel "${hop.label}"`,
+              `forward_to makes a loop through ${hop.type} "${hop.label}"`,
             );
           }
           walk(hop, [...chain, hop]);
