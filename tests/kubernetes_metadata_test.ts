@@ -237,3 +237,60 @@ Deno.test("kubernetes_sd pod role: a node selector with attach_metadata.node dro
     await kube.close();
   }
 });
+
+Deno.test("kubernetes_sd node, service and endpointslice roles over the stand-in: node conditions, load-balancer ingress IPs, dual-stack slices of the primary family", async () => {
+  const kube = startKubeApi();
+  kube.apply("nodes", {
+    metadata: { name: "node-a" },
+    status: {
+      conditions: [{ type: "Ready", status: "True" }, { type: "DiskPressure", status: "False" }],
+      addresses: [{ type: "InternalIP", address: "127.0.0.1" }],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    },
+  });
+  kube.apply("services", {
+    metadata: { name: "api", namespace: "shop" },
+    spec: {
+      type: "LoadBalancer",
+      clusterIP: "127.0.0.10",
+      loadBalancerIP: "127.0.0.30",
+      ipFamilyPolicy: "PreferDualStack",
+      ipFamilies: ["IPv4", "IPv6"],
+      ports: [{ name: "http", port: 80 }],
+    },
+    status: { loadBalancer: { ingress: [{ ip: "127.0.0.31" }, { ip: "127.0.0.32" }] } },
+  });
+  const slice = (name: string, addressType: string, address: string) => ({
+    metadata: { name, namespace: "shop", labels: { "kubernetes.io/service-name": "api" } },
+    addressType,
+    endpoints: [{ addresses: [address] }],
+    ports: [{ port: 8080 }],
+  });
+  kube.apply("endpointslices", slice("api-v4", "IPv4", "127.0.0.2"));
+  kube.apply("endpointslices", slice("api-v6", "IPv6", "::1"));
+  const nodes = discover(kube, { role: "node" });
+  const services = discover(kube, { role: "service" });
+  const slices = discover(kube, { role: "endpointslice" });
+  try {
+    await until(
+      () => [nodes, services, slices].every((r) => (r.latest()?.length ?? 0) > 0),
+      "all three roles",
+    );
+    await until(() => slices.latest()?.length === 2, "both slices");
+    assertEquals(pick(nodes.group("node/node-a")!.labels, "__meta_kubernetes_node_condition_"), {
+      __meta_kubernetes_node_condition_ready: "true",
+      __meta_kubernetes_node_condition_diskpressure: "false",
+    });
+    assertEquals(
+      services.group("svc/shop/api")!.targets[0]!.__meta_kubernetes_service_loadbalancer_ip,
+      "127.0.0.31,127.0.0.32",
+    );
+    assertEquals(
+      slices.latest()!.map((g) => [g.source, g.targets.map((t) => t.__address__)]),
+      [["endpointslice/shop/api-v4", ["127.0.0.2:8080"]], ["endpointslice/shop/api-v6", []]],
+    );
+  } finally {
+    await Promise.all([nodes, services, slices].map((r) => r.discoverer.stop()));
+    await kube.close();
+  }
+});
