@@ -38,12 +38,28 @@ interface Arrival {
   body: Uint8Array;
 }
 
+/** Reads a whole body, counting bytes in `progress` as they arrive. */
+async function readCounting(body: ReadableStream<Uint8Array> | null, progress: { bytes: number }) {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body ?? []) {
+    chunks.push(chunk);
+    progress.bytes += chunk.byteLength;
+  }
+  const out = new Uint8Array(progress.bytes);
+  let at = 0;
+  for (const chunk of chunks) out.set(chunk, (at += chunk.byteLength) - chunk.byteLength);
+  return out;
+}
+
 /** A debuginfo server stand-in on 127.0.0.1 recording complete requests. */
 function debuginfoServer() {
   const arrivals: Arrival[] = [];
+  /** Bytes of the request being received so far. */
+  const progress = { bytes: 0 };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const path = new URL(req.url).pathname;
-    const body = new Uint8Array(await req.arrayBuffer());
+    progress.bytes = 0;
+    const body = await readCounting(req.body, progress);
     arrivals.push({
       path,
       contentType: req.headers.get("content-type"),
@@ -61,7 +77,7 @@ function debuginfoServer() {
     if (path.startsWith(`${SERVICE}/Upload/`)) return new Response(null, { status: 200 });
     return new Response("not found", { status: 404 });
   });
-  return { url: `http://127.0.0.1:${server.addr.port}`, server, arrivals };
+  return { url: `http://127.0.0.1:${server.addr.port}`, server, arrivals, progress };
 }
 
 Deno.test("receive_http debuginfo: ShouldInitiateUpload, Upload/{id} (streamed) and UploadFinished reach pyroscope.write's endpoint", async () => {
@@ -104,12 +120,23 @@ service:
     assertEquals(should.headers.get("content-type"), "application/proto");
     assertEquals(new Uint8Array(await should.arrayBuffer()), yes);
 
-    // 3 MiB in 64 KiB chunks, sent as a stream.
+    // 3 MiB in 64 KiB chunks, sent as a stream. The second half is sent only once the server
+    // has received the first: a proxy that buffered the whole body would never let that happen.
     const file = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 31 + (i >> 11)) & 0xff);
+    const half = file.byteLength / 2;
     let offset = 0;
     const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
+      async pull(controller) {
         if (offset >= file.byteLength) return controller.close();
+        if (offset === half) {
+          const deadline = Date.now() + 20_000;
+          while (upstream.progress.bytes < half && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          if (upstream.progress.bytes < half) {
+            return controller.error(new Error("the first half never reached the server"));
+          }
+        }
         controller.enqueue(file.slice(offset, offset += 65536));
       },
     });
