@@ -33,7 +33,7 @@ export interface AlloyBlock {
    * passes through (only the non-empty lists); undefined when there is no `targets`.
    */
   targets(): Record<string, unknown[]> | undefined;
-  /** A warning at the block's (or the named nested block's) file and line. */
+  /** A warning at the block's (or the named nested block's or attribute's) file and line. */
   warn(message: string, nested?: string): void;
 }
 

@@ -89,7 +89,7 @@ Deno.test("deploy: the ClusterRole grants exactly get/list/watch on what the con
     for (const [id, receiver] of Object.entries(config.receivers ?? {}) as [string, Doc][]) {
       if (!id.startsWith("pyroscope.scrape")) continue;
       for (const sd of receiver.kubernetes_sd_configs ?? []) {
-        for (const r of resourcesOf(sd.role as KubernetesRole, sd.attach_metadata?.node ?? false)) {
+        for (const r of resourcesOf(sd.role as KubernetesRole, sd.attach_metadata ?? {})) {
           needed.add(`${r.group}/${r.name}`);
         }
       }

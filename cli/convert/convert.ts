@@ -202,7 +202,9 @@ function blockView(
       return Object.fromEntries(Object.entries(sources).filter(([, list]) => list.length > 0));
     },
     warn(message, nested) {
-      warn((nested && values.nested(c.block, nested)?.pos) || c.block.pos, message);
+      const at = nested &&
+        (values.nested(c.block, nested)?.pos ?? values.attribute(c.block, nested)?.pos);
+      warn(at || c.block.pos, message);
     },
   };
 }

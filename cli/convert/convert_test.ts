@@ -72,8 +72,8 @@ const SEEDS: { file: string; warnings: string[]; pipelines: number; components: 
     file: "seeds/pyroscope_scrape_example.alloy",
     warnings: [
       'seeds/pyroscope_scrape_example.alloy:7: pyroscope.scrape "local".forward_to: ' +
-      "pyroscope.write.local.receiver is not a pyroscope.write or pyroscope.relabel receiver of " +
-      "this config; not converted",
+      "pyroscope.write.local.receiver is not a pyroscope.write, pyroscope.relabel or " +
+      "pyroscope.enrich receiver of this config; not converted",
     ],
     pipelines: 0,
     components: 1,
@@ -332,6 +332,72 @@ pyroscope.write "cloud" {
   assertEquals((result.config.processors as Record<string, unknown>)["relabel/drop_dev"], {
     rule: [{ source_labels: ["env"], regex: "dev", action: "drop" }],
     max_cache_size: 100,
+  });
+  validateConverted(result.yaml);
+});
+
+Deno.test("convert: pyroscope.enrich becomes the enrich processor, its targets its own discovery", () => {
+  const result = convert(`
+discovery.kubernetes "pods" {
+  role = "pod"
+  attach_metadata {
+    namespace = true
+  }
+}
+discovery.relabel "only_shop" {
+  targets = discovery.kubernetes.pods.targets
+  rule {
+    source_labels = ["__meta_kubernetes_namespace"]
+    regex         = "shop"
+    action        = "keep"
+  }
+}
+pyroscope.receive_http "agents" {
+  http {
+    listen_port = 4040
+  }
+  forward_to = [pyroscope.enrich.pods.receiver]
+}
+pyroscope.enrich "pods" {
+  targets              = discovery.kubernetes.pods.targets
+  target_match_label   = "__meta_kubernetes_pod_ip"
+  profiles_match_label = "pod_ip"
+  labels_to_copy       = ["__meta_kubernetes_namespace"]
+  forward_to           = [pyroscope.enrich.files.receiver]
+}
+pyroscope.enrich "files" {
+  targets            = discovery.relabel.only_shop.output
+  target_match_label = "service_name"
+  forward_to         = [pyroscope.write.out.receiver]
+}
+pyroscope.write "out" {
+  endpoint { url = "http://pyroscope:4040" }
+}
+`);
+  assertEquals(result.warnings, [
+    'a.alloy:30: pyroscope.enrich "files": discovery.relabel rules on its targets are not ' +
+    "converted (enrich has no relabel_configs); name the labels to copy in labels_to_copy instead",
+  ]);
+  assertEquals(result.config.processors, {
+    "enrich/pods": {
+      kubernetes_sd_configs: [{ role: "pod", attach_metadata: { namespace: true } }],
+      target_match_label: "__meta_kubernetes_pod_ip",
+      profiles_match_label: "pod_ip",
+      labels_to_copy: ["__meta_kubernetes_namespace"],
+    },
+    "enrich/files": {
+      kubernetes_sd_configs: [{ role: "pod", attach_metadata: { namespace: true } }],
+      target_match_label: "service_name",
+    },
+  });
+  assertEquals(result.config.service, {
+    pipelines: {
+      profiles: {
+        receivers: ["pyroscope.receive_http/agents"],
+        processors: ["enrich/pods", "enrich/files"],
+        exporters: ["pyroscope.write/out"],
+      },
+    },
   });
   validateConverted(result.yaml);
 });

@@ -57,7 +57,7 @@ export function routePipelines(
         item.pos,
         `${name(c)}.forward_to: ${
           item.kind === "ref" ? item.path.join(".") : "this value"
-        } is not a ${forwardTypes.join(" or ")} receiver of this config; not converted`,
+        } is not a ${oneOf(forwardTypes)} receiver of this config; not converted`,
       );
     }
     return out;
@@ -126,4 +126,9 @@ export function routePipelines(
     };
   }
   return pipelines;
+}
+
+/** `a`, `a or b`, `a, b or c`. */
+function oneOf(words: readonly string[]): string {
+  return words.length <= 1 ? words.join("") : `${words.slice(0, -1).join(", ")} or ${words.at(-1)}`;
 }

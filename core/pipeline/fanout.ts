@@ -35,6 +35,11 @@ import type { Item } from "../items.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { LogRepeater } from "../telemetry/log_repeat.ts";
 import type { PipelineMetrics } from "./metrics.ts";
+import {
+  type DebuginfoForwarder,
+  type DebuginfoRoutes,
+  isDebuginfoForwarder,
+} from "../debuginfo.ts";
 
 /** A processor instance of one pipeline. */
 export interface ProcessorNode {
@@ -80,7 +85,7 @@ class RouteTable {
  * The `next` consumer handed to a receiver. Its routes can be replaced on reload without the
  * receiver noticing; items already on their way finish along the routes they started on.
  */
-export class ReceiverPort implements Consumer {
+export class ReceiverPort implements Consumer, DebuginfoRoutes {
   #table: RouteTable;
   readonly #labels: { component_id: string };
 
@@ -119,6 +124,16 @@ export class ReceiverPort implements Consumer {
   /** Resolves once no item is in flight on the current routes. */
   drained(): Promise<void> {
     return this.#table.drained();
+  }
+
+  /** The first exporter of the current routes that forwards debug info (`core/debuginfo.ts`). */
+  debuginfoForwarder(): DebuginfoForwarder | undefined {
+    for (const route of this.#table.routes) {
+      for (const node of route.exporters) {
+        if (isDebuginfoForwarder(node.exporter)) return node.exporter;
+      }
+    }
+    return undefined;
   }
 
   /** Throws the refusal `demand` would get now: the most telling of the exporters' refusals. */

@@ -324,6 +324,24 @@ const EXTRA_CASES: Case[] = [
     output: { a: "1" },
   },
   {
+    name: "uppercase of a missing source deletes the target and keeps the set",
+    input: { a: "1", t: "X" },
+    rules: [{ source_labels: ["missing"], action: "uppercase", target_label: "t" }],
+    output: { a: "1" },
+  },
+  {
+    name: "lowercase of a missing source into an absent target keeps the set as is",
+    input: { a: "1" },
+    rules: [{ source_labels: ["missing"], action: "lowercase", target_label: "t" }],
+    output: { a: "1" },
+  },
+  {
+    name: "an upper-case action name works as in Prometheus (DROP)",
+    input: { a: "foo" },
+    rules: [{ source_labels: ["a"], regex: "foo", action: "DROP" }],
+    drop: true,
+  },
+  {
     name: "labelmap output is not revisited by the same rule",
     input: { a_a_x: "1" },
     rules: [{ regex: "a_(.*)", action: "labelmap" }],

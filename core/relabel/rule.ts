@@ -13,6 +13,7 @@ import {
   type RelabelRegex,
   RelabelRegexError,
 } from "./regex.ts";
+import { goToLower } from "./case.ts";
 import { compileTemplate, type Template } from "./template.ts";
 
 /** The eleven Prometheus relabel actions. */
@@ -125,13 +126,15 @@ export function compileRule(
   input: RelabelRuleInput,
   scheme: NameValidationScheme = "utf8",
 ): RelabelRule {
-  const action = input.action === undefined ? "replace" : (input.action ?? "");
-  if (action === "") throw new RelabelConfigError("action", "relabel action cannot be empty");
+  const written = input.action === undefined ? "replace" : (input.action ?? "");
+  if (written === "") throw new RelabelConfigError("action", "relabel action cannot be empty");
+  // Prometheus' Action.UnmarshalYAML lowercases the name first, so `DROP` and `Keep` work there.
+  const action = goToLower(written);
   if (!(RELABEL_ACTIONS as readonly string[]).includes(action)) {
-    const hint = (RELABEL_ACTIONS as readonly string[]).includes(action.toLowerCase())
-      ? ` (action names are lowercase: "${action.toLowerCase()}")`
-      : ` (expected one of ${RELABEL_ACTIONS.join(", ")})`;
-    throw new RelabelConfigError("action", `unknown relabel action ${quote(action)}${hint}`);
+    throw new RelabelConfigError(
+      "action",
+      `unknown relabel action ${quote(written)} (expected one of ${RELABEL_ACTIONS.join(", ")})`,
+    );
   }
   const sourceLabelsSet = input.source_labels !== undefined && input.source_labels !== null;
   const sourceLabels = Object.freeze([...(input.source_labels ?? [])]);

@@ -25,6 +25,8 @@ import { createHttpClient, type HttpClient } from "../../core/http/client.ts";
 import { endpointKey, endpointLabel, type PyroscopeWriteConfig } from "./config.ts";
 import { endpointSender, TENANT_META } from "./endpoint_sender.ts";
 import { EndpointTransport } from "./transport.ts";
+import type { DebuginfoCall, DebuginfoForwarder } from "../../core/debuginfo.ts";
+import { debuginfoForwarder } from "./debuginfo_forward.ts";
 import { prepareLabels } from "./labels.ts";
 
 interface Endpoint {
@@ -36,7 +38,7 @@ interface Endpoint {
 }
 
 /** See the module doc. */
-export class PyroscopeWriteExporter implements Exporter {
+export class PyroscopeWriteExporter implements Exporter, DebuginfoForwarder {
   readonly #settings: ComponentSettings;
   readonly #external: readonly (readonly [string, string])[];
   readonly #endpoints: Endpoint[] = [];
@@ -45,6 +47,8 @@ export class PyroscopeWriteExporter implements Exporter {
   #successorLabels: ReadonlySet<string> | undefined;
   #started = false;
   #stopped = false;
+  /** Debug info goes to the first endpoint only (`debuginfo_forward.ts`). */
+  #debuginfo: DebuginfoForwarder | undefined;
 
   constructor(settings: ComponentSettings, config: PyroscopeWriteConfig) {
     this.#settings = settings;
@@ -75,6 +79,11 @@ export class PyroscopeWriteExporter implements Exporter {
         send: endpointSender(new EndpointTransport(endpoint, client), endpoint.protocol),
       });
       this.#endpoints.push({ key: endpointKey(endpoint), label, queue, client });
+      this.#debuginfo ??= debuginfoForwarder(
+        endpoint,
+        client,
+        settings.logger.child({ endpoint: label }),
+      );
     }
   }
 
@@ -135,6 +144,14 @@ export class PyroscopeWriteExporter implements Exporter {
         });
       }
     }));
+  }
+
+  /** Forwards a debug-info call to the first endpoint (`core/debuginfo.ts`). */
+  forwardDebuginfo(call: DebuginfoCall): Promise<Response> {
+    if (!this.#debuginfo) {
+      return Promise.resolve(new Response("no endpoint configured\n", { status: 503 }));
+    }
+    return this.#debuginfo.forwardDebuginfo(call);
   }
 
   async shutdown(): Promise<void> {

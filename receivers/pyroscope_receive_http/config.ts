@@ -35,6 +35,8 @@ export const receiveHttpConfigSchema = z.strictObject({
   tls: tlsServerConfigSchema.optional(),
   /** Largest request body, before and after `Content-Encoding` decoding; larger → 413. */
   max_request_body_size: byteSizeField().prefault("16MiB"),
+  /** Largest debug-info upload (`Upload/{gnu_build_id}`), streamed through; larger → 413. */
+  debuginfo_max_upload_size: byteSizeField().prefault("100MiB"),
   /** Requests on the ingest routes handled at once; more → 429 with `Retry-After`. 0 = none. */
   max_requests_in_flight: intField({ min: 0 }).default(64),
   /** Seconds clients are told to wait in `Retry-After` when the receiver itself is full. */

@@ -8,7 +8,7 @@
 import type { MetricsRegistry } from "../../core/telemetry/metrics.ts";
 
 /** Route label values. */
-export type Route = "ingest" | "push" | "other";
+export type Route = "ingest" | "push" | "debuginfo" | "other";
 
 /** The receiver's metric handles, bound to one component id. */
 export class ReceiveHttpMetrics {

@@ -41,6 +41,7 @@ import {
   unframeGrpcWeb,
 } from "./grpc_web.ts";
 import { ReceiveHttpMetrics, type Route } from "./metrics.ts";
+import { handleDebuginfo, isDebuginfoPath } from "./debuginfo.ts";
 import {
   ACCEPT_POST,
   decodePushBody,
@@ -182,6 +183,16 @@ export class ReceiveHttpReceiver implements Receiver {
 
   async #handle(request: Request, context: HandlerContext): Promise<Response> {
     const path = new URL(request.url).pathname;
+    if (isDebuginfoPath(path)) {
+      const response = await handleDebuginfo(request, {
+        config: this.#config,
+        auth: this.#auth,
+        next: this.#next,
+        signal: context.signal,
+      });
+      this.#metrics.request("debuginfo", response.status);
+      return response;
+    }
     const route: Route = path === "/ingest" || path === "/pyroscope/ingest"
       ? "ingest"
       : path.startsWith(PUSH_SERVICE_PREFIX)

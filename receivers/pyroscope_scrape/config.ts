@@ -85,9 +85,13 @@ export const httpSdConfigSchema = z.strictObject({
   ...httpClientConfigShape,
 }).superRefine((c, ctx) => checkHttpClientConfig(c, ctx));
 
+/** Static `targets`: a list of label maps. */
+export const targetListSchema = z.array(labelMap, { error: "targets must be a list of label maps" })
+  .default([]);
+
 /** Schema of `pyroscope.scrape` (unknown keys are errors). */
 export const scrapeConfigSchema = z.strictObject({
-  targets: z.array(labelMap, { error: "targets must be a list of label maps" }).default([]),
+  targets: targetListSchema,
   file_sd_configs: z.array(fileSdConfigSchema).default([]),
   http_sd_configs: z.array(httpSdConfigSchema).default([]),
   kubernetes_sd_configs: z.array(kubernetesSdConfigSchema).default([]),

@@ -12,6 +12,7 @@ import { pyroscopeScrapeAlloy } from "./alloy.ts";
 
 export { type ScrapeConfig, scrapeConfigSchema } from "./config.ts";
 export { ScrapeReceiver } from "./scrape_receiver.ts";
+export { scrapeDiscovery } from "./discovery/provider.ts";
 export type { TargetStatus } from "./scrape_loop.ts";
 
 /** Factory of `pyroscope.scrape`. */

@@ -33,14 +33,11 @@ const DEFAULTS: readonly ProfileType[] = [
 /** Names of the built-in `profile.<name>` blocks. */
 export const PROFILE_BLOCKS: readonly string[] = DEFAULTS.map((p) => p.name);
 
-/** `godeltaprof_*` names are renamed to the plain type; the target already returns deltas. */
-export const GODELTAPROF_RENAMES: Readonly<Record<string, string>> = {
-  godeltaprof_memory: "memory",
-  godeltaprof_mutex: "mutex",
-  godeltaprof_block: "block",
-};
-
-/** Types whose cumulative profiles get a client-side delta (unless scraped via godeltaprof). */
+/**
+ * Types whose cumulative profiles get a client-side delta. The `godeltaprof_*` types are not in
+ * it: the target already serves deltas, and they keep their own name as `__name__` (as Alloy
+ * sends them; the Pyroscope server's default ingestion relabeling maps them to the plain type).
+ */
 export const CLIENT_DELTA_TYPES: ReadonlySet<string> = new Set(["memory", "block", "mutex"]);
 
 interface ProfilingInput {

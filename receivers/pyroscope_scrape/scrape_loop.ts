@@ -23,7 +23,6 @@ import { fetchProfile, ScrapeError } from "./fetch_profile.ts";
 import type { HttpClient } from "../../core/http/client.ts";
 import type { ScrapeMetrics } from "./metrics.ts";
 import { exportLabels, fnv32, type ScrapeTarget } from "./targets.ts";
-import { CLIENT_DELTA_TYPES } from "./profiles.ts";
 import type { LabelSet } from "../../core/labels.ts";
 
 /** The scope label profcol puts on scraped profiles (Alloy uses its own name). */
@@ -95,11 +94,11 @@ export class ScrapeLoop {
     if (labels.get("otel.scope.name") === SCOPE_NAME && !labels.has("otel.scope.version")) {
       labels = labels.with("otel.scope.version", ctx.version);
     }
-    // Client-side deltas, and godeltaprof (memory/block/mutex without a client-side delta:
-    // the target already deltas), tell the server not to delta again. Alloy sends godeltaprof
-    // without it, so a v1 server may delta those a second time.
-    const serverDelta = !target.clientDelta && CLIENT_DELTA_TYPES.has(target.profileType);
-    if (this.#delta || serverDelta) labels = labels.with("__delta__", "false");
+    // Client-side deltas tell the server not to delta again. godeltaprof profiles go out as
+    // Alloy sends them, `__name__=godeltaprof_<type>` without `__delta__`: the server's default
+    // ingestion relabeling turns that name into the plain type with `__delta__="false"`, and
+    // server-side rules keyed on the `godeltaprof_` names keep matching.
+    if (this.#delta) labels = labels.with("__delta__", "false");
     this.#labels = labels;
   }
 

@@ -1,7 +1,7 @@
 /**
  * Discovered target → scrape targets, one per enabled profile type (spec §8.3 and §8.4):
  * profile labels, `job`, `__scheme__`, `__param_*`, default ports, `instance`, `service_name`
- * inference, godeltaprof renaming, the URL, the `seconds` rule and the timeout extension.
+ * inference, the URL, the `seconds` rule and the timeout extension.
  *
  * Unlike Alloy, `params` is never mutated (each target gets its own query map), and a bad
  * target drops only itself, not its whole group.
@@ -14,12 +14,7 @@ import type { LabelSet } from "../../core/labels.ts";
 import { relabel, type RelabelRule } from "../../core/relabel/mod.ts";
 import { inShard, type ShardingConfig } from "./sharding.ts";
 import { effectiveDeltaDuration, type ScrapeConfig } from "./config.ts";
-import {
-  CLIENT_DELTA_TYPES,
-  GODELTAPROF_RENAMES,
-  type ProfileType,
-  resolveProfiles,
-} from "./profiles.ts";
+import { CLIENT_DELTA_TYPES, type ProfileType, resolveProfiles } from "./profiles.ts";
 import { addressPort, buildScrapeUrl } from "./url.ts";
 
 /** One loop's worth of work: a target for one profile type. */
@@ -29,7 +24,7 @@ export interface ScrapeTarget {
   /** Labels before target relabeling, for the status page. */
   readonly discoveredLabels: LabelSet;
   readonly url: string;
-  /** Final `__name__` (after godeltaprof renaming). */
+  /** Final `__name__`; `godeltaprof_*` types keep that name, as Alloy sends them. */
   readonly profileType: string;
   /** Whether the client-side delta applies (memory/block/mutex, not godeltaprof). */
   readonly clientDelta: boolean;
@@ -192,9 +187,7 @@ function populate(
     if (key === "seconds") hasSeconds = true;
   }
 
-  const renamed = GODELTAPROF_RENAMES[rawName];
-  if (renamed) lb = lb.with("__name__", renamed);
-  const profileType = renamed ?? rawName;
+  const profileType = rawName;
   const url = buildScrapeUrl(
     scheme,
     address,
@@ -209,7 +202,7 @@ function populate(
     discoveredLabels: discovered,
     url,
     profileType,
-    clientDelta: renamed === undefined && CLIENT_DELTA_TYPES.has(profileType),
+    clientDelta: CLIENT_DELTA_TYPES.has(profileType),
     timeoutMs,
     key: `${publicKey}\u0000${url}`,
     serviceNameFallback,

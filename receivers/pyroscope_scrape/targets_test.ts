@@ -158,7 +158,7 @@ Deno.test("seconds rule: interval − 1s unless delta_profiling_duration differs
   assertEquals(withSecondsLabel.timeoutMs, 10_000 + 14_000);
 });
 
-Deno.test("godeltaprof types are renamed and skip the client-side delta", () => {
+Deno.test("godeltaprof types keep their name (as Alloy sends them) and skip the client-side delta", () => {
   const targets = build({ __address__: "a:1" }, {
     profiling_config: {
       "profile.godeltaprof_memory": { enabled: true },
@@ -166,8 +166,8 @@ Deno.test("godeltaprof types are renamed and skip the client-side delta", () => 
     },
   });
   const mem = targets.find((t) => t.url.includes("delta_heap"))!;
-  assertEquals(mem.profileType, "memory");
-  assertEquals(mem.labels.get("__name__"), "memory");
+  assertEquals(mem.profileType, "godeltaprof_memory");
+  assertEquals(mem.labels.get("__name__"), "godeltaprof_memory");
   assertEquals(mem.clientDelta, false);
 });
 

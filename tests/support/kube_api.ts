@@ -1,7 +1,8 @@
 /**
  * A Kubernetes API stand-in over real HTTP(S) on 127.0.0.1 for discovery tests: lists shaped
  * as the API server returns them (`PodList`, `ServiceList`, `NodeList`, `EndpointsList`,
- * `EndpointSliceList` with `metadata.resourceVersion`), namespaced and cluster-wide paths,
+ * `EndpointSliceList`, `NamespaceList`, `ReplicaSetList`, `JobList` with
+ * `metadata.resourceVersion`), namespaced and cluster-wide paths,
  * equality label/field selectors, and `?watch=true` streams of JSON lines (`ADDED`, `MODIFIED`,
  * `DELETED`, `BOOKMARK`, `ERROR` 410). Tests drive it: add/modify/delete objects, send
  * bookmarks, expire versions (410 Gone), drop open watch connections, demand a token, forbid a
@@ -22,7 +23,15 @@ export interface ApiObject {
   [key: string]: unknown;
 }
 
-type Resource = "pods" | "services" | "nodes" | "endpoints" | "endpointslices";
+type Resource =
+  | "pods"
+  | "services"
+  | "nodes"
+  | "endpoints"
+  | "endpointslices"
+  | "namespaces"
+  | "replicasets"
+  | "jobs";
 
 const KINDS: Record<Resource, { kind: string; apiVersion: string }> = {
   pods: { kind: "Pod", apiVersion: "v1" },
@@ -30,6 +39,9 @@ const KINDS: Record<Resource, { kind: string; apiVersion: string }> = {
   nodes: { kind: "Node", apiVersion: "v1" },
   endpoints: { kind: "Endpoints", apiVersion: "v1" },
   endpointslices: { kind: "EndpointSlice", apiVersion: "discovery.k8s.io/v1" },
+  namespaces: { kind: "Namespace", apiVersion: "v1" },
+  replicasets: { kind: "ReplicaSet", apiVersion: "apps/v1" },
+  jobs: { kind: "Job", apiVersion: "batch/v1" },
 };
 
 interface Watcher {
@@ -54,7 +66,8 @@ export interface KubeApiOptions {
   token?: string | (() => string);
 }
 
-const PATH = /^\/(?:api\/v1|apis\/discovery\.k8s\.io\/v1)(?:\/namespaces\/([^/]+))?\/([a-z]+)$/;
+const PATH =
+  /^\/(?:api\/v1|apis\/(?:discovery\.k8s\.io|apps|batch)\/v1)(?:\/namespaces\/([^/]+))?\/([a-z]+)$/;
 const encoder = new TextEncoder();
 
 function status(code: number, reason: string, message: string): Response {
@@ -95,6 +108,9 @@ export class KubeApi {
     nodes: new Map(),
     endpoints: new Map(),
     endpointslices: new Map(),
+    namespaces: new Map(),
+    replicasets: new Map(),
+    jobs: new Map(),
   };
   readonly #log: { rv: number; resource: Resource; type: string; object: ApiObject }[] = [];
   readonly #watchers = new Set<Watcher>();

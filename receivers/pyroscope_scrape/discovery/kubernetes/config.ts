@@ -20,12 +20,16 @@ export const KUBERNETES_ROLES = ["pod", "endpoints", "endpointslice", "service",
 /** A discovery role. */
 export type KubernetesRole = (typeof KUBERNETES_ROLES)[number];
 
-/** Selector roles each discovery role accepts (Prometheus' `allowedSelectors`). */
+/**
+ * Selector roles each discovery role accepts (Prometheus' `allowedSelectors`). A `node` selector
+ * on the `pod` role narrows the pods with `attach_metadata.node`: pods on nodes it filters out
+ * yield no target.
+ */
 export const ALLOWED_SELECTOR_ROLES: Readonly<Record<KubernetesRole, readonly KubernetesRole[]>> = {
   pod: ["pod", "node"],
   service: ["service"],
-  endpoints: ["pod", "service", "endpoints", "node"],
-  endpointslice: ["pod", "service", "endpointslice", "node"],
+  endpoints: ["pod", "service", "endpoints"],
+  endpointslice: ["pod", "service", "endpointslice"],
   node: ["node"],
 };
 
@@ -69,6 +73,10 @@ export const kubernetesSdConfigSchema = z.strictObject({
   })).default([]),
   attach_metadata: z.strictObject({
     node: bool("attach_metadata.node").default(false),
+    namespace: bool("attach_metadata.namespace").default(false),
+    deployment: bool("attach_metadata.deployment").default(false),
+    job: bool("attach_metadata.job").default(false),
+    cronjob: bool("attach_metadata.cronjob").default(false),
   }).prefault({}),
   ...httpClientConfigShape,
 }).superRefine((c, ctx) => {

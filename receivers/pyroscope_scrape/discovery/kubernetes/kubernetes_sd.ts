@@ -15,6 +15,7 @@ import { type ConnectionEnv, ownNamespace, processEnv, resolveConnection } from 
 import { Reflector } from "./reflector.ts";
 import {
   buildGroups,
+  effectiveAttach,
   type KubeObject,
   type KubeResource,
   resourcesOf,
@@ -90,8 +91,9 @@ export class KubernetesDiscoverer implements Discoverer {
       return;
     }
     const selectors = new Map(this.#config.selectors.map((s) => [s.role, s]));
-    for (const resource of resourcesOf(this.#config.role, this.#config.attach_metadata.node)) {
-      const selector = selectors.get(selectorRoleOf(resource.name));
+    for (const resource of resourcesOf(this.#config.role, this.#config.attach_metadata)) {
+      const selectorRole = selectorRoleOf(resource.name);
+      const selector = selectorRole === undefined ? undefined : selectors.get(selectorRole);
       const scopes = resource.namespaced && namespaces.length > 0 ? namespaces : [undefined];
       for (const ns of scopes) {
         const path = ns === undefined
@@ -148,13 +150,18 @@ export class KubernetesDiscoverer implements Discoverer {
       nodes: new Map(),
       endpoints: new Map(),
       endpointslices: new Map(),
+      namespaces: new Map(),
+      replicasets: new Map(),
+      jobs: new Map(),
     };
     for (const { resource, reflector } of this.#reflectors) {
       for (const [k, v] of reflector.store) merged[resource.name].set(k, v);
     }
-    const groups = buildGroups(this.#config.role, merged as unknown as Stores, {
-      attachNode: this.#config.attach_metadata.node,
-    });
+    const groups = buildGroups(
+      this.#config.role,
+      merged as unknown as Stores,
+      effectiveAttach(this.#config.role, this.#config.attach_metadata),
+    );
     this.#targets = groups.reduce((n, g) => n + g.targets.length, 0);
     this.#update(groups);
   }

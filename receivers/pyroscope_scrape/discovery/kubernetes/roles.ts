@@ -13,9 +13,17 @@ import type { KubernetesRole } from "./config.ts";
 /** A watched API resource. */
 export interface KubeResource {
   /** Plural resource name (RBAC `resources`). */
-  readonly name: "pods" | "services" | "nodes" | "endpoints" | "endpointslices";
+  readonly name:
+    | "pods"
+    | "services"
+    | "nodes"
+    | "endpoints"
+    | "endpointslices"
+    | "namespaces"
+    | "replicasets"
+    | "jobs";
   /** API group (RBAC `apiGroups`; `""` is the core group). */
-  readonly group: "" | "discovery.k8s.io";
+  readonly group: "" | "discovery.k8s.io" | "apps" | "batch";
   /** Path prefix: `/api/v1` or `/apis/<group>/v1`. */
   readonly prefix: string;
   readonly namespaced: boolean;
@@ -32,27 +40,78 @@ const R = {
     prefix: "/apis/discovery.k8s.io/v1",
     namespaced: true,
   },
+  namespaces: { name: "namespaces", group: "", prefix: "/api/v1", namespaced: false },
+  replicasets: { name: "replicasets", group: "apps", prefix: "/apis/apps/v1", namespaced: true },
+  jobs: { name: "jobs", group: "batch", prefix: "/apis/batch/v1", namespaced: true },
 } as const satisfies Record<string, KubeResource>;
 
-/** Resources a role lists and watches (`node` only with `attach_metadata.node`). */
-export const ROLE_RESOURCES: Readonly<
-  Record<KubernetesRole, { readonly always: readonly KubeResource[]; readonly attachNode: boolean }>
-> = {
-  pod: { always: [R.pods], attachNode: true },
-  service: { always: [R.services], attachNode: false },
-  node: { always: [R.nodes], attachNode: false },
-  endpoints: { always: [R.endpoints, R.services, R.pods], attachNode: true },
-  endpointslice: { always: [R.endpointslices, R.services, R.pods], attachNode: true },
-};
-
-/** The resources one config watches. */
-export function resourcesOf(role: KubernetesRole, attachNode: boolean): KubeResource[] {
-  const spec = ROLE_RESOURCES[role];
-  return spec.attachNode && attachNode ? [...spec.always, R.nodes] : [...spec.always];
+/** `attach_metadata`: which extra objects are watched to label targets (Prometheus' names). */
+export interface AttachMetadata {
+  readonly node?: boolean;
+  readonly namespace?: boolean;
+  readonly deployment?: boolean;
+  readonly job?: boolean;
+  readonly cronjob?: boolean;
 }
 
-/** Which selector role applies to a resource. */
-export function selectorRoleOf(resource: KubeResource["name"]): KubernetesRole {
+/**
+ * Resources a role lists and watches, and which `attach_metadata` switches apply to it (as in
+ * Prometheus: node metadata on pod-bearing roles, namespace metadata on every namespaced role,
+ * owner metadata wherever pod labels appear).
+ */
+export const ROLE_RESOURCES: Readonly<
+  Record<
+    KubernetesRole,
+    {
+      readonly always: readonly KubeResource[];
+      readonly attachNode: boolean;
+      readonly attachNamespace: boolean;
+      readonly attachOwners: boolean;
+    }
+  >
+> = {
+  pod: { always: [R.pods], attachNode: true, attachNamespace: true, attachOwners: true },
+  service: { always: [R.services], attachNode: false, attachNamespace: true, attachOwners: false },
+  node: { always: [R.nodes], attachNode: false, attachNamespace: false, attachOwners: false },
+  endpoints: {
+    always: [R.endpoints, R.services, R.pods],
+    attachNode: true,
+    attachNamespace: true,
+    attachOwners: true,
+  },
+  endpointslice: {
+    always: [R.endpointslices, R.services, R.pods],
+    attachNode: true,
+    attachNamespace: true,
+    attachOwners: true,
+  },
+};
+
+/** What `attach_metadata` really does for `role` (switches a role ignores are off). */
+export function effectiveAttach(role: KubernetesRole, attach: AttachMetadata): BuildOptions {
+  const spec = ROLE_RESOURCES[role];
+  return {
+    attachNode: spec.attachNode && attach.node === true,
+    attachNamespace: spec.attachNamespace && attach.namespace === true,
+    attachDeployment: spec.attachOwners && attach.deployment === true,
+    attachJob: spec.attachOwners && attach.job === true,
+    attachCronJob: spec.attachOwners && attach.cronjob === true,
+  };
+}
+
+/** The resources one config watches. */
+export function resourcesOf(role: KubernetesRole, attach: AttachMetadata): KubeResource[] {
+  const on = effectiveAttach(role, attach);
+  const out: KubeResource[] = [...ROLE_RESOURCES[role].always];
+  if (on.attachNode) out.push(R.nodes);
+  if (on.attachNamespace) out.push(R.namespaces);
+  if (on.attachDeployment) out.push(R.replicasets);
+  if (on.attachJob || on.attachCronJob) out.push(R.jobs);
+  return out;
+}
+
+/** Which selector role applies to a resource (none for namespaces and owners, as Prometheus). */
+export function selectorRoleOf(resource: KubeResource["name"]): KubernetesRole | undefined {
   switch (resource) {
     case "pods":
       return "pod";
@@ -64,6 +123,10 @@ export function selectorRoleOf(resource: KubeResource["name"]): KubernetesRole {
       return "endpoints";
     case "endpointslices":
       return "endpointslice";
+    case "namespaces":
+    case "replicasets":
+    case "jobs":
+      return undefined;
   }
 }
 
@@ -77,7 +140,14 @@ export interface ObjectMeta {
   resourceVersion?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  ownerReferences?: { kind?: string; name?: string; controller?: boolean }[];
+  ownerReferences?: OwnerReference[];
+}
+
+/** An owner reference; the one with `controller: true` is the object's controller. */
+export interface OwnerReference {
+  kind?: string;
+  name?: string;
+  controller?: boolean;
 }
 
 /** Any API object. */
@@ -120,14 +190,18 @@ export interface Service extends KubeObject {
     clusterIP?: string;
     externalName?: string;
     loadBalancerIP?: string;
+    ipFamilyPolicy?: string;
+    ipFamilies?: string[];
     ports?: { name?: string; port: number; protocol?: string; appProtocol?: string }[];
   };
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } };
 }
 
 /** A Node. */
 export interface Node extends KubeObject {
   spec?: { providerID?: string };
   status?: {
+    conditions?: { type: string; status: string }[];
     addresses?: { type: string; address: string }[];
     daemonEndpoints?: { kubeletEndpoint?: { Port?: number } };
   };
@@ -182,6 +256,11 @@ export interface Stores {
   readonly nodes: ReadonlyMap<string, Node>;
   readonly endpoints: ReadonlyMap<string, Endpoints>;
   readonly endpointslices: ReadonlyMap<string, EndpointSlice>;
+  /** Namespaces by name (`attach_metadata.namespace`). */
+  readonly namespaces?: ReadonlyMap<string, KubeObject>;
+  /** ReplicaSets (`attach_metadata.deployment`) and Jobs (`job`, `cronjob`), `namespace/name`. */
+  readonly replicasets?: ReadonlyMap<string, KubeObject>;
+  readonly jobs?: ReadonlyMap<string, KubeObject>;
 }
 
 /** The store key of an object. */
@@ -207,6 +286,11 @@ function set(labels: Labels, name: string, value: string | undefined): void {
 /** `addObjectMetaLabels`: `<role>_name`, labels and annotations with their `…present` twins. */
 function objectMetaLabels(out: Labels, meta: ObjectMeta, role: string): void {
   set(out, `${P}${role}_name`, meta.name);
+  labelsAndAnnotations(out, meta, role);
+}
+
+/** `<kind>_label_*`, `_labelpresent_*`, `_annotation_*`, `_annotationpresent_*`. */
+function labelsAndAnnotations(out: Labels, meta: ObjectMeta, role: string): void {
   for (const [k, v] of Object.entries(meta.labels ?? {})) {
     const n = sanitizeLabelName(k);
     set(out, `${P}${role}_label_${n}`, v);
@@ -224,8 +308,12 @@ function podReady(pod: Pod): string {
   return c ? c.status.toLowerCase() : "unknown";
 }
 
+function controllerOf(meta: ObjectMeta): OwnerReference | undefined {
+  return meta.ownerReferences?.find((r) => r.controller === true);
+}
+
 /** `podLabels`: pod-level meta labels (without the namespace). */
-export function podLabels(pod: Pod): Labels {
+export function podLabels(pod: Pod, stores?: Stores, opts?: BuildOptions): Labels {
   const out: Labels = {};
   set(out, `${P}pod_ip`, pod.status?.podIP);
   out[`${P}pod_ready`] = podReady(pod);
@@ -234,11 +322,48 @@ export function podLabels(pod: Pod): Labels {
   set(out, `${P}pod_host_ip`, pod.status?.hostIP);
   set(out, `${P}pod_uid`, pod.metadata.uid);
   objectMetaLabels(out, pod.metadata, "pod");
-  const controller = pod.metadata.ownerReferences?.find((r) => r.controller === true);
+  const controller = controllerOf(pod.metadata);
   if (controller) {
     set(out, `${P}pod_controller_kind`, controller.kind);
     set(out, `${P}pod_controller_name`, controller.name);
+    if (opts && stores) ownerLabels(out, pod, controller, stores, opts);
   }
+  return out;
+}
+
+/**
+ * `attach_metadata.deployment`/`job`/`cronjob`: the Deployment behind the pod's ReplicaSet, the
+ * pod's Job, and the CronJob behind that Job, each only when the watched owner is known.
+ */
+function ownerLabels(
+  out: Labels,
+  pod: Pod,
+  controller: OwnerReference,
+  stores: Stores,
+  opts: BuildOptions,
+): void {
+  const ns = pod.metadata.namespace ?? "";
+  const ownerOf = (store: ReadonlyMap<string, KubeObject> | undefined, kind: string) => {
+    const owner = store?.get(`${ns}/${controller.name}`);
+    const next = owner ? controllerOf(owner.metadata) : undefined;
+    return next?.kind === kind ? next.name : undefined;
+  };
+  if (controller.kind === "ReplicaSet" && opts.attachDeployment) {
+    set(out, `${P}pod_deployment_name`, ownerOf(stores.replicasets, "Deployment"));
+  }
+  if (controller.kind === "Job") {
+    if (opts.attachJob) set(out, `${P}pod_job_name`, controller.name);
+    if (opts.attachCronJob) set(out, `${P}pod_cronjob_name`, ownerOf(stores.jobs, "CronJob"));
+  }
+}
+
+/** `attach_metadata.namespace`: the namespace's labels and annotations (its name is set already). */
+function withNamespace(labels: Labels, stores: Stores, opts: BuildOptions, ns: string): Labels {
+  if (!opts.attachNamespace) return labels;
+  const namespace = stores.namespaces?.get(ns);
+  if (!namespace) return labels;
+  const out = { ...labels };
+  labelsAndAnnotations(out, namespace.metadata, "namespace");
   return out;
 }
 
@@ -284,9 +409,13 @@ function allContainers(pod: Pod): { c: Container; isInit: boolean }[] {
   ];
 }
 
-/** Options of the builders. */
+/** Options of the builders: the `attach_metadata` switches in effect for the role. */
 export interface BuildOptions {
   readonly attachNode: boolean;
+  readonly attachNamespace?: boolean;
+  readonly attachDeployment?: boolean;
+  readonly attachJob?: boolean;
+  readonly attachCronJob?: boolean;
 }
 
 /** Pod role: one target per declared container port, one per container without ports. */
@@ -294,9 +423,15 @@ export function podGroup(pod: Pod, stores: Stores, opts: BuildOptions): TargetGr
   const source = `pod/${pod.metadata.namespace}/${pod.metadata.name}`;
   const ip = pod.status?.podIP;
   if (!ip) return { source, targets: [], labels: {} };
-  let labels: Labels = podLabels(pod);
+  // With node metadata, a pod whose node is not in the store was filtered out by the node
+  // selector: it yields no target, as in Prometheus.
+  if (opts.attachNode && !stores.nodes.has(pod.spec?.nodeName ?? "")) {
+    return { source, targets: [], labels: {} };
+  }
+  let labels: Labels = podLabels(pod, stores, opts);
   set(labels, `${P}namespace`, pod.metadata.namespace);
   if (opts.attachNode) labels = withNode(labels, stores, pod.spec?.nodeName);
+  labels = withNamespace(labels, stores, opts, pod.metadata.namespace ?? "");
   const targets: Labels[] = [];
   for (const { c, isInit } of allContainers(pod)) {
     const statuses = isInit ? pod.status?.initContainerStatuses : pod.status?.containerStatuses;
@@ -326,8 +461,21 @@ function serviceLabels(svc: Service): Labels {
   return out;
 }
 
+/**
+ * The load balancer's addresses: `status.loadBalancer.ingress` IPs joined with commas, else the
+ * deprecated `spec.loadBalancerIP` (Prometheus' `loadBalancerIPs`).
+ */
+function loadBalancerIPs(svc: Service): string | undefined {
+  const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? "").filter((ip) => ip);
+  return ips.length > 0 ? ips.join(",") : svc.spec?.loadBalancerIP;
+}
+
 /** Service role: one target per service port at `<name>.<namespace>.svc:<port>`. */
-export function serviceGroup(svc: Service): TargetGroup {
+export function serviceGroup(
+  svc: Service,
+  stores?: Stores,
+  opts: BuildOptions = { attachNode: false },
+): TargetGroup {
   const { name, namespace } = svc.metadata;
   const type = svc.spec?.type ?? "";
   const targets = (svc.spec?.ports ?? []).map((port) => {
@@ -339,10 +487,13 @@ export function serviceGroup(svc: Service): TargetGroup {
     set(t, `${P}service_port_app_protocol`, port.appProtocol);
     if (type === "ExternalName") set(t, `${P}service_external_name`, svc.spec?.externalName);
     else set(t, `${P}service_cluster_ip`, svc.spec?.clusterIP);
-    if (type === "LoadBalancer") set(t, `${P}service_loadbalancer_ip`, svc.spec?.loadBalancerIP);
+    if (type === "LoadBalancer") set(t, `${P}service_loadbalancer_ip`, loadBalancerIPs(svc));
     return t;
   });
-  return { source: `svc/${namespace}/${name}`, targets, labels: serviceLabels(svc) };
+  const labels = stores
+    ? withNamespace(serviceLabels(svc), stores, opts, namespace ?? "")
+    : serviceLabels(svc);
+  return { source: `svc/${namespace}/${name}`, targets, labels };
 }
 
 const NODE_ADDRESS_ORDER = ["InternalIP", "InternalDNS", "ExternalIP", "ExternalDNS", "Hostname"];
@@ -351,6 +502,14 @@ const NODE_ADDRESS_ORDER = ["InternalIP", "InternalDNS", "ExternalIP", "External
 export function nodeGroup(node: Node): TargetGroup {
   const labels = nodeMetaLabels(node);
   set(labels, `${P}node_provider_id`, node.spec?.providerID);
+  // Every condition as `node_condition_<type, lowercased>` = `true`/`false`/`unknown`.
+  for (const c of node.status?.conditions ?? []) {
+    set(
+      labels,
+      `${P}node_condition_${sanitizeLabelName(c.type.toLowerCase())}`,
+      c.status.toLowerCase(),
+    );
+  }
   const source = `node/${node.metadata.name}`;
   const byType = new Map<string, string>();
   for (const a of node.status?.addresses ?? []) {
@@ -382,7 +541,11 @@ function matchingContainer(pod: Pod, port: number | undefined): Labels {
 }
 
 /** Targets for container ports of seen pods that no endpoint port covered. */
-function uncoveredPodPorts(seen: Map<string, { pod: Pod; ports: Set<number> }>): Labels[] {
+function uncoveredPodPorts(
+  seen: Map<string, { pod: Pod; ports: Set<number> }>,
+  stores: Stores,
+  opts: BuildOptions,
+): Labels[] {
   const out: Labels[] = [];
   for (const { pod, ports } of seen.values()) {
     const ip = pod.status?.podIP;
@@ -393,7 +556,7 @@ function uncoveredPodPorts(seen: Map<string, { pod: Pod; ports: Set<number> }>):
         out.push({
           __address__: joinHostPort(ip, cp.containerPort),
           ...containerLabels(c, isInit, cp),
-          ...podLabels(pod),
+          ...podLabels(pod, stores, opts),
         });
       }
     }
@@ -414,6 +577,7 @@ export function endpointsGroup(ep: Endpoints, stores: Stores, opts: BuildOptions
   set(labels, `${P}namespace`, ns);
   objectMetaLabels(labels, ep.metadata, "endpoints");
   labels = addServiceLabels(labels, stores, ns, ep.metadata.name);
+  labels = withNamespace(labels, stores, opts, ns);
   const targets: Labels[] = [];
   const seen = new Map<string, { pod: Pod; ports: Set<number> }>();
   const add = (addr: EndpointAddress, port: EndpointPort, ready: string) => {
@@ -439,7 +603,7 @@ export function endpointsGroup(ep: Endpoints, stores: Stores, opts: BuildOptions
       const entry = seen.get(key) ?? { pod, ports: new Set<number>() };
       entry.ports.add(port.port);
       seen.set(key, entry);
-      t = { ...t, ...podLabels(pod), ...matchingContainer(pod, port.port) };
+      t = { ...t, ...podLabels(pod, stores, opts), ...matchingContainer(pod, port.port) };
     }
     targets.push(t);
   };
@@ -449,8 +613,19 @@ export function endpointsGroup(ep: Endpoints, stores: Stores, opts: BuildOptions
       for (const addr of subset.notReadyAddresses ?? []) add(addr, port, "false");
     }
   }
-  targets.push(...uncoveredPodPorts(seen));
+  targets.push(...uncoveredPodPorts(seen, stores, opts));
   return { source: `endpoints/${ns}/${ep.metadata.name}`, targets, labels };
+}
+
+/**
+ * Whether a slice holds the secondary address family of a dual-stack service: Prometheus keeps
+ * only the primary family's slice (`spec.ipFamilies[0]`), so a pod is not discovered twice.
+ */
+function secondaryFamilySlice(svc: Service, slice: EndpointSlice): boolean {
+  const policy = svc.spec?.ipFamilyPolicy;
+  if (policy !== "PreferDualStack" && policy !== "RequireDualStack") return false;
+  const primary = svc.spec?.ipFamilies?.[0];
+  return primary !== undefined && slice.addressType !== primary;
 }
 
 /** EndpointSlice role: one target per endpoint address and port. */
@@ -465,12 +640,13 @@ export function endpointSliceGroup(
   set(labels, `${P}namespace`, ns);
   objectMetaLabels(labels, slice.metadata, "endpointslice");
   set(labels, `${S}address_type`, slice.addressType);
-  labels = addServiceLabels(
-    labels,
-    stores,
-    ns,
-    slice.metadata.labels?.["kubernetes.io/service-name"],
-  );
+  const serviceName = slice.metadata.labels?.["kubernetes.io/service-name"];
+  labels = addServiceLabels(labels, stores, ns, serviceName);
+  labels = withNamespace(labels, stores, opts, ns);
+  const service = serviceName ? stores.services.get(`${ns}/${serviceName}`) : undefined;
+  if (service && secondaryFamilySlice(service, slice)) {
+    return { source: `endpointslice/${ns}/${slice.metadata.name}`, targets: [], labels };
+  }
   const targets: Labels[] = [];
   const seen = new Map<string, { pod: Pod; ports: Set<number> }>();
   for (const ep of slice.endpoints ?? []) {
@@ -510,13 +686,13 @@ export function endpointSliceGroup(
           const entry = seen.get(key) ?? { pod, ports: new Set<number>() };
           if (port.port !== undefined) entry.ports.add(port.port);
           seen.set(key, entry);
-          t = { ...t, ...podLabels(pod), ...matchingContainer(pod, port.port) };
+          t = { ...t, ...podLabels(pod, stores, opts), ...matchingContainer(pod, port.port) };
         }
         targets.push(t);
       }
     }
   }
-  targets.push(...uncoveredPodPorts(seen));
+  targets.push(...uncoveredPodPorts(seen, stores, opts));
   return { source: `endpointslice/${ns}/${slice.metadata.name}`, targets, labels };
 }
 
@@ -532,7 +708,7 @@ export function buildGroups(
     case "pod":
       return sorted(stores.pods).map((p) => podGroup(p, stores, opts));
     case "service":
-      return sorted(stores.services).map(serviceGroup);
+      return sorted(stores.services).map((s) => serviceGroup(s, stores, opts));
     case "node":
       return sorted(stores.nodes).map(nodeGroup);
     case "endpoints":

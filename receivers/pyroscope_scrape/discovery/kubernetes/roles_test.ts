@@ -253,6 +253,101 @@ Deno.test("endpoints and endpointslice roles: endpoint, service, pod and contain
   assertEquals(sg!.targets[1]!.__meta_kubernetes_pod_container_port_name, "http");
 });
 
+Deno.test("node role: every condition as node_condition_<type>, lowercased (Prometheus 3)", () => {
+  const withConditions: Node = {
+    ...node,
+    status: {
+      ...node.status,
+      conditions: [
+        { type: "Ready", status: "True" },
+        { type: "MemoryPressure", status: "False" },
+        { type: "Network.Unavailable", status: "Unknown" },
+      ],
+    },
+  };
+  const [group] = buildGroups("node", stores({ nodes: [["node-a", withConditions]] }), {
+    attachNode: false,
+  });
+  assertEquals(
+    Object.fromEntries(
+      Object.entries(group!.labels).filter(([k]) => k.includes("_node_condition_")),
+    ),
+    {
+      __meta_kubernetes_node_condition_ready: "true",
+      __meta_kubernetes_node_condition_memorypressure: "false",
+      __meta_kubernetes_node_condition_network_unavailable: "unknown",
+    },
+  );
+  // Node metadata attached to pods carries the node's object metadata only, as in Prometheus.
+  const [podGroup] = buildGroups(
+    "pod",
+    stores({ pods: [["shop/api-1", pod]], nodes: [["node-a", withConditions]] }),
+    { attachNode: true },
+  );
+  assertEquals(podGroup!.labels.__meta_kubernetes_node_condition_ready, undefined);
+});
+
+Deno.test("service role: load_balancer_ip from status.loadBalancer.ingress, else spec.loadBalancerIP", () => {
+  const lb = (spec: Record<string, unknown>, ingress?: { ip?: string; hostname?: string }[]) =>
+    buildGroups(
+      "service",
+      stores({
+        services: [["shop/api", {
+          ...service,
+          spec: { ...service.spec, type: "LoadBalancer", ...spec },
+          ...(ingress ? { status: { loadBalancer: { ingress } } } : {}),
+        }]],
+      }),
+      { attachNode: false },
+    )[0]!.targets[0]!.__meta_kubernetes_service_loadbalancer_ip;
+  assertEquals(
+    lb({ loadBalancerIP: "127.0.0.30" }, [{ ip: "127.0.0.31" }, { hostname: "lb.example" }, {
+      ip: "127.0.0.32",
+    }]),
+    "127.0.0.31,127.0.0.32",
+  );
+  assertEquals(lb({ loadBalancerIP: "127.0.0.30" }, [{ hostname: "lb.example" }]), "127.0.0.30");
+  assertEquals(lb({ loadBalancerIP: "127.0.0.30" }), "127.0.0.30");
+  assertEquals(lb({}), undefined);
+});
+
+Deno.test("endpointslice role: a dual-stack service's secondary-family slice yields no target", () => {
+  const ref = { kind: "Pod", name: "api-1", namespace: "shop" };
+  const slice = (name: string, addressType: string, address: string): EndpointSlice => ({
+    metadata: { name, namespace: "shop", labels: { "kubernetes.io/service-name": "api" } },
+    addressType,
+    endpoints: [{ addresses: [address], targetRef: ref }],
+    ports: [{ port: 8080 }],
+  });
+  const slices = new Map([
+    ["shop/api-4", slice("api-4", "IPv4", "127.0.0.2")],
+    ["shop/api-6", slice("api-6", "IPv6", "::1")],
+  ]);
+  const run = (spec: Record<string, unknown>) =>
+    buildGroups("endpointslice", {
+      ...stores({
+        pods: [["shop/api-1", pod]],
+        services: [["shop/api", { ...service, spec: { ...service.spec, ...spec } }]],
+      }),
+      endpointslices: slices,
+    }, { attachNode: false }).map((g) => [g.source, g.targets.map((t) => t.__address__)]);
+  for (const policy of ["PreferDualStack", "RequireDualStack"]) {
+    assertEquals(run({ ipFamilyPolicy: policy, ipFamilies: ["IPv4", "IPv6"] }), [
+      ["endpointslice/shop/api-4", ["127.0.0.2:8080"]],
+      ["endpointslice/shop/api-6", []],
+    ]);
+  }
+  assertEquals(run({ ipFamilyPolicy: "RequireDualStack", ipFamilies: ["IPv6", "IPv4"] }), [
+    ["endpointslice/shop/api-4", []],
+    ["endpointslice/shop/api-6", ["[::1]:8080"]],
+  ]);
+  // Single-stack (or no policy): every slice counts, as before.
+  assertEquals(run({ ipFamilyPolicy: "SingleStack", ipFamilies: ["IPv4"] }), [
+    ["endpointslice/shop/api-4", ["127.0.0.2:8080"]],
+    ["endpointslice/shop/api-6", ["[::1]:8080"]],
+  ]);
+});
+
 Deno.test("config: Prometheus' checks with errors that name the fields", () => {
   const issues = (input: unknown) =>
     kubernetesSdConfigSchema.safeParse(input).error?.issues.map((i) => i.message) ?? [];
@@ -266,6 +361,17 @@ Deno.test("config: Prometheus' checks with errors that name the fields", () => {
   ]);
   assertEquals(issues({ role: "pod", selectors: [{ role: "service", label: "a=b" }] }), [
     'pod role supports only pod, node selectors, got "service"',
+  ]);
+  assertEquals(issues({ role: "endpoints", selectors: [{ role: "node", label: "a=b" }] }), [
+    'endpoints role supports only pod, service, endpoints selectors, got "node"',
+  ]);
+  assertEquals(
+    kubernetesSdConfigSchema.parse({ role: "pod", attach_metadata: { namespace: true } })
+      .attach_metadata,
+    { node: false, namespace: true, deployment: false, job: false, cronjob: false },
+  );
+  assertEquals(issues({ role: "pod", attach_metadata: { namespaces: true } }), [
+    'Unrecognized key: "namespaces"',
   ]);
   assertEquals(issues({ role: "pod", selectors: [{ role: "pod" }, { role: "pod" }] }), [
     "duplicated selector role pod",
