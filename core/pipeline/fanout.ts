@@ -12,6 +12,11 @@
  * - Exporters reserve concurrently; one that is slow or throws never holds back another.
  * - Items are immutable, so a processor's change in one pipeline is never seen in another.
  * - A processor that throws drops the item for its pipeline only (`processor_error`).
+ * - Exporters get items that own their bytes ({@linkcode ownedItem}): whatever a queue, a
+ *   spool hand-off or a file writer keeps outlives the request, and a decoded item is a view
+ *   into the request buffer (or the gunzip output), so one small kept series would pin the
+ *   whole request. Copied here once per payload, whatever the receiver, so retained memory is
+ *   bounded by what the queues count (`queue.max_bytes`), not by the requests they came from.
  *
  * @module
  */
@@ -31,7 +36,7 @@ import {
   TooLargeError,
 } from "../admission.ts";
 import type { Consumer, Exporter, Processor } from "../component.ts";
-import type { Item } from "../items.ts";
+import { type Item, ownedItem } from "../items.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { LogRepeater } from "../telemetry/log_repeat.ts";
 import type { PipelineMetrics } from "./metrics.ts";
@@ -181,7 +186,7 @@ export class ReceiverPort implements Consumer {
         for (const output of outputs) if (output !== null) share.push(output);
       }
     }));
-    const targets = [...shares].filter(([, share]) => share.length > 0);
+    const targets = ownShares([...shares].filter(([, share]) => share.length > 0));
     if (targets.length === 0) return;
     let reservation: Reservation;
     try {
@@ -270,4 +275,20 @@ export class ReceiverPort implements Consumer {
     this.metrics.processorDroppedProfiles.inc(labels, item.profiles);
     this.metrics.processorDroppedBytes.inc(labels, item.bytes);
   }
+}
+
+/**
+ * The shares with items that own their bytes: the copy is made before `reserve`, since an
+ * exporter keeps (or spools) the items it reserved for, and once per payload for the request,
+ * so exporters and pipelines that take the same item share one copy.
+ */
+function ownShares(
+  targets: readonly (readonly [ExporterNode, readonly SizedItem[]])[],
+): [ExporterNode, SizedItem[]][] {
+  const copies = new Map<Uint8Array, Uint8Array>();
+  const own = (one: SizedItem): SizedItem => {
+    const item = ownedItem(one.item, copies);
+    return item === one.item ? one : { ...one, item };
+  };
+  return targets.map(([node, share]) => [node, share.map(own)]);
 }

@@ -168,8 +168,17 @@ Deno.test("ProfileStore: a steady series under the cap keeps its last profiles o
   for (let i = 0; i < 10_000; i++) {
     store.record("r", [{ kind: "push", labels, samples: [{ rawProfile: new Uint8Array(100) }] }]);
   }
-  assertEquals([store.bytes, store.list().length], [400, 1]);
-  assert(store.referenced <= 2 * 1025, `${store.referenced} entries still referenced`);
+  assertEquals([store.bytes, store.list().length, store.referenced], [400, 1, 4]);
+});
+
+Deno.test("ProfileStore: profiles evicted for the cap are unreferenced at once", () => {
+  // 5 series of 1 KiB profiles in a 4 KiB ring: each new profile evicts the oldest one.
+  const store = new ProfileStore(4 * 1024, 4);
+  for (let i = 0; i < 2_000; i++) {
+    const labels = LabelSet.from({ __name__: "cpu", service_name: `svc${i % 5}` });
+    store.record("r", [{ kind: "push", labels, samples: [{ rawProfile: new Uint8Array(1024) }] }]);
+  }
+  assertEquals([store.bytes, store.referenced, store.list().length], [4 * 1024, 4, 4]);
 });
 
 Deno.test("ProfileStore: a profile that is a view into a larger buffer is kept as its own bytes", () => {
