@@ -40,6 +40,7 @@ import { type Item, ownedItem } from "../items.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { LogRepeater } from "../telemetry/log_repeat.ts";
 import type { PipelineMetrics } from "./metrics.ts";
+import type { Taps } from "./taps.ts";
 
 /** A processor instance of one pipeline. */
 export interface ProcessorNode {
@@ -94,6 +95,8 @@ export class ReceiverPort implements Consumer {
     routes: readonly Route[],
     private readonly metrics: PipelineMetrics,
     private readonly logger: Logger,
+    /** Where accepted requests and live-debugging events are reported (`taps.ts`). */
+    private readonly taps: Taps,
   ) {
     this.#table = new RouteTable(routes);
     this.#labels = { component_id: receiverId };
@@ -147,7 +150,7 @@ export class ReceiverPort implements Consumer {
     const incoming = items.map(sized);
     const { profiles, bytes } = demandOf(incoming);
     const started = performance.now();
-    const taps = this.metrics.taps;
+    const taps = this.taps;
     if (taps.watching && taps.watched(this.receiverId)) {
       for (const item of items) taps.passed(this.receiverId, "received", item);
     }
@@ -214,7 +217,7 @@ export class ReceiverPort implements Consumer {
       const { profiles, bytes } = demandOf(share);
       this.metrics.exporterEnqueuedProfiles.inc(labels, profiles);
       this.metrics.exporterEnqueuedBytes.inc(labels, bytes);
-      const taps = this.metrics.taps;
+      const taps = this.taps;
       if (taps.watching && taps.watched(node.id)) {
         for (const one of share) taps.passed(node.id, "enqueued", one.item);
       }
@@ -252,7 +255,7 @@ export class ReceiverPort implements Consumer {
         );
         return null;
       }
-      const taps = this.metrics.taps;
+      const taps = this.taps;
       if (taps.watching && taps.watched(node.id)) {
         taps.passed(node.id, next === null ? "dropped" : "output", next ?? current);
       }

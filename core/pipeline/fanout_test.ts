@@ -16,6 +16,7 @@ import { silentLogger } from "../telemetry/logger.ts";
 import { MetricsRegistry } from "../telemetry/metrics.ts";
 import { ReceiverPort, type Route } from "./fanout.ts";
 import { PipelineMetrics } from "./metrics.ts";
+import { Taps } from "./taps.ts";
 
 const item: PushItem = {
   kind: "push",
@@ -64,7 +65,11 @@ const setLabel = (name: string, value: string) =>
 function port(routes: Route[]) {
   const registry = new MetricsRegistry();
   const metrics = new PipelineMetrics(registry);
-  return { port: new ReceiverPort("recv", routes, metrics, silentLogger()), metrics, registry };
+  return {
+    port: new ReceiverPort("recv", routes, metrics, silentLogger(), new Taps()),
+    metrics,
+    registry,
+  };
 }
 
 Deno.test("fanout: a change in one pipeline is never seen in another", async () => {

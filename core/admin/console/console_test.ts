@@ -17,6 +17,8 @@ import {
   renderTargetsPage,
 } from "./pages.ts";
 import { ProfileStore, seriesId } from "./profile_store.ts";
+import { ConsoleState, MAX_PENDING_REQUESTS } from "./console_state.ts";
+import { Taps } from "../../pipeline/taps.ts";
 
 const EVIL = "<img src=x onerror=alert(1)>";
 const EVIL_TEXT = "&lt;img src=x onerror=alert(1)&gt;";
@@ -191,6 +193,41 @@ Deno.test("ProfileStore: a profile that is a view into a larger buffer is kept a
   assertEquals(kept, new Uint8Array(10).fill(7));
 });
 
+Deno.test("ConsoleState: accepted requests are recorded one timer turn later, as copies, bounded", async () => {
+  const taps = new Taps();
+  let memory = 1024;
+  const state = new ConsoleState(taps, () => memory);
+  const body = new Uint8Array(64 * 1024).fill(7);
+  const labels = LabelSet.from({ __name__: "cpu" });
+  const request = (n: number): PushItem[] => [{
+    kind: "push",
+    labels,
+    samples: [{ rawProfile: body.subarray(n, n + 10) }],
+  }];
+  for (let n = 0; n < MAX_PENDING_REQUESTS + 6; n++) taps.accepted("r", request(n));
+  // Nothing was copied on the request path; what did not fit the queue is counted.
+  assertEquals([state.pending, state.skipped], [MAX_PENDING_REQUESTS, 6]);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assertEquals(state.pending, 0);
+  const kept = state.store.get(seriesId("r", labels))!.profiles;
+  assertEquals(kept.map((p) => [p.bytes.byteLength, p.bytes.buffer.byteLength]), [
+    [10, 10],
+    [10, 10],
+    [10, 10],
+    [10, 10],
+  ]);
+  // profiles_memory 0 keeps nothing and queues nothing; reading records what is pending.
+  memory = 0;
+  taps.accepted("r", request(1));
+  assertEquals([state.pending, state.store.bytes], [0, 0]);
+  memory = 1024;
+  taps.accepted("r", request(2));
+  assertEquals(state.store.bytes, 10);
+  state.close();
+  taps.accepted("r", request(3));
+  assertEquals(state.pending, 0);
+});
+
 Deno.test("targets page: a discovery that fails (401/403) is shown with its error", () => {
   const page = renderTargetsPage([], [{
     component: "pyroscope.scrape/k8s",
@@ -318,7 +355,7 @@ Deno.test("console pages escape every label, id, error and config string", () =>
     view,
     configYaml: `target: "${EVIL}"`,
     errors: [{ at: EVIL, level: "warn", msg: EVIL, detail: EVIL }],
-    endpoints: [{ endpoint: EVIL, health: EVIL, last_error: EVIL, failing_since: EVIL }],
+    endpoints: [{ endpoint: EVIL, health: "failing", last_error: EVIL, failing_since: EVIL }],
     targets: [row],
     liveEnabled: true,
   });
