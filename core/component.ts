@@ -20,6 +20,7 @@ import type { AlloyMapping } from "./alloy.ts";
 import type { z } from "zod";
 import type { Admission, Demand } from "./admission.ts";
 import type { Item } from "./items.ts";
+import type { StatusName, StatusProvider } from "./status.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import type { MetricsRegistry } from "./telemetry/metrics.ts";
 
@@ -48,11 +49,12 @@ export interface Consumer {
 /** Services the running collector offers to components. */
 export interface Host {
   /**
-   * Publishes a status provider under `name` (e.g. `"targets"`), merged into
-   * `/api/v1/status`, `/api/v1/targets` and the admin page. Returns an unregister function.
-   * Providers are called on demand and must be cheap.
+   * Publishes a status provider under `name` (`"targets"`, `"discovery"`, `"exporters"`: the
+   * typed contracts of `status.ts`), merged into `/api/v1/status`, `/api/v1/targets`, `/status`
+   * and the console. Returns an unregister function. Providers are called on demand and must
+   * be cheap.
    */
-  registerStatus(name: string, provider: () => unknown): () => void;
+  registerStatus<Name extends StatusName>(name: Name, provider: StatusProvider<Name>): () => void;
   /**
    * While the collector shuts down, when everything must be stopped (epoch ms); `undefined`
    * otherwise. A component that drains (e.g. an exporter's queue) ends early enough to report

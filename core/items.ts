@@ -18,6 +18,7 @@
  * @module
  */
 
+import { ownBytes } from "./bytes.ts";
 import type { LabelSet } from "./labels.ts";
 
 /** One profile of a push series: pprof bytes (gzipped or not) and an optional client id. */
@@ -71,4 +72,31 @@ export function itemProfiles(item: Item): number {
 /** A copy of `item` with other labels; the payload is shared, never copied. */
 export function withLabels<T extends Item>(item: T, labels: LabelSet): T {
   return item.labels === labels ? item : { ...item, labels };
+}
+
+/**
+ * `item` with payload bytes of its own ({@linkcode ownBytes}): decoded items are views into
+ * the request buffer (or the gunzip output) they arrived in, so a small item kept in a queue
+ * would keep the whole request alive. `copies` maps a payload already owned for this request
+ * to its copy, so an item reaching several exporters (or pipelines) is copied once. Returns
+ * `item` itself when it already owns its bytes.
+ */
+export function ownedItem(item: Item, copies: Map<Uint8Array, Uint8Array>): Item {
+  const own = (view: Uint8Array): Uint8Array => {
+    let copy = copies.get(view);
+    if (copy === undefined) copies.set(view, copy = ownBytes(view));
+    return copy;
+  };
+  if (item.kind === "ingest") {
+    const body = own(item.body);
+    return body === item.body ? item : { ...item, body };
+  }
+  let changed = false;
+  const samples = item.samples.map((sample) => {
+    const rawProfile = own(sample.rawProfile);
+    if (rawProfile === sample.rawProfile) return sample;
+    changed = true;
+    return { ...sample, rawProfile };
+  });
+  return changed ? { ...item, samples } : item;
 }

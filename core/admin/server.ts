@@ -21,6 +21,7 @@ import type { Service } from "../service/service.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { MetricsRegistry } from "../telemetry/metrics.ts";
 import { Console, consoleHeader } from "./console/console.ts";
+import type { ConsoleState } from "./console/console_state.ts";
 import { type PageInfo, renderStatusPage } from "./page.ts";
 
 /** Outcome of a reload as the admin server reports it. */
@@ -36,6 +37,8 @@ export interface AdminOptions {
   readonly service: Service;
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
+  /** The console's profile ring and last errors (the collector's, kept across admin servers). */
+  readonly console: ConsoleState;
   /** Triggers a reload from the config files. */
   readonly reload: () => Promise<ReloadOutcome>;
   readonly info: () => PageInfo;
@@ -57,6 +60,7 @@ export class AdminServer {
       service: options.service,
       metrics: options.metrics,
       logger: options.logger,
+      state: options.console,
       header: () => consoleHeader(options.service.status(), options.info()),
     });
   }

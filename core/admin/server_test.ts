@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
-import { testFactories } from "../../tests/support/test_factories.ts";
+import { testFactories, testTarget } from "../../tests/support/test_factories.ts";
 import { Registry } from "../registry.ts";
 import { Collector } from "../service/collector.ts";
 import { Logger } from "../telemetry/logger.ts";
@@ -70,11 +70,7 @@ Deno.test("admin: status and targets JSON, HTML page escapes everything", async 
       "test.receiver/a",
     ]);
     const targets = await (await fetch(`${base}/api/v1/targets`)).json();
-    assertEquals(targets, [{
-      job: "test.receiver/a",
-      target: "<script>alert(1)</script>",
-      health: "up",
-    }]);
+    assertEquals(targets, [testTarget("test.receiver/a", "<script>alert(1)</script>")]);
     const page = await (await fetch(`${base}/status`)).text();
     assert(!page.includes("<script>alert"), "raw script tag on the page");
     assertStringIncludes(page, "&lt;script&gt;alert(1)&lt;/script&gt;");
@@ -121,7 +117,7 @@ Deno.test("admin: POST /-/reload keeps the running pipeline on a bad config, swa
   });
 });
 
-Deno.test("admin page: escapeHtml and published non-object values", () => {
+Deno.test("admin page: escapeHtml and published status", () => {
   assertEquals(
     escapeHtml(`<a href="x">'&'</a>`),
     "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
@@ -131,7 +127,17 @@ Deno.test("admin page: escapeHtml and published non-object values", () => {
     version: "v<1>",
     pipelines: [],
     components: [],
-    published: { notes: ["<b>hi</b>"] },
+    published: {
+      discovery: [{
+        component_id: "pyroscope.scrape/k8s",
+        mechanism: "kubernetes_sd",
+        role: "pod",
+        api_server: "https://127.0.0.1:6443",
+        health: "down",
+        last_error: "<b>hi</b>",
+        targets: 0,
+      }],
+    },
   }, { uptimeSeconds: 3 });
   assertStringIncludes(html, "version v&lt;1&gt;");
   assertStringIncludes(html, "&lt;b&gt;hi&lt;/b&gt;");

@@ -12,6 +12,11 @@
  * - Exporters reserve concurrently; one that is slow or throws never holds back another.
  * - Items are immutable, so a processor's change in one pipeline is never seen in another.
  * - A processor that throws drops the item for its pipeline only (`processor_error`).
+ * - Exporters get items that own their bytes ({@linkcode ownedItem}): whatever a queue, a
+ *   spool hand-off or a file writer keeps outlives the request, and a decoded item is a view
+ *   into the request buffer (or the gunzip output), so one small kept series would pin the
+ *   whole request. Copied here once per payload, whatever the receiver, so retained memory is
+ *   bounded by what the queues count (`queue.max_bytes`), not by the requests they came from.
  *
  * @module
  */
@@ -31,7 +36,7 @@ import {
   TooLargeError,
 } from "../admission.ts";
 import type { Consumer, Exporter, Processor } from "../component.ts";
-import type { Item } from "../items.ts";
+import { type Item, ownedItem } from "../items.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { LogRepeater } from "../telemetry/log_repeat.ts";
 import type { PipelineMetrics } from "./metrics.ts";
@@ -40,6 +45,7 @@ import {
   type DebuginfoRoutes,
   isDebuginfoForwarder,
 } from "../debuginfo.ts";
+import type { Taps } from "./taps.ts";
 
 /** A processor instance of one pipeline. */
 export interface ProcessorNode {
@@ -94,6 +100,8 @@ export class ReceiverPort implements Consumer, DebuginfoRoutes {
     routes: readonly Route[],
     private readonly metrics: PipelineMetrics,
     private readonly logger: Logger,
+    /** Where accepted requests and live-debugging events are reported (`taps.ts`). */
+    private readonly taps: Taps,
   ) {
     this.#table = new RouteTable(routes);
     this.#labels = { component_id: receiverId };
@@ -157,7 +165,7 @@ export class ReceiverPort implements Consumer, DebuginfoRoutes {
     const incoming = items.map(sized);
     const { profiles, bytes } = demandOf(incoming);
     const started = performance.now();
-    const taps = this.metrics.taps;
+    const taps = this.taps;
     if (taps.watching && taps.watched(this.receiverId)) {
       for (const item of items) taps.passed(this.receiverId, "received", item);
     }
@@ -196,7 +204,7 @@ export class ReceiverPort implements Consumer, DebuginfoRoutes {
         for (const output of outputs) if (output !== null) share.push(output);
       }
     }));
-    const targets = [...shares].filter(([, share]) => share.length > 0);
+    const targets = ownShares([...shares].filter(([, share]) => share.length > 0));
     if (targets.length === 0) return;
     let reservation: Reservation;
     try {
@@ -224,7 +232,7 @@ export class ReceiverPort implements Consumer, DebuginfoRoutes {
       const { profiles, bytes } = demandOf(share);
       this.metrics.exporterEnqueuedProfiles.inc(labels, profiles);
       this.metrics.exporterEnqueuedBytes.inc(labels, bytes);
-      const taps = this.metrics.taps;
+      const taps = this.taps;
       if (taps.watching && taps.watched(node.id)) {
         for (const one of share) taps.passed(node.id, "enqueued", one.item);
       }
@@ -262,7 +270,7 @@ export class ReceiverPort implements Consumer, DebuginfoRoutes {
         );
         return null;
       }
-      const taps = this.metrics.taps;
+      const taps = this.taps;
       if (taps.watching && taps.watched(node.id)) {
         taps.passed(node.id, next === null ? "dropped" : "output", next ?? current);
       }
@@ -285,4 +293,20 @@ export class ReceiverPort implements Consumer, DebuginfoRoutes {
     this.metrics.processorDroppedProfiles.inc(labels, item.profiles);
     this.metrics.processorDroppedBytes.inc(labels, item.bytes);
   }
+}
+
+/**
+ * The shares with items that own their bytes: the copy is made before `reserve`, since an
+ * exporter keeps (or spools) the items it reserved for, and once per payload for the request,
+ * so exporters and pipelines that take the same item share one copy.
+ */
+function ownShares(
+  targets: readonly (readonly [ExporterNode, readonly SizedItem[]])[],
+): [ExporterNode, SizedItem[]][] {
+  const copies = new Map<Uint8Array, Uint8Array>();
+  const own = (one: SizedItem): SizedItem => {
+    const item = ownedItem(one.item, copies);
+    return item === one.item ? one : { ...one, item };
+  };
+  return targets.map(([node, share]) => [node, share.map(own)]);
 }

@@ -16,6 +16,7 @@ import { silentLogger } from "../telemetry/logger.ts";
 import { MetricsRegistry } from "../telemetry/metrics.ts";
 import { ReceiverPort, type Route } from "./fanout.ts";
 import { PipelineMetrics } from "./metrics.ts";
+import { Taps } from "./taps.ts";
 
 const item: PushItem = {
   kind: "push",
@@ -64,7 +65,11 @@ const setLabel = (name: string, value: string) =>
 function port(routes: Route[]) {
   const registry = new MetricsRegistry();
   const metrics = new PipelineMetrics(registry);
-  return { port: new ReceiverPort("recv", routes, metrics, silentLogger()), metrics, registry };
+  return {
+    port: new ReceiverPort("recv", routes, metrics, silentLogger(), new Taps()),
+    metrics,
+    registry,
+  };
 }
 
 Deno.test("fanout: a change in one pipeline is never seen in another", async () => {
@@ -82,7 +87,7 @@ Deno.test("fanout: a change in one pipeline is never seen in another", async () 
   assertEquals(a.items[0]!.labels.get("env"), "one");
   assertEquals(b.items[0]!.labels.get("env"), undefined);
   assertEquals(item.labels.get("env"), undefined);
-  // Payload bytes are shared, not copied.
+  // Payload bytes that own their buffer are shared, not copied.
   assert((a.items[0] as PushItem).samples[0]!.rawProfile === item.samples[0]!.rawProfile);
 });
 
@@ -299,4 +304,47 @@ Deno.test("fanout: an item no pipeline keeps is accepted (nothing to deliver)", 
   }]);
   await p.consume([item]);
   assertEquals(metrics.receiverAcceptedProfiles.get({ component_id: "recv" }), 1);
+});
+
+Deno.test("fanout: exporters get items that own their bytes, one copy per payload", async () => {
+  // Two series decoded from one request body, as the Push decoder returns them: views.
+  const body = new Uint8Array(64 * 1024).fill(9);
+  const views: Item[] = [0, 1].map((n) => ({
+    kind: "push",
+    labels: LabelSet.from({ __name__: "process_cpu", n: String(n) }),
+    samples: [{ rawProfile: body.subarray(n * 10, n * 10 + 8) }],
+  }));
+  const upload: Item = {
+    kind: "ingest",
+    labels: LabelSet.from({ __name__: "app" }),
+    body: body.subarray(100, 116),
+    contentType: ["application/octet-stream"],
+    query: [["format", "pprof"]],
+  };
+  const a = new Recorder();
+  const b = new Recorder();
+  const { port: p } = port([
+    {
+      pipeline: "one",
+      processors: [{ id: "p1", processor: setLabel("env", "one") }],
+      exporters: [{ id: "a", exporter: a }],
+    },
+    { pipeline: "two", processors: [], exporters: [{ id: "b", exporter: b }] },
+  ]);
+  await p.consume([...views, upload]);
+  const payloads = (items: Item[]) =>
+    items.map((one) => one.kind === "push" ? one.samples[0]!.rawProfile : one.body);
+  for (const kept of [...payloads(a.items), ...payloads(b.items)]) {
+    assertEquals(kept.buffer.byteLength, kept.byteLength);
+  }
+  assertEquals(payloads(a.items), [
+    new Uint8Array(8).fill(9),
+    new Uint8Array(8).fill(9),
+    new Uint8Array(16).fill(9),
+  ]);
+  // One copy per payload, shared by both pipelines' exporters.
+  assert(payloads(a.items).every((bytes, i) => bytes === payloads(b.items)[i]));
+  // An item that owns its bytes is handed on as it is.
+  await p.consume([item]);
+  assert(b.items.at(-1) === item);
 });

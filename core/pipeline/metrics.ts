@@ -21,7 +21,6 @@
  */
 
 import type { Counter, Histogram, MetricsRegistry } from "../telemetry/metrics.ts";
-import { type Taps, tapsFor } from "./taps.ts";
 
 const ID = ["component_id"];
 const ID_REASON = ["component_id", "reason"];
@@ -40,11 +39,8 @@ export class PipelineMetrics {
   readonly exporterRefusedBytes: Counter;
   /** Alloy's `pyroscope_fanout_latency`, per receiver. */
   readonly fanoutLatency: Histogram;
-  /** The console's observation points (see `taps.ts`). */
-  readonly taps: Taps;
 
   constructor(registry: MetricsRegistry) {
-    this.taps = tapsFor(registry);
     const c = (name: string, help: string, labels = ID) => registry.counter(name, help, labels);
     this.receiverAcceptedProfiles = c(
       "profcol_receiver_accepted_profiles_total",

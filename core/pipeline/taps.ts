@@ -2,19 +2,19 @@
  * Observation points of the pipeline for the admin console, off the hot path:
  *
  * - `accepted(receiverId, items)`: a request every target queue took, as the receiver handed
- *   it in (the console keeps the last raw profiles of each series; nothing is decoded or
- *   copied here, items are immutable and their bytes are never mutated).
+ *   it in, passed to the one listener set with `onAccepted` (the console's profile ring, which
+ *   queues it and copies what it keeps later; nothing is decoded or copied here, items are
+ *   immutable and their bytes are never mutated).
  * - `passed(componentId, event, item)`: live debugging, called only while someone watches
  *   (`watching` is a plain boolean the pipeline checks before building anything).
  *
- * One {@linkcode Taps} per metrics registry (the same pairing as the pipeline's counters), so
- * the admin server finds the taps of the service it serves without new wiring.
+ * The `Service` owns one {@linkcode Taps} (`service.taps`), hands it to every receiver port
+ * and to whoever watches (the collector gives it to the console).
  *
  * @module
  */
 
 import type { Item } from "../items.ts";
-import type { MetricsRegistry } from "../telemetry/metrics.ts";
 
 /** What happened to an item at a component, as live debugging shows it. */
 export type TapEvent = "received" | "output" | "dropped" | "enqueued";
@@ -22,17 +22,27 @@ export type TapEvent = "received" | "output" | "dropped" | "enqueued";
 /** A live-debugging listener. */
 export type TapListener = (event: TapEvent, item: Item) => void;
 
+/** Receives every accepted request; must be cheap (it runs on the request path). */
+export type AcceptedListener = (receiverId: string, items: readonly Item[]) => void;
+
 /** See the module doc. */
 export class Taps {
-  /** Receives accepted requests (the console's profile ring), if set. */
-  onAccepted: ((receiverId: string, items: readonly Item[]) => void) | undefined;
+  #accepted: AcceptedListener | undefined;
   readonly #listeners = new Map<string, Set<TapListener>>();
   /** True while any component has a live-debugging listener. */
   watching = false;
 
+  /** Hands every accepted request to `listener` (replacing any other); returns a function that stops. */
+  onAccepted(listener: AcceptedListener): () => void {
+    this.#accepted = listener;
+    return () => {
+      if (this.#accepted === listener) this.#accepted = undefined;
+    };
+  }
+
   /** Called by the pipeline for every accepted request. */
   accepted(receiverId: string, items: readonly Item[]): void {
-    const sink = this.onAccepted;
+    const sink = this.#accepted;
     if (sink === undefined) return;
     try {
       sink(receiverId, items);
@@ -72,13 +82,4 @@ export class Taps {
       this.watching = this.#listeners.size > 0;
     };
   }
-}
-
-const byRegistry = new WeakMap<MetricsRegistry, Taps>();
-
-/** The taps paired with `registry` (created on first use). */
-export function tapsFor(registry: MetricsRegistry): Taps {
-  let taps = byRegistry.get(registry);
-  if (taps === undefined) byRegistry.set(registry, taps = new Taps());
-  return taps;
 }

@@ -7,6 +7,7 @@
  */
 
 import { AdminServer, type ReloadOutcome } from "../admin/server.ts";
+import { ConsoleState, DEFAULT_PROFILES_MEMORY } from "../admin/console/console_state.ts";
 import { registerProcessMetrics } from "../admin/process_metrics.ts";
 import { ConfigError, formatIssue } from "../config/errors.ts";
 import { type ConfigPreloader, loadAndValidateAsync } from "../config/mod.ts";
@@ -35,6 +36,8 @@ export class Collector {
   readonly #options: CollectorOptions;
   readonly metrics: MetricsRegistry;
   readonly service: Service;
+  /** The console's ring and errors: fed from `service.taps`, handed to each admin server. */
+  readonly #console: ConsoleState;
   readonly #startedAt = Date.now();
   #admin: AdminServer | undefined;
   #adminKey = "";
@@ -50,6 +53,11 @@ export class Collector {
       metrics: this.metrics,
       version: options.version,
     });
+    this.#console = new ConsoleState(
+      this.service.taps,
+      () =>
+        this.service.config?.service.telemetry.console?.profiles_memory ?? DEFAULT_PROFILES_MEMORY,
+    );
   }
 
   /** The admin server's bound address, once started. */
@@ -111,6 +119,7 @@ export class Collector {
       service: this.service,
       metrics: this.metrics,
       logger: this.#options.logger.child({ component: "admin" }),
+      console: this.#console,
       reload: () => this.reload(),
       info: () => ({
         uptimeSeconds: (Date.now() - this.#startedAt) / 1000,
@@ -202,6 +211,7 @@ export class Collector {
     const work = (async () => {
       await this.service.shutdown(Date.now() + deadlineMs);
       await this.#admin?.shutdown();
+      this.#console.close(); // no timer left behind
       this.#unregisterProcess?.();
       this.#unregisterProcess = undefined;
       return true as const;

@@ -17,6 +17,7 @@ import type {
 import type { ComponentConfig, PipelineSpec, ValidatedConfig } from "../config/validate.ts";
 import { type ExporterNode, ReceiverPort, type Route } from "../pipeline/fanout.ts";
 import type { PipelineMetrics } from "../pipeline/metrics.ts";
+import type { Taps } from "../pipeline/taps.ts";
 import type { Logger } from "../telemetry/logger.ts";
 
 /** Lifecycle state of one component instance. */
@@ -58,6 +59,8 @@ export interface GraphContext {
   /** Settings for a new instance, and a function that undoes its host registrations. */
   settings(id: string): { settings: ComponentSettings; release: () => void };
   readonly metrics: PipelineMetrics;
+  /** The service's observation points, reported to by every receiver port. */
+  readonly taps: Taps;
   readonly logger: Logger;
 }
 
@@ -185,7 +188,7 @@ export function buildGraph(
       graph.receivers.set(id, old);
       continue;
     }
-    const port = new ReceiverPort(id, [], context.metrics, context.logger);
+    const port = new ReceiverPort(id, [], context.metrics, context.logger, context.taps);
     const { settings, release } = context.settings(id);
     const node: ReceiverNode = {
       key: id,

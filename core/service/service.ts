@@ -19,6 +19,9 @@
 import type { ComponentSettings, Exporter, Host } from "../component.ts";
 import type { ValidatedConfig } from "../config/validate.ts";
 import { PipelineMetrics } from "../pipeline/metrics.ts";
+import { Taps } from "../pipeline/taps.ts";
+import type { PublishedStatus, StatusName } from "../status.ts";
+import { LogRepeater } from "../telemetry/log_repeat.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { MetricsRegistry } from "../telemetry/metrics.ts";
 import { buildGraph, type Graph, type Node } from "./graph.ts";
@@ -51,8 +54,8 @@ export interface ServiceStatus {
     state: string;
     error?: string;
   }[];
-  /** Whatever components published with `host.registerStatus`, by name. */
-  readonly published: Readonly<Record<string, unknown>>;
+  /** What components published with `host.registerStatus`, by name (`status.ts`). */
+  readonly published: { readonly [Name in StatusName]?: readonly PublishedStatus[Name][] };
 }
 
 /** What a reload changed: components started, stopped and kept. */
@@ -78,7 +81,14 @@ function errorText(error: unknown): string {
 export class Service {
   readonly #options: ServiceOptions;
   readonly #pipelineMetrics: PipelineMetrics;
-  readonly #providers = new Map<string, Set<() => unknown>>();
+  readonly #providers = new Map<StatusName, Set<() => unknown>>();
+  /** A status provider that throws is warned about once, then at most once a minute. */
+  readonly #statusFailures: LogRepeater;
+  /**
+   * The pipeline's observation points, handed to whoever watches it (the admin console's
+   * profile ring and live debugging); every receiver port of this service reports to them.
+   */
+  readonly taps = new Taps();
   #graph: Graph | undefined;
   #state: ServiceState = "idle";
   /** Serializes start, reload and shutdown. */
@@ -91,6 +101,7 @@ export class Service {
   constructor(options: ServiceOptions) {
     this.#options = options;
     this.#pipelineMetrics = new PipelineMetrics(options.metrics);
+    this.#statusFailures = new LogRepeater(options.logger);
   }
 
   /** The host handed to components (via their settings). */
@@ -126,6 +137,7 @@ export class Service {
   #context() {
     return {
       metrics: this.#pipelineMetrics,
+      taps: this.taps,
       logger: this.#options.logger.child({ component: "pipeline" }),
       settings: (id: string): { settings: ComponentSettings; release: () => void } => {
         const unregister: (() => void)[] = [];
@@ -351,16 +363,25 @@ export class Service {
     });
   }
 
-  /** Values published under `name` by components (`host.registerStatus`). Arrays are merged. */
-  published(name: string): unknown[] {
-    const out: unknown[] = [];
+  /**
+   * Values published under `name` by components (`host.registerStatus`), lists merged. A
+   * provider that throws is left out and warned about (once, then once a minute).
+   */
+  published<Name extends StatusName>(name: Name): PublishedStatus[Name][] {
+    const out: PublishedStatus[Name][] = [];
     for (const provider of this.#providers.get(name) ?? []) {
       try {
-        const value = provider();
+        const value = provider() as PublishedStatus[Name] | readonly PublishedStatus[Name][];
         if (Array.isArray(value)) out.push(...value);
-        else if (value !== undefined) out.push(value);
+        else if (value !== undefined) out.push(value as PublishedStatus[Name]);
       } catch (error) {
-        out.push({ error: `status provider failed: ${errorText(error)}` });
+        this.#statusFailures.warn(
+          `status\0${name}`,
+          "a status provider failed; its status is left out",
+          { status: name, err: error },
+          1,
+          "calls",
+        );
       }
     }
     return out;
@@ -369,8 +390,12 @@ export class Service {
   /** A snapshot for the admin server. */
   status(): ServiceStatus {
     const graph = this.#graph;
-    const published: Record<string, unknown> = {};
-    for (const name of [...this.#providers.keys()].sort()) published[name] = this.published(name);
+    const has = (name: StatusName) => this.#providers.has(name);
+    const published: ServiceStatus["published"] = {
+      ...(has("discovery") ? { discovery: this.published("discovery") } : {}),
+      ...(has("exporters") ? { exporters: this.published("exporters") } : {}),
+      ...(has("targets") ? { targets: this.published("targets") } : {}),
+    };
     return {
       state: this.#state,
       version: this.#options.version,

@@ -6,12 +6,13 @@ import {
   testFactories,
   TestProcessor,
   TestReceiver,
+  testTarget,
 } from "../../tests/support/test_factories.ts";
 import { loadAndValidate } from "../config/mod.ts";
 import type { PushItem } from "../items.ts";
 import { LabelSet } from "../labels.ts";
 import { Registry } from "../registry.ts";
-import { silentLogger } from "../telemetry/logger.ts";
+import { Logger, silentLogger } from "../telemetry/logger.ts";
 import { MetricsRegistry } from "../telemetry/metrics.ts";
 import { ReloadError, Service } from "./service.ts";
 
@@ -203,11 +204,24 @@ Deno.test("service: status providers are merged and released when the component 
   const text = BASE.replace("test.receiver/a: {}", "test.receiver/a: { target: t1 }") +
     "";
   await service.start(config(text));
-  assertEquals(service.published("targets"), [{
-    job: "test.receiver/a",
-    target: "t1",
-    health: "up",
-  }]);
+  assertEquals(service.published("targets"), [testTarget("test.receiver/a", "t1")]);
   await service.shutdown();
   assertEquals(service.published("targets"), []);
+});
+
+Deno.test("service: a status provider that throws is left out and warned about once", () => {
+  const warnings: string[] = [];
+  const logger = new Logger({ write: () => {} });
+  logger.observe((level, record) => {
+    if (level === "warn") warnings.push(`${record.msg} status=${record.status}`);
+  });
+  const service = new Service({ logger, metrics: new MetricsRegistry(), version: "t" });
+  service.host.registerStatus("targets", () => testTarget("a", "http://127.0.0.1:1"));
+  service.host.registerStatus("targets", () => {
+    throw new Error("broken");
+  });
+  for (let i = 0; i < 3; i++) {
+    assertEquals(service.status().published, { targets: [testTarget("a", "http://127.0.0.1:1")] });
+  }
+  assertEquals(warnings, ["a status provider failed; its status is left out status=targets"]);
 });

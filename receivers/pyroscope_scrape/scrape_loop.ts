@@ -24,28 +24,16 @@ import type { HttpClient } from "../../core/http/client.ts";
 import type { ScrapeMetrics } from "./metrics.ts";
 import { exportLabels, fnv32, type ScrapeTarget } from "./targets.ts";
 import type { LabelSet } from "../../core/labels.ts";
+import type { TargetHealth, TargetStatus } from "../../core/status.ts";
 
 /** The scope label profcol puts on scraped profiles (Alloy uses its own name). */
 export const SCOPE_NAME = "profcol/pyroscope.scrape";
 
 /** Health of a loop. */
-export type Health = "unknown" | "up" | "down";
+export type Health = TargetHealth;
 
-/** One entry of `/api/v1/targets`. */
-export interface TargetStatus {
-  component_id: string;
-  job: string;
-  url: string;
-  profile_type: string;
-  health: Health;
-  last_error: string;
-  last_scrape: string | null;
-  last_scrape_duration_seconds: number;
-  labels: Record<string, string>;
-  discovered_labels: Record<string, string>;
-  delta_state_bytes: number;
-  missed_ticks: number;
-}
+/** One entry of `/api/v1/targets`: the kernel's status contract. */
+export type { TargetStatus };
 
 /** What every loop of a component shares. */
 export interface LoopContext {

@@ -198,6 +198,11 @@ service:
       await page.screenshot({ path: `${OUT}targets.png`, fullPage: true });
 
       // ---- flame graph of the collector's own CPU profile -------------------------------------
+      // The tree the page draws (a newer profile may arrive every 2 s: fetching "the newest"
+      // again could compare another profile's frames).
+      const shown = page.waitForResponse((r) =>
+        r.url().includes(`/api/v1/profiles/${cpuSeries}/flame`)
+      );
       await selfRow.locator('a.badge:has-text("process_cpu")').click();
       await page.waitForURL(`${base}/flame/${cpuSeries}`);
       await page.waitForSelector("#flame svg g[data-i]");
@@ -208,7 +213,7 @@ service:
         ),
         "cpu/nanoseconds",
       );
-      const tree = await (await fetch(`${base}/api/v1/profiles/${cpuSeries}/flame`)).json();
+      const tree = await (await shown).json();
       const names = new Set<string>(tree.names);
       // The collector's own frames: the self-profiler that took this very profile.
       assert(

@@ -29,6 +29,7 @@ import type {
 } from "../../core/component.ts";
 import { durationField } from "../../core/config/fields.ts";
 import { type Item, withLabels } from "../../core/items.ts";
+import type { TargetStatus } from "../../core/status.ts";
 
 /** Every live test component by id (the latest instance wins). */
 export const instances: Map<string, TestReceiver | TestProcessor | TestExporter> = new Map();
@@ -63,9 +64,10 @@ export class TestReceiver implements Receiver {
     if (this.config.fail_start) return Promise.reject(new Error("port already in use (test)"));
     this.started = true;
     if (this.config.target) {
-      this.#off = this.settings.host.registerStatus("targets", () => [
-        { job: this.settings.id, target: this.config.target, health: "up" },
-      ]);
+      this.#off = this.settings.host.registerStatus(
+        "targets",
+        () => [testTarget(this.settings.id, this.config.target)],
+      );
     }
     return Promise.resolve();
   }
@@ -222,3 +224,21 @@ export const testExporterFactory: ExporterFactory<typeof exporterSchema> = {
 
 /** The three test factories. */
 export const testFactories = [testReceiverFactory, testProcessorFactory, testExporterFactory];
+
+/** The `targets` status a `test.receiver` with a `target` publishes. */
+export function testTarget(componentId: string, url: string): TargetStatus {
+  return {
+    component_id: componentId,
+    job: componentId,
+    url,
+    profile_type: "",
+    health: "up",
+    last_error: "",
+    last_scrape: null,
+    last_scrape_duration_seconds: 0,
+    labels: {},
+    discovered_labels: {},
+    delta_state_bytes: 0,
+    missed_ticks: 0,
+  };
+}

@@ -5,11 +5,16 @@
  * (`/debug/pprof/profile`, `/debug/pprof/heap`, `/debug/pprof/allocs`). Every route is
  * read-only (GET/HEAD).
  *
- * Flame-graph data flow: the pipeline hands each accepted request to `Taps.accepted`
- * (`core/pipeline/taps.ts`), which keeps the raw pprof bytes (shared, or copied when a view) in the
- * {@linkcode ProfileStore} ring (bounded by `service.telemetry.console.profiles_memory`);
- * `/api/v1/profiles/<series>/flame` decodes one of them on demand into a compact tree
- * (`flame_tree.ts`) that the page draws.
+ * Wiring, all explicit: the collector builds one {@linkcode ConsoleState} from the service's
+ * taps (`service.taps`, `core/pipeline/taps.ts`) and hands it to each admin server's console;
+ * the console reads components' status through the typed contracts of `core/status.ts`
+ * (`service.status().published`) and watches live debugging through `service.taps`.
+ *
+ * Flame-graph data flow: the pipeline hands each accepted request to `Taps.accepted`; the
+ * console state queues it and, off the request path, keeps the raw pprof bytes (copied to bytes
+ * of their own) in the {@linkcode ProfileStore} ring (bounded by
+ * `service.telemetry.console.profiles_memory`); `/api/v1/profiles/<series>/flame` decodes one of
+ * them on demand into a compact tree (`flame_tree.ts`) that the page draws.
  *
  * @module
  */
@@ -17,20 +22,20 @@
 import { stringify as toYaml } from "yaml";
 import { printableConfig } from "../../config/printable.ts";
 import { type Item, itemBytes, itemProfiles } from "../../items.ts";
-import { tapsFor } from "../../pipeline/taps.ts";
 import type { Service, ServiceStatus } from "../../service/service.ts";
+import type { DiscoveryStatus, TargetStatus } from "../../status.ts";
 import type { LogFields, Logger } from "../../telemetry/logger.ts";
 import type { MetricsRegistry } from "../../telemetry/metrics.ts";
 import { escapeHtml } from "../page.ts";
 import { ProfilerBusyError, selfProfiler } from "../self_profile.ts";
 import { CONSOLE_CSS } from "./assets_css.ts";
 import { CONSOLE_JS } from "./assets_js.ts";
+import type { ConsoleState } from "./console_state.ts";
 import { flameTree } from "./flame_tree.ts";
 import {
   type ComponentView,
   type DiscoveryRow,
   type Health,
-  type LoggedError,
   type PipelineView,
   renderComponentPage,
   renderFlamePage,
@@ -40,28 +45,21 @@ import {
   type TargetRow,
   type TargetType,
 } from "./pages.ts";
-import { ProfileStore, seriesId } from "./profile_store.ts";
+import { type ProfileStore, seriesId } from "./profile_store.ts";
 
 /** What the console needs from the admin server. */
 export interface ConsoleOptions {
   readonly service: Service;
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
+  /** The profile ring and last errors, kept by the collector across admin servers. */
+  readonly state: ConsoleState;
   /** Shown at the top of `/`. */
   readonly header: () => string;
 }
 
-/** Per metrics registry (so a new admin server after a reload keeps the ring and errors). */
-interface Shared {
-  readonly store: ProfileStore;
-  readonly errors: Map<string, LoggedError[]>;
-  service: Service | undefined;
-}
-
-const shared = new WeakMap<MetricsRegistry, Shared>();
 const ERRORS_KEPT = 20;
 const LIVE_MAX_PER_SECOND = 50;
-const DEFAULT_PROFILES_MEMORY = 16 * 1024 * 1024;
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
 const HTML_HEADERS = {
@@ -106,14 +104,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** The published `discovery` status (Kubernetes discovery today) as targets-page rows. */
 function discoveryRows(status: ServiceStatus): DiscoveryRow[] {
-  return ((status.published.discovery ?? []) as unknown[]).filter(isRecord).map((d) => ({
-    component: str(d.component_id),
-    mechanism: str(d.mechanism),
-    role: str(d.role),
-    apiServer: str(d.api_server),
-    health: str(d.health) || "unknown",
-    lastError: str(d.last_error),
-    targets: typeof d.targets === "number" ? d.targets : 0,
+  return (status.published.discovery ?? []).map((d: DiscoveryStatus) => ({
+    component: d.component_id,
+    mechanism: d.mechanism,
+    role: d.role,
+    apiServer: d.api_server,
+    health: d.health,
+    lastError: d.last_error,
+    targets: d.targets,
   }));
 }
 
@@ -128,7 +126,6 @@ function str(value: unknown): string {
 /** The console's piece of the admin server. */
 export class Console {
   readonly #options: ConsoleOptions;
-  readonly #shared: Shared;
   readonly #profiler = selfProfiler();
   /** Ends this console's running CPU profile on close (the profiler is shared). */
   readonly #closing = new AbortController();
@@ -137,22 +134,7 @@ export class Console {
 
   constructor(options: ConsoleOptions) {
     this.#options = options;
-    let state = shared.get(options.metrics);
-    if (state === undefined) {
-      const store = new ProfileStore(DEFAULT_PROFILES_MEMORY);
-      const made: Shared = { store, errors: new Map(), service: options.service };
-      state = made;
-      shared.set(options.metrics, made);
-      tapsFor(options.metrics).onAccepted = (receiverId, items) => {
-        const wanted = made.service?.config?.service.telemetry.console?.profiles_memory ??
-          DEFAULT_PROFILES_MEMORY;
-        if (wanted !== store.capacityBytes) store.resize(wanted);
-        store.record(receiverId, items);
-      };
-    }
-    state.service = options.service;
-    this.#shared = state;
-    const errors = state.errors;
+    const errors = options.state.errors;
     this.#unobserve = options.logger.observe((level, record) => {
       if (level !== "warn" && level !== "error") return;
       const component = record.component;
@@ -164,9 +146,9 @@ export class Console {
     });
   }
 
-  /** The profile ring (for tests). */
+  /** The profile ring, with every accepted request recorded. */
   get store(): ProfileStore {
-    return this.#shared.store;
+    return this.#options.state.store;
   }
 
   /** Starts what must run before it is asked for (heap sampling sees only later allocations). */
@@ -226,7 +208,7 @@ export class Console {
       case "/api/v1/components":
         return () => Response.json(this.componentsJson());
       case "/api/v1/profiles":
-        return () => Response.json(this.#shared.store.list());
+        return () => Response.json(this.store.list());
       case "/debug/pprof/profile":
         return (_request, url) => this.#cpuProfile(url);
       case "/debug/pprof/heap":
@@ -261,8 +243,8 @@ export class Console {
   /** One view per component id (processors of several pipelines merged). */
   views(status: ServiceStatus = this.#options.service.status()): Map<string, ComponentView> {
     const views = new Map<string, ComponentView>();
-    const exporters = (status.published.exporters ?? []) as unknown[];
-    const targets = (status.published.targets ?? []) as unknown[];
+    const exporters = status.published.exporters ?? [];
+    const targets = status.published.targets ?? [];
     for (const c of status.components) {
       const old = views.get(c.id);
       const pipelines = [...(old?.pipelines ?? []), ...(c.pipeline ? [c.pipeline] : [])];
@@ -278,13 +260,7 @@ export class Console {
       if (state === "failed") [health, reason] = ["failing", error ?? "failed"];
       else if (state !== "running") [health, reason] = ["unknown", state];
       else if (c.kind === "exporter") {
-        const endpoints = exporters.filter((x) => isRecord(x) && x.id === c.id)
-          .flatMap((x) =>
-            Array.isArray((x as { endpoints?: unknown }).endpoints)
-              ? (x as { endpoints: unknown[] }).endpoints
-              : []
-          )
-          .filter(isRecord);
+        const endpoints = exporters.filter((x) => x.id === c.id).flatMap((x) => x.endpoints);
         const failing = endpoints.filter((ep) => ep.health === "failing").length;
         const paused = endpoints.filter((ep) => ep.health === "paused").length;
         if (endpoints.length > 0 && failing === endpoints.length) {
@@ -296,10 +272,7 @@ export class Console {
           ];
         }
       } else if (c.kind === "receiver") {
-        const mine = targets.filter((t) => isRecord(t) && t.component_id === c.id) as Record<
-          string,
-          unknown
-        >[];
+        const mine = targets.filter((t) => t.component_id === c.id);
         const down = mine.filter((t) => t.health === "down").length;
         if (mine.length > 0 && down === mine.length) {
           [health, reason] = ["failing", "every target down"];
@@ -384,16 +357,12 @@ export class Console {
       const mine = isRecord(section) ? section[view.id] : undefined;
       configYaml = toYaml(mine ?? {});
     }
-    const exporters = (status.published.exporters ?? []) as unknown[];
-    const endpoints = exporters.filter((x) => isRecord(x) && x.id === view.id)
-      .flatMap((x) => {
-        const list = (x as { endpoints?: unknown }).endpoints;
-        return Array.isArray(list) ? list.filter(isRecord) : [];
-      });
+    const endpoints = (status.published.exporters ?? []).filter((x) => x.id === view.id)
+      .flatMap((x) => x.endpoints);
     return renderComponentPage({
       view,
       configYaml,
-      errors: this.#shared.errors.get(view.id) ?? [],
+      errors: this.#options.state.errors.get(view.id) ?? [],
       endpoints,
       targets: this.targetRows(status).filter((row) => row.component === view.id),
       liveEnabled: this.#liveEnabled,
@@ -404,8 +373,8 @@ export class Console {
 
   /** The published targets, one row per target (its profile types merged). */
   targetRows(status: ServiceStatus = this.#options.service.status()): TargetRow[] {
-    const store = this.#shared.store;
-    const entries = ((status.published.targets ?? []) as unknown[]).filter(isRecord);
+    const store = this.store;
+    const entries: readonly TargetStatus[] = status.published.targets ?? [];
     const rows = new Map<string, {
       row: Omit<TargetRow, "types" | "health" | "flame">;
       types: TargetType[];
@@ -413,9 +382,9 @@ export class Console {
       newestProfile: [string, string] | undefined;
     }>();
     for (const entry of entries) {
-      const component = str(entry.component_id ?? entry.job);
-      const labels = isRecord(entry.labels) ? entry.labels as Record<string, string> : {};
-      const url = str(entry.url ?? entry.target);
+      const component = entry.component_id;
+      const labels = entry.labels;
+      const url = entry.url;
       let address = url;
       try {
         const parsed = new URL(url);
@@ -429,7 +398,7 @@ export class Console {
         ),
       );
       const key = `${component}\0${address}\0${JSON.stringify(publicLabels)}`;
-      const type = str(entry.profile_type);
+      const type = entry.profile_type;
       const series = type ? seriesId(component, labels) : undefined;
       const kept = series ? store.get(series) : undefined;
       let group = rows.get(key);
@@ -438,7 +407,7 @@ export class Console {
           row: {
             key,
             component,
-            job: str(entry.job),
+            job: entry.job,
             address,
             lastScrape: null,
             lastDurationSeconds: null,
@@ -451,8 +420,8 @@ export class Console {
         };
         rows.set(key, group);
       }
-      const lastError = str(entry.last_error);
-      const health = str(entry.health) || "unknown";
+      const lastError = entry.last_error;
+      const health = entry.health;
       if (type) {
         group.types.push({
           name: type,
@@ -464,9 +433,9 @@ export class Console {
       if (kept && (!group.newestProfile || kept.info.last > group.newestProfile[0])) {
         group.newestProfile = [kept.info.last, series!];
       }
-      const last = str(entry.last_scrape);
+      const last = entry.last_scrape ?? "";
       if (last && last > group.latest[0]) {
-        group.latest = [last, Number(entry.last_scrape_duration_seconds ?? 0)];
+        group.latest = [last, entry.last_scrape_duration_seconds];
       }
       if (lastError && !group.row.lastError) {
         group.row = { ...group.row, lastError: type ? `${type}: ${lastError}` : lastError };
@@ -504,7 +473,7 @@ export class Console {
   // ---- flame graphs ------------------------------------------------------------------------
 
   #flamePage(id: string): Response {
-    const kept = this.#shared.store.get(id);
+    const kept = this.store.get(id);
     if (!kept) {
       return new Response(
         renderFlamePageMissing(),
@@ -518,7 +487,7 @@ export class Console {
   }
 
   #pick(id: string, url: URL): { bytes: Uint8Array; at: number } | Response {
-    const kept = this.#shared.store.get(id);
+    const kept = this.store.get(id);
     if (!kept) return text(404, `no profile kept for series ${id}`);
     const asked = Number(url.searchParams.get("index") ?? -1);
     const index = Number.isInteger(asked) && asked >= 0 && asked < kept.profiles.length
@@ -565,7 +534,7 @@ export class Console {
       );
     }
     if (!this.views().has(id)) return text(404, `no component ${JSON.stringify(id)} is running`);
-    const taps = tapsFor(this.#options.metrics);
+    const taps = this.#options.service.taps;
     const encoder = new TextEncoder();
     const needle = filter.toLowerCase();
     let end = () => {};

@@ -17,6 +17,8 @@ import {
   renderTargetsPage,
 } from "./pages.ts";
 import { ProfileStore, seriesId } from "./profile_store.ts";
+import { ConsoleState, MAX_PENDING_REQUESTS } from "./console_state.ts";
+import { Taps } from "../../pipeline/taps.ts";
 
 const EVIL = "<img src=x onerror=alert(1)>";
 const EVIL_TEXT = "&lt;img src=x onerror=alert(1)&gt;";
@@ -168,8 +170,17 @@ Deno.test("ProfileStore: a steady series under the cap keeps its last profiles o
   for (let i = 0; i < 10_000; i++) {
     store.record("r", [{ kind: "push", labels, samples: [{ rawProfile: new Uint8Array(100) }] }]);
   }
-  assertEquals([store.bytes, store.list().length], [400, 1]);
-  assert(store.referenced <= 2 * 1025, `${store.referenced} entries still referenced`);
+  assertEquals([store.bytes, store.list().length, store.referenced], [400, 1, 4]);
+});
+
+Deno.test("ProfileStore: profiles evicted for the cap are unreferenced at once", () => {
+  // 5 series of 1 KiB profiles in a 4 KiB ring: each new profile evicts the oldest one.
+  const store = new ProfileStore(4 * 1024, 4);
+  for (let i = 0; i < 2_000; i++) {
+    const labels = LabelSet.from({ __name__: "cpu", service_name: `svc${i % 5}` });
+    store.record("r", [{ kind: "push", labels, samples: [{ rawProfile: new Uint8Array(1024) }] }]);
+  }
+  assertEquals([store.bytes, store.referenced, store.list().length], [4 * 1024, 4, 4]);
 });
 
 Deno.test("ProfileStore: a profile that is a view into a larger buffer is kept as its own bytes", () => {
@@ -180,6 +191,41 @@ Deno.test("ProfileStore: a profile that is a view into a larger buffer is kept a
   const kept = store.get(seriesId("r", labels))!.profiles[0]!.bytes;
   assertEquals([kept.byteLength, kept.buffer.byteLength, store.bytes], [10, 10, 10]);
   assertEquals(kept, new Uint8Array(10).fill(7));
+});
+
+Deno.test("ConsoleState: accepted requests are recorded one timer turn later, as copies, bounded", async () => {
+  const taps = new Taps();
+  let memory = 1024;
+  const state = new ConsoleState(taps, () => memory);
+  const body = new Uint8Array(64 * 1024).fill(7);
+  const labels = LabelSet.from({ __name__: "cpu" });
+  const request = (n: number): PushItem[] => [{
+    kind: "push",
+    labels,
+    samples: [{ rawProfile: body.subarray(n, n + 10) }],
+  }];
+  for (let n = 0; n < MAX_PENDING_REQUESTS + 6; n++) taps.accepted("r", request(n));
+  // Nothing was copied on the request path; what did not fit the queue is counted.
+  assertEquals([state.pending, state.skipped], [MAX_PENDING_REQUESTS, 6]);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assertEquals(state.pending, 0);
+  const kept = state.store.get(seriesId("r", labels))!.profiles;
+  assertEquals(kept.map((p) => [p.bytes.byteLength, p.bytes.buffer.byteLength]), [
+    [10, 10],
+    [10, 10],
+    [10, 10],
+    [10, 10],
+  ]);
+  // profiles_memory 0 keeps nothing and queues nothing; reading records what is pending.
+  memory = 0;
+  taps.accepted("r", request(1));
+  assertEquals([state.pending, state.store.bytes], [0, 0]);
+  memory = 1024;
+  taps.accepted("r", request(2));
+  assertEquals(state.store.bytes, 10);
+  state.close();
+  taps.accepted("r", request(3));
+  assertEquals(state.pending, 0);
 });
 
 Deno.test("targets page: a discovery that fails (401/403) is shown with its error", () => {
@@ -309,7 +355,7 @@ Deno.test("console pages escape every label, id, error and config string", () =>
     view,
     configYaml: `target: "${EVIL}"`,
     errors: [{ at: EVIL, level: "warn", msg: EVIL, detail: EVIL }],
-    endpoints: [{ endpoint: EVIL, health: EVIL, last_error: EVIL, failing_since: EVIL }],
+    endpoints: [{ endpoint: EVIL, health: "failing", last_error: EVIL, failing_since: EVIL }],
     targets: [row],
     liveEnabled: true,
   });

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { ENDPOINT_FIGURES, type EndpointStatus } from "../../status.ts";
 import { escapeHtml } from "../page.ts";
 
 /** Health of a component or target as the console colours it. */
@@ -212,25 +213,18 @@ export interface ComponentPage {
   readonly configYaml: string;
   readonly errors: readonly LoggedError[];
   /** Exporter endpoints (delivery queues) as published. */
-  readonly endpoints: readonly Readonly<Record<string, unknown>>[];
+  readonly endpoints: readonly EndpointStatus[];
   /** Scrape targets of this receiver, grouped. */
   readonly targets: readonly TargetRow[];
   readonly liveEnabled: boolean;
 }
 
-const ENDPOINT_FIRST = [
-  "endpoint",
-  "health",
-  "failing_since",
-  "paused_until",
-  "consecutive_failures",
-  "last_error",
-  "queued_profiles",
-  "queued_bytes",
-  "spool_bytes",
-  "in_flight_requests",
-  "last_success",
-];
+/** The figures an endpoint publishes, in page order. */
+function endpointFigures(endpoint: EndpointStatus): Record<string, unknown> {
+  return Object.fromEntries(
+    ENDPOINT_FIGURES.filter((k) => endpoint[k] !== undefined).map((k) => [k, endpoint[k]]),
+  );
+}
 
 /** `/components/<id>`. */
 export function renderComponentPage(page: ComponentPage): string {
@@ -258,7 +252,7 @@ export function renderComponentPage(page: ComponentPage): string {
   const endpoints = page.endpoints.length === 0
     ? ""
     : `<h2>Endpoints and queues</h2><div class="cards">${
-      page.endpoints.map((ep) => `<div class="card">${kvTable(ep, ENDPOINT_FIRST)}</div>`).join("")
+      page.endpoints.map((ep) => `<div class="card">${kvTable(endpointFigures(ep))}</div>`).join("")
     }</div>`;
   const targets = view.type === "pyroscope.scrape" || page.targets.length > 0
     ? `<h2>Targets</h2>${targetsTable(page.targets)}`

@@ -38,7 +38,9 @@ export interface SeriesInfo {
 
 interface Entry extends StoredProfile {
   readonly series: Series;
-  gone: boolean;
+  /** Neighbours in the ring's age order (`undefined` at the ends and once dropped). */
+  older: Entry | undefined;
+  newer: Entry | undefined;
 }
 
 interface Series {
@@ -81,11 +83,14 @@ export class ProfileStore {
   /** By id, and by key (so the hot path neither hashes nor copies labels of a known series). */
   readonly #series = new Map<string, Series>();
   readonly #byKey = new Map<string, Series>();
-  /** Every kept entry, oldest first (entries dropped by their series are marked `gone`). */
-  #order: Entry[] = [];
-  #head = 0;
-  /** Entries of `#order` that are `gone` (before or after `#head`), so they can be compacted. */
-  #dead = 0;
+  /**
+   * Every kept entry in age order, as a doubly linked list: dropping one (by eviction or by
+   * its series going over `perSeries`) unlinks it at once, so the ring never refers to a
+   * profile it no longer counts and the cap bounds what stays resident.
+   */
+  #oldest: Entry | undefined;
+  #newest: Entry | undefined;
+  #count = 0;
   #bytes = 0;
 
   constructor(public capacityBytes: number, readonly perSeries = 4) {}
@@ -95,9 +100,9 @@ export class ProfileStore {
     return this.#bytes;
   }
 
-  /** Entries the ring refers to: kept, or dropped and awaiting compaction. */
+  /** Entries the ring refers to (every one of them is kept and counted in `bytes`). */
   get referenced(): number {
-    return this.#order.length - this.#head;
+    return this.#count;
   }
 
   /** Records the profiles of an accepted request. Cheap: no decoding, at most a copy. */
@@ -132,18 +137,26 @@ export class ProfileStore {
       this.#series.set(id, series);
       this.#byKey.set(key, series);
     }
-    const entry: Entry = { at, bytes, series, gone: false };
+    const entry: Entry = { at, bytes, series, older: this.#newest, newer: undefined };
+    if (this.#newest === undefined) this.#oldest = entry;
+    else this.#newest.newer = entry;
+    this.#newest = entry;
+    this.#count++;
     series.entries.push(entry);
-    this.#order.push(entry);
     this.#bytes += bytes.byteLength;
     if (series.entries.length > this.perSeries) this.#drop(series.entries[0]!);
     this.#evict();
   }
 
+  /** Unlinks `entry` from the age order and from its series. */
   #drop(entry: Entry): void {
-    if (entry.gone) return;
-    entry.gone = true;
-    this.#dead++;
+    const { older, newer } = entry;
+    if (older === undefined) this.#oldest = newer;
+    else older.newer = newer;
+    if (newer === undefined) this.#newest = older;
+    else newer.older = older;
+    entry.older = entry.newer = undefined;
+    this.#count--;
     this.#bytes -= entry.bytes.byteLength;
     const entries = entry.series.entries;
     const index = entries.indexOf(entry);
@@ -154,17 +167,10 @@ export class ProfileStore {
     }
   }
 
+  /** Drops the oldest profiles, of any series, until the total fits the cap. */
   #evict(): void {
-    while (this.#bytes > this.capacityBytes && this.#head < this.#order.length) {
-      this.#drop(this.#order[this.#head++]!);
-    }
-    // Compact the order list once most of it is dropped, by eviction or by its series (over
-    // `perSeries`): counting only evictions, a steady scrape that never reaches the cap would
-    // keep every profile it ever saw referenced from here.
-    if (this.#dead > 1024 && this.#dead * 2 > this.#order.length) {
-      this.#order = this.#order.slice(this.#head).filter((e) => !e.gone);
-      this.#head = 0;
-      this.#dead = 0;
+    while (this.#bytes > this.capacityBytes && this.#oldest !== undefined) {
+      this.#drop(this.#oldest);
     }
   }
 
@@ -174,9 +180,8 @@ export class ProfileStore {
     if (capacityBytes <= 0) {
       this.#series.clear();
       this.#byKey.clear();
-      this.#order = [];
-      this.#head = 0;
-      this.#dead = 0;
+      this.#oldest = this.#newest = undefined;
+      this.#count = 0;
       this.#bytes = 0;
       return;
     }

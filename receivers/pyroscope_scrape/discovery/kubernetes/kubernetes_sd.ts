@@ -9,6 +9,7 @@
 
 import { createHttpClient, type HttpClient } from "../../../../core/http/client.ts";
 import type { Logger } from "../../../../core/telemetry/logger.ts";
+import type { DiscoveryStatus } from "../../../../core/status.ts";
 import type { Discoverer, TargetGroup } from "../target_group.ts";
 import type { KubernetesSdConfig } from "./config.ts";
 import { type ConnectionEnv, ownNamespace, processEnv, resolveConnection } from "./connection.ts";
@@ -23,16 +24,8 @@ import {
   type Stores,
 } from "./roles.ts";
 
-/** Status of one discovery mechanism (published under `discovery`). */
-export interface DiscoveryStatus {
-  component_id: string;
-  mechanism: string;
-  role: string;
-  api_server: string;
-  health: "unknown" | "up" | "down";
-  last_error: string;
-  targets: number;
-}
+/** Status of one discovery mechanism (published under `discovery`): the kernel's contract. */
+export type { DiscoveryStatus };
 
 /** Test hooks. */
 export interface KubernetesDiscovererOptions {
