@@ -14,6 +14,7 @@ import {
   fileExporterFactory,
   parseByteSize,
 } from "./mod.ts";
+import { metricValue } from "../../tests/support/metrics.ts";
 
 const conformanceDir = Deno.makeTempDirSync({ prefix: "profcol-file-" });
 componentConformance(fileExporterFactory, {
@@ -85,10 +86,11 @@ Deno.test("push samples become gzip files (gzipped only when needed) with index 
     assertEquals(lines[0].bytes, first.byteLength);
     // Already gzipped bytes are written untouched.
     assertEquals(await Deno.readFile(join(directory, lines[1].file)), zipped);
-    const m = settings.metrics.render();
-    assert(
-      m.includes('profcol_file_exporter_written_profiles_total{component_id="file/test"} 2'),
-      m,
+    assertEquals(
+      metricValue(settings.metrics.render(), "profcol_file_exporter_written_profiles_total", {
+        component_id: "file/test",
+      }),
+      2,
     );
   });
 });
@@ -218,7 +220,12 @@ Deno.test("files older than max_age are deleted", async () => {
     const files = listFiles(directory).filter((f) => f.endsWith(".pb.gz"));
     assertEquals(files.length, 1);
     assert(!files.includes(first.file));
-    assert(settings.metrics.render().includes('reason="age"'));
+    assertEquals(
+      metricValue(settings.metrics.render(), "profcol_file_exporter_deleted_files_total", {
+        reason: "age",
+      }),
+      1,
+    );
   });
 });
 
@@ -299,7 +306,12 @@ Deno.test("write errors drop with a reason instead of throwing", async () => {
     await assertRejects(ctx.exporter.start(), Error, /cannot create directory/);
     await admit(ctx.exporter, [{ kind: "push", labels, samples: [{ rawProfile: raw(5) }] }]);
     await ctx.exporter.shutdown();
-    assert(ctx.settings.metrics.render().includes('reason="write_error"'));
+    assertEquals(
+      metricValue(ctx.settings.metrics.render(), "profcol_file_exporter_dropped_profiles_total", {
+        reason: "write_error",
+      }),
+      1,
+    );
   } finally {
     await Deno.remove(ctx.directory);
   }
@@ -365,11 +377,12 @@ Deno.test("one request of 200,000 items is queued without spreading them onto th
     await admit(ctx.exporter, items);
     await ctx.exporter.flush();
     await ctx.exporter.shutdown();
-    const dropped = ctx.settings.metrics.render().split("\n").find((line) =>
-      line.startsWith("profcol_file_exporter_dropped_profiles_total{") &&
-      line.includes('reason="write_error"')
+    assertEquals(
+      metricValue(ctx.settings.metrics.render(), "profcol_file_exporter_dropped_profiles_total", {
+        reason: "write_error",
+      }),
+      200_000,
     );
-    assertEquals(Number(dropped?.slice(dropped.lastIndexOf(" ") + 1)), 200_000);
   } finally {
     await Deno.remove(ctx.directory);
   }

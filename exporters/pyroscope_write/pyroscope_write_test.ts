@@ -11,6 +11,7 @@ import {
 import { decodePushRequest } from "../../core/wire/push_proto.ts";
 import { pyroscopeWriteExporterFactory } from "./mod.ts";
 import type { PyroscopeWriteExporter } from "./pyroscope_write.ts";
+import { metricValue } from "../../tests/support/metrics.ts";
 
 componentConformance(pyroscopeWriteExporterFactory, {
   config: { endpoint: [{ url: "http://127.0.0.1:9" }] },
@@ -213,7 +214,11 @@ Deno.test("refusals: labels the server refuses are rejected by reason; 400 dropp
     // was queued, so no delivery metric moved.
     assertEquals(srv.seen.length, 0);
     await admit(exp, [pushItem({ __name__: "cpu" })]);
-    await until(() => metrics.render().includes('reason="http_400"} 1'));
+    await until(() =>
+      metricValue(metrics.render(), "profcol_exporter_dropped_profiles_total", {
+        reason: "http_400",
+      }) === 1
+    );
     await new Promise((r) => setTimeout(r, 50));
     assertEquals(srv.seen.length, 1);
   } finally {
@@ -268,9 +273,10 @@ Deno.test("two endpoints: one down never delays the other", async () => {
     await exp.start();
     for (let i = 0; i < 5; i++) await admit(exp, [pushItem({ __name__: "cpu", n: String(i) })]);
     await until(() =>
-      metrics.render().includes(
-        'profcol_exporter_sent_profiles_total{component_id="pyroscope.write/t",endpoint="up"} 5',
-      )
+      metricValue(metrics.render(), "profcol_exporter_sent_profiles_total", {
+        component_id: "pyroscope.write/t",
+        endpoint: "up",
+      }) === 5
     );
   } finally {
     await exp.shutdown();
