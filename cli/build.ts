@@ -268,26 +268,6 @@ async function build(args: readonly string[], context: Pick<CliContext, "out" | 
   return 0;
 }
 
-/**
- * Runs `build` with its arguments (everything after `build`); resolves with the exit status:
- * 0 ok, 1 compile failure, 2 bad manifest or usage.
- */
-export async function runBuild(
-  args: string[],
-  context: Pick<CliContext, "out" | "err"> = {
-    out: (text) => console.log(text),
-    err: (text) => console.error(text),
-  },
-): Promise<number> {
-  try {
-    return await build(args, context);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    context.err(`error: ${error.message}\n\n${USAGE}`);
-    return 2;
-  }
-}
-
 /** The `build` subcommand. */
 export const buildCommand: Subcommand = {
   name: "build",

@@ -31,9 +31,3 @@ export function parseByteSize(text: string): number {
   }
   return Math.floor(Number(match[1]) * factor);
 }
-
-/**
- * @deprecated The config field is `byteSizeField()` in `core/config/fields.ts`; this name
- * stays only until the last callers move.
- */
-export { byteSizeField as byteSize } from "./config/fields.ts";

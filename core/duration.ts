@@ -70,9 +70,3 @@ export function formatDuration(ms: number): string {
   if (hours > 0 || minutes > 0) out += `${minutes}m`;
   return out + `${seconds}s`;
 }
-
-/**
- * @deprecated The config field is `durationField()` in `core/config/fields.ts` (no bare
- * numbers, no negatives); this name stays only until the last callers move.
- */
-export { durationField as duration } from "./config/fields.ts";

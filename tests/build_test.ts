@@ -6,7 +6,9 @@
 import { assert, assertEquals, assertStrictEquals } from "./support/assert.ts";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { generateEntry, readManifest, runBuild } from "../cli/build.ts";
+import { generateEntry, readManifest } from "../cli/build.ts";
+import { runCli } from "../cli/mod.ts";
+import { builtinFactories } from "../components.ts";
 import { loadAndValidate } from "../core/config/mod.ts";
 import type { Factory } from "../core/component.ts";
 import { LabelSet } from "../core/labels.ts";
@@ -18,6 +20,14 @@ import { instances, TestExporter, testFactories, TestReceiver } from "./support/
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CONFIG = join(ROOT, "deno.json");
+
+/** `main.ts build ARGS` in process, as the command line runs it. */
+function runBuild(
+  args: string[],
+  context: { out: (text: string) => void; err: (text: string) => void },
+): Promise<number> {
+  return runCli(["build", ...args], { factories: builtinFactories, ...context });
+}
 
 function capture() {
   const out: string[] = [];

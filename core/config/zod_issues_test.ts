@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { assertEquals } from "../../tests/support/assert.ts";
-import { duration } from "../duration.ts";
-import { byteSize } from "../byte_size.ts";
+import { byteSizeField as byteSize, durationField as duration } from "./fields.ts";
 import { describeZodIssue } from "./zod_issues.ts";
 
 const schema = z.strictObject({

@@ -37,8 +37,3 @@ export const queueConfigSchema = z.strictObject({
 
 /** The parsed `queue` block. */
 export type QueueConfig = z.output<typeof queueConfigSchema>;
-
-/** The defaults, parsed. */
-export function defaultQueueConfig(): QueueConfig {
-  return queueConfigSchema.parse({});
-}
