@@ -67,7 +67,7 @@ export interface Host {
 export interface ComponentSettings {
   /** `type` or `type/name`, e.g. `pyroscope.write/staging`. */
   readonly id: string;
-  /** A logger carrying `component=<id>`. */
+  /** A logger carrying `component_id=<id>`. */
   readonly logger: Logger;
   /** The process-wide metrics registry; label series with `component_id: id`. */
   readonly metrics: MetricsRegistry;

@@ -120,7 +120,7 @@ Deno.test("operability: a down endpoint and a down scrape target are loud, then 
     assertEquals(
       [
         failing!.level,
-        failing!.component,
+        failing!.component_id,
         failing!.endpoint,
         failing!.cause,
         failing!.failed_attempts,
@@ -233,13 +233,13 @@ Deno.test("operability: a reload that changes pyroscope.write answers at once an
       ["info", "1", "1", "1"],
     ]);
     const handed = withMsg(proc, "queued profiles handed over to the reloaded exporter");
-    assertEquals(handed.map((l) => [l.level, l.component, l.endpoint, l.profiles, l.via]), [
+    assertEquals(handed.map((l) => [l.level, l.component_id, l.endpoint, l.profiles, l.via]), [
       ["info", "pyroscope.write/out", sink.url, "20", "memory"],
     ]);
     // The replaced instance stops once its requests in flight are done (at once: refused).
-    await proc.waitFor(/msg="component stopped" component=pyroscope.write\/out/);
+    await proc.waitFor(/msg="component stopped" component_id=pyroscope.write\/out/);
     const lifecycle = lines(proc).filter((l) => /^component (started|kept|stopped)$/.test(l.msg!))
-      .map((l) => `${l.level} ${l.msg} ${l.component}`);
+      .map((l) => `${l.level} ${l.msg} ${l.component_id}`);
     assertEquals(lifecycle, [
       "info component started pyroscope.write/out",
       "info component started pyroscope.receive_http/in",
@@ -299,7 +299,7 @@ Deno.test("operability: SIGTERM with the endpoint down reports the profiles it g
         "connection refused",
       ],
     ]);
-    const stopped = withMsg(proc, "component stopped").map((l) => l.component).sort();
+    const stopped = withMsg(proc, "component stopped").map((l) => l.component_id).sort();
     assertEquals(stopped, ["pyroscope.receive_http/in", "pyroscope.write/out"]);
   } finally {
     await proc.kill();

@@ -53,7 +53,7 @@ function setup(options: {
     level: "info",
     format: "json",
     write: (l) => lines.push(JSON.parse(l)),
-  }).child({ component: "pyroscope.write/x" });
+  }).child({ component_id: "pyroscope.write/x" });
   const metrics = options.metrics ?? new MetricsRegistry();
   const clock = options.clock ?? { now: 0 };
   const queue = new DeliveryQueue({
@@ -109,12 +109,12 @@ Deno.test("health: first failure warns with the cause, reminders once per interv
       0,
     ]);
     assertEquals(
-      pick(lines, "level", "msg", "component", "endpoint", "cause", "queued_profiles"),
+      pick(lines, "level", "msg", "component_id", "endpoint", "cause", "queued_profiles"),
       [
         {
           level: "warn",
           msg: "endpoint failing",
-          component: "pyroscope.write/x",
+          component_id: "pyroscope.write/x",
           endpoint: "e1",
           cause: "connection refused",
           queued_profiles: 2,
@@ -122,7 +122,7 @@ Deno.test("health: first failure warns with the cause, reminders once per interv
         {
           level: "warn",
           msg: "endpoint still failing",
-          component: "pyroscope.write/x",
+          component_id: "pyroscope.write/x",
           endpoint: "e1",
           cause: "connection refused",
           queued_profiles: 2,
@@ -130,7 +130,7 @@ Deno.test("health: first failure warns with the cause, reminders once per interv
         {
           level: "info",
           msg: "endpoint recovered",
-          component: "pyroscope.write/x",
+          component_id: "pyroscope.write/x",
           endpoint: "e1",
         },
       ],

@@ -118,7 +118,7 @@ export class Collector {
       port: http.listen_port,
       service: this.service,
       metrics: this.metrics,
-      logger: this.#options.logger.child({ component: "admin" }),
+      logger: this.#options.logger.child({ component_id: "admin" }),
       console: this.#console,
       reload: () => this.reload(),
       info: () => ({

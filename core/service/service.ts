@@ -11,7 +11,7 @@
  * persist on shutdown, so no accepted item is lost.
  *
  * Every component started, kept or stopped is one info line (`component started
- * component=<id> kind=<kind>`), so a reload or shutdown can be followed in the log.
+ * component_id=<id> kind=<kind>`), so a reload or shutdown can be followed in the log.
  *
  * @module
  */
@@ -138,12 +138,12 @@ export class Service {
     return {
       metrics: this.#pipelineMetrics,
       taps: this.taps,
-      logger: this.#options.logger.child({ component: "pipeline" }),
+      logger: this.#options.logger.child({ component_id: "pipeline" }),
       settings: (id: string): { settings: ComponentSettings; release: () => void } => {
         const unregister: (() => void)[] = [];
         const settings: ComponentSettings = {
           id,
-          logger: this.#options.logger.child({ component: id }),
+          logger: this.#options.logger.child({ component_id: id }),
           metrics: this.#options.metrics,
           version: this.#options.version,
           host: {
@@ -217,7 +217,7 @@ export class Service {
         node.state = "failed";
         node.error = errorText(error);
         this.#options.logger.error("component failed to shut down", {
-          component: node.id,
+          component_id: node.id,
           err: error,
         });
       } finally {
@@ -228,7 +228,7 @@ export class Service {
 
   #lifecycle(msg: string, node: Node): void {
     this.#options.logger.info(msg, {
-      component: node.id,
+      component_id: node.id,
       kind: node.kind,
       ...(node.pipeline === undefined ? {} : { pipeline: node.pipeline }),
     });
@@ -332,7 +332,7 @@ export class Service {
         done.add(node);
       } catch (error) {
         this.#options.logger.error("could not hand the exporter's queue over; it drains instead", {
-          component: node.id,
+          component_id: node.id,
           err: error,
         });
       }

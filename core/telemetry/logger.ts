@@ -1,14 +1,14 @@
 /**
  * Structured logger writing logfmt or JSON lines to stderr. Components get a child logger
- * that carries `component=<id>`. Never log per profile above `debug`.
+ * that carries `component_id=<id>`. Never log per profile above `debug`.
  *
  * @example
  * ```ts
  * import { Logger } from "./logger.ts";
  * const lines: string[] = [];
  * const logger = new Logger({ level: "info", format: "logfmt", write: (l) => lines.push(l) });
- * logger.child({ component: "pyroscope.write/a" }).warn("endpoint down", { url: "http://x" });
- * lines[0]!.includes('component=pyroscope.write/a'); // true
+ * logger.child({ component_id: "pyroscope.write/a" }).warn("endpoint down", { url: "http://x" });
+ * lines[0]!.includes('component_id=pyroscope.write/a'); // true
  * ```
  * @module
  */

@@ -82,7 +82,7 @@ function html(body: string): Response {
 function detailOf(record: Readonly<LogFields>): string {
   const parts: string[] = [];
   for (const [key, value] of Object.entries(record)) {
-    if (key === "ts" || key === "level" || key === "msg" || key === "component") continue;
+    if (key === "ts" || key === "level" || key === "msg" || key === "component_id") continue;
     if (value === undefined || value === null || value === "") continue;
     parts.push(
       `${key}=${
@@ -137,7 +137,7 @@ export class Console {
     const errors = options.state.errors;
     this.#unobserve = options.logger.observe((level, record) => {
       if (level !== "warn" && level !== "error") return;
-      const component = record.component;
+      const component = record.component_id;
       if (typeof component !== "string") return;
       let list = errors.get(component);
       if (list === undefined) errors.set(component, list = []);
