@@ -7,18 +7,19 @@
  * forwards it once), and an item that arrives with no labels is dropped too (nothing could
  * deliver it: the write path requires `service_name`).
  *
- * Alloy's own metrics are counted next to profcol's, at the same events: per item (one series
- * of a Push, or one `/ingest` upload — what Alloy counts per `Append`), not per profile:
+ * Its metrics are Alloy's, under Alloy's names and counted at Alloy's events: per item (one
+ * series of a Push, or one `/ingest` upload — what Alloy counts per `Append`):
  * `pyroscope_relabel_profiles_processed`, `pyroscope_relabel_profiles_written` (forwarded),
- * `pyroscope_relabel_profiles_dropped` (every reason), `pyroscope_relabel_cache_hits`,
- * `pyroscope_relabel_cache_misses` (counters, no `_total` suffix, as Alloy names them) and
- * `pyroscope_relabel_cache_size` (gauge), each with `component_id`.
+ * `pyroscope_relabel_profiles_dropped` (with a `reason` label Alloy does not have: `rule` or
+ * `empty_labels`), `pyroscope_relabel_cache_hits`, `pyroscope_relabel_cache_misses` (counters,
+ * no `_total` suffix, as Alloy names them) and `pyroscope_relabel_cache_size` (gauge), each with
+ * `component_id`. profcol counts nothing twice: there is no `profcol_relabel_*` family.
  *
  * @module
  */
 
 import type { ComponentSettings, Processor } from "../../core/component.ts";
-import { type Item, itemProfiles, withLabels } from "../../core/items.ts";
+import { type Item, withLabels } from "../../core/items.ts";
 import type { LabelSet } from "../../core/labels.ts";
 import { relabel, type RelabelRule } from "../../core/relabel/mod.ts";
 import type { Counter, Gauge } from "../../core/telemetry/metrics.ts";
@@ -36,18 +37,11 @@ export class RelabelProcessor implements Processor {
   readonly #droppedByRule: { component_id: string; reason: string };
   readonly #droppedEmpty: { component_id: string; reason: string };
   readonly #processed: Counter;
+  readonly #written: Counter;
   readonly #dropped: Counter;
   readonly #hits: Counter;
   readonly #misses: Counter;
   readonly #size: Gauge;
-  readonly #alloy: {
-    processed: Counter;
-    written: Counter;
-    dropped: Counter;
-    hits: Counter;
-    misses: Counter;
-    size: Gauge;
-  };
 
   constructor(settings: ComponentSettings, config: RelabelProcessorConfig) {
     this.#rules = config.rule;
@@ -58,40 +52,25 @@ export class RelabelProcessor implements Processor {
     const m = settings.metrics;
     const id = ["component_id"];
     this.#processed = m.counter(
-      "profcol_relabel_profiles_processed_total",
-      "Profiles that went through relabel rules.",
+      "pyroscope_relabel_profiles_processed",
+      "Total number of profiles processed",
+      id,
+    );
+    this.#written = m.counter(
+      "pyroscope_relabel_profiles_written",
+      "Total number of profiles forwarded",
       id,
     );
     this.#dropped = m.counter(
-      "profcol_relabel_profiles_dropped_total",
-      "Profiles dropped by relabeling, by reason (rule: a keep/drop rule; empty_labels: no label left).",
+      "pyroscope_relabel_profiles_dropped",
+      "Total number of profiles dropped by relabeling rules (reason: rule, a keep/drop rule; " +
+        "empty_labels, no label left)",
       ["component_id", "reason"],
     );
-    this.#hits = m.counter("profcol_relabel_cache_hits_total", "Relabel cache hits.", id);
-    this.#misses = m.counter("profcol_relabel_cache_misses_total", "Relabel cache misses.", id);
-    this.#size = m.gauge("profcol_relabel_cache_size", "Entries in the relabel cache.", id);
+    this.#hits = m.counter("pyroscope_relabel_cache_hits", "Total number of cache hits", id);
+    this.#misses = m.counter("pyroscope_relabel_cache_misses", "Total number of cache misses", id);
+    this.#size = m.gauge("pyroscope_relabel_cache_size", "Total size of relabel cache", id);
     this.#size.set(this.#labels, 0);
-    this.#alloy = {
-      processed: m.counter(
-        "pyroscope_relabel_profiles_processed",
-        "Total number of profiles processed",
-        id,
-      ),
-      written: m.counter(
-        "pyroscope_relabel_profiles_written",
-        "Total number of profiles forwarded",
-        id,
-      ),
-      dropped: m.counter(
-        "pyroscope_relabel_profiles_dropped",
-        "Total number of profiles dropped by relabeling rules",
-        id,
-      ),
-      hits: m.counter("pyroscope_relabel_cache_hits", "Total number of cache hits", id),
-      misses: m.counter("pyroscope_relabel_cache_misses", "Total number of cache misses", id),
-      size: m.gauge("pyroscope_relabel_cache_size", "Total size of relabel cache", id),
-    };
-    this.#alloy.size.set(this.#labels, 0);
   }
 
   start(): Promise<void> {
@@ -101,7 +80,6 @@ export class RelabelProcessor implements Processor {
   shutdown(): Promise<void> {
     this.#cache.clear();
     this.#size.set(this.#labels, 0);
-    this.#alloy.size.set(this.#labels, 0);
     return Promise.resolve();
   }
 
@@ -111,34 +89,27 @@ export class RelabelProcessor implements Processor {
     const cached = this.#cache.get(key);
     if (cached !== undefined) {
       this.#hits.inc(this.#labels);
-      this.#alloy.hits.inc(this.#labels);
       return cached === DROPPED ? null : cached;
     }
     this.#misses.inc(this.#labels);
-    this.#alloy.misses.inc(this.#labels);
     const result = relabel(labels, this.#rules);
     this.#cache.set(key, result ?? DROPPED);
     this.#size.set(this.#labels, this.#cache.size);
-    this.#alloy.size.set(this.#labels, this.#cache.size);
     return result;
   }
 
   process(item: Item): Item | null {
-    const profiles = itemProfiles(item);
-    this.#processed.inc(this.#labels, profiles);
-    this.#alloy.processed.inc(this.#labels);
+    this.#processed.inc(this.#labels);
     if (item.labels.size === 0) {
-      this.#dropped.inc(this.#droppedEmpty, profiles);
-      this.#alloy.dropped.inc(this.#labels);
+      this.#dropped.inc(this.#droppedEmpty);
       return null;
     }
     const result = this.relabelLabels(item.labels);
     if (result === null) {
-      this.#dropped.inc(this.#droppedByRule, profiles);
-      this.#alloy.dropped.inc(this.#labels);
+      this.#dropped.inc(this.#droppedByRule);
       return null;
     }
-    this.#alloy.written.inc(this.#labels);
+    this.#written.inc(this.#labels);
     return withLabels(item, result);
   }
 }

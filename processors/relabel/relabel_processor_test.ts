@@ -96,11 +96,12 @@ Deno.test("relabel processor: drops by rule and when nothing is left, every time
     assertStrictEquals(await processor.process(push({ tmp_a: "1" })), null);
   }
   assertStrictEquals(await processor.process(ingest({})), null);
-  const dropped = settings.metrics.counter("profcol_relabel_profiles_dropped_total", "", []);
-  assertStrictEquals(dropped.get({ component_id: "relabel/test", reason: "rule" }), 8);
+  // Per item (Alloy's unit): 4 pushes dropped by rules, 1 upload with no label.
+  const dropped = settings.metrics.counter("pyroscope_relabel_profiles_dropped", "", []);
+  assertStrictEquals(dropped.get({ component_id: "relabel/test", reason: "rule" }), 4);
   assertStrictEquals(dropped.get({ component_id: "relabel/test", reason: "empty_labels" }), 1);
-  const processed = settings.metrics.counter("profcol_relabel_profiles_processed_total", "", []);
-  assertStrictEquals(processed.get({ component_id: "relabel/test" }), 9);
+  const processed = settings.metrics.counter("pyroscope_relabel_profiles_processed", "", []);
+  assertStrictEquals(processed.get({ component_id: "relabel/test" }), 5);
 });
 
 Deno.test("relabel processor: cache hits, misses and size", async () => {
@@ -120,11 +121,11 @@ Deno.test("relabel processor: cache hits, misses and size", async () => {
   assertEquals(results, ["1", "1", "2", "3", "1"]);
   const m = settings.metrics;
   const id = { component_id: "relabel/test" };
-  assertStrictEquals(m.counter("profcol_relabel_cache_hits_total", "", []).get(id), 1);
-  assertStrictEquals(m.counter("profcol_relabel_cache_misses_total", "", []).get(id), 4);
-  assertStrictEquals(m.gauge("profcol_relabel_cache_size", "", []).get(id), 2);
+  assertStrictEquals(m.counter("pyroscope_relabel_cache_hits", "", []).get(id), 1);
+  assertStrictEquals(m.counter("pyroscope_relabel_cache_misses", "", []).get(id), 4);
+  assertStrictEquals(m.gauge("pyroscope_relabel_cache_size", "", []).get(id), 2);
   await processor.shutdown();
-  assertStrictEquals(m.gauge("profcol_relabel_cache_size", "", []).get(id), 0);
+  assertStrictEquals(m.gauge("pyroscope_relabel_cache_size", "", []).get(id), 0);
 });
 
 Deno.test("relabel processor: max_cache_size 0 disables the cache", async () => {
@@ -132,7 +133,7 @@ Deno.test("relabel processor: max_cache_size 0 disables the cache", async () => 
   await processor.process(push({ a: "1" }));
   await processor.process(push({ a: "1" }));
   assertStrictEquals(
-    settings.metrics.counter("profcol_relabel_cache_hits_total", "", []).get({
+    settings.metrics.counter("pyroscope_relabel_cache_hits", "", []).get({
       component_id: "relabel/test",
     }),
     0,
@@ -168,7 +169,7 @@ Deno.test("lru: evicts the least recently used entry", () => {
   assertStrictEquals(cache.size, 2);
 });
 
-Deno.test("relabel processor: Alloy's pyroscope_relabel_* metrics, per item, on /metrics", async () => {
+Deno.test("relabel processor: Alloy's pyroscope_relabel_* metrics, per item, and no profcol twin", async () => {
   const { processor, settings } = processorFrom({
     max_cache_size: 2,
     rule: [{ source_labels: ["env"], regex: "dev", action: "drop" }],
@@ -178,7 +179,7 @@ Deno.test("relabel processor: Alloy's pyroscope_relabel_* metrics, per item, on 
   await processor.process(push({ env: "dev", service_name: "a" }));
   await processor.process(ingest({ env: "prod", service_name: "a" }));
   const families = settings.metrics.render().split("\n").filter((line) =>
-    line.startsWith("pyroscope_relabel_") || line.startsWith("# TYPE pyroscope_relabel_")
+    /^(# TYPE )?(pyroscope|profcol)_relabel_/.test(line)
   );
   const id = '{component_id="relabel.test",component_path="/"}';
   assertEquals(families, [
@@ -187,7 +188,7 @@ Deno.test("relabel processor: Alloy's pyroscope_relabel_* metrics, per item, on 
     "# TYPE pyroscope_relabel_profiles_written counter",
     `pyroscope_relabel_profiles_written${id} 2`,
     "# TYPE pyroscope_relabel_profiles_dropped counter",
-    `pyroscope_relabel_profiles_dropped${id} 1`,
+    `pyroscope_relabel_profiles_dropped{component_id="relabel.test",component_path="/",reason="rule"} 1`,
     "# TYPE pyroscope_relabel_cache_hits counter",
     `pyroscope_relabel_cache_hits${id} 1`,
     "# TYPE pyroscope_relabel_cache_misses counter",
