@@ -10,7 +10,7 @@ import { testFactories } from "../../tests/support/test_factories.ts";
 import { ConfigError, formatIssue } from "./errors.ts";
 import { loadAndValidate } from "./mod.ts";
 import { printableConfig } from "./printable.ts";
-import { isSecretKey, redactSecrets } from "./redact.ts";
+import { isSecretKey, redactValue } from "../redact.ts";
 import { deepMerge } from "./source.ts";
 
 const registry = new Registry(testFactories);
@@ -322,7 +322,7 @@ Deno.test("redact: secret keys by name, suffix and credential headers; *_file pa
     assert(!isSecretKey(key), key);
   }
   assertEquals(
-    redactSecrets({
+    redactValue({
       basic_auth: { username: "u", password: "p", password_file: "/run/p" },
       headers: { Authorization: "Bearer x", "X-Scope-OrgID": "t" },
       tokens: ["a", "b"],

@@ -19,6 +19,7 @@
 import type { ComponentSettings, Exporter, Host } from "../component.ts";
 import type { ValidatedConfig } from "../config/validate.ts";
 import { PipelineMetrics } from "../pipeline/metrics.ts";
+import { redactText, redactValue } from "../redact.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { MetricsRegistry } from "../telemetry/metrics.ts";
 import { buildGraph, type Graph, type Node } from "./graph.ts";
@@ -351,14 +352,17 @@ export class Service {
     });
   }
 
-  /** Values published under `name` by components (`host.registerStatus`). Arrays are merged. */
+  /**
+   * Values published under `name` by components (`host.registerStatus`). Arrays are merged.
+   * Every value passes the redaction rule: what is published is shown on admin pages.
+   */
   published(name: string): unknown[] {
     const out: unknown[] = [];
     for (const provider of this.#providers.get(name) ?? []) {
       try {
         const value = provider();
-        if (Array.isArray(value)) out.push(...value);
-        else if (value !== undefined) out.push(value);
+        if (Array.isArray(value)) out.push(...value.map((entry) => redactValue(entry)));
+        else if (value !== undefined) out.push(redactValue(value));
       } catch (error) {
         out.push({ error: `status provider failed: ${errorText(error)}` });
       }
@@ -386,7 +390,7 @@ export class Service {
         type: node.type,
         ...(node.pipeline === undefined ? {} : { pipeline: node.pipeline }),
         state: node.state,
-        ...(node.error === undefined ? {} : { error: node.error }),
+        ...(node.error === undefined ? {} : { error: redactText(node.error) }),
       })) ?? [],
       published,
     };

@@ -16,6 +16,7 @@
 
 import { stringify as toYaml } from "yaml";
 import { printableConfig } from "../../config/printable.ts";
+import { redactText } from "../../redact.ts";
 import { type Item, itemBytes, itemProfiles } from "../../items.ts";
 import { tapsFor } from "../../pipeline/taps.ts";
 import type { Service, ServiceStatus } from "../../service/service.ts";
@@ -573,7 +574,9 @@ export class Console {
       start: (controller) => {
         let second = 0, sent = 0, skipped = 0;
         const send = (event: string, data: unknown) =>
-          controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+          controller.enqueue(
+            encoder.encode(`event: ${event}\ndata: ${redactText(JSON.stringify(data))}\n\n`),
+          );
         const unwatch = taps.watch(id, (event, item: Item) => {
           if (!this.#liveEnabled) return end();
           const labels = item.labels.toString();
