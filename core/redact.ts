@@ -233,7 +233,7 @@ const URL_PARTS = /^([a-z][a-z0-9+.-]*:\/\/)(?:([^/?#@\s]*)@)?([^?#\s]*)(?:\?([^
 const USERINFO_WITH_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"'<>]*):[^\s/?#@"'<>]*@/gi;
 const USERINFO_ALONE = /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:"'<>]+@/gi;
 const QUERY_PAIR = /([?&;])([A-Za-z0-9_.\-[\]%]+)=([^&\s"'<>#\\]*)/g;
-const TOKEN_URL_QUERY = /(token_url[^?\s]{0,200}\?)([^\s"'<>#\\]*)/gi;
+const TOKEN_URL_QUERY = /(token_url[^?\s]{0,200}\?)([^\s"'<>#\\]+)/gi;
 const PARAM_LABEL = /(__param_([A-Za-z0-9_]+)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?)([^"'\s,}&<\\]*)/g;
 
 /** `text` with every secret (URL parts, labels, configured values) replaced. */
@@ -246,8 +246,8 @@ export function redactText(text: string): string {
   if (out.includes("=")) {
     out = out.replace(
       QUERY_PAIR,
-      (whole, sep: string, name: string) =>
-        isSecretParamName(safeDecode(name)) ? `${sep}${name}=${REDACTED}` : whole,
+      (whole, sep: string, name: string, value: string) =>
+        value !== "" && isSecretParamName(safeDecode(name)) ? `${sep}${name}=${REDACTED}` : whole,
     );
     if (/token_url/i.test(out)) out = out.replace(TOKEN_URL_QUERY, `$1${REDACTED}`);
   }

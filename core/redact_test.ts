@@ -103,3 +103,16 @@ Deno.test("redact: Basic and Bearer header values register their credential alon
     resetSecretRegistryForTests();
   }
 });
+
+Deno.test("redact: redacting twice changes nothing more", () => {
+  for (
+    const text of [
+      "http://u:pw@h/p?token=abc&seconds=1",
+      'token_url="http://h/t?a=b"',
+      '{__param_token="abc"}',
+      "https://tok@h/",
+    ]
+  ) {
+    assertEquals(redactText(redactText(text)), redactText(text), text);
+  }
+});

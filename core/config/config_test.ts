@@ -59,7 +59,13 @@ Deno.test("config: a valid config parses with defaults applied and durations in 
   const config = load({ "c.yaml": VALID });
   assertEquals(config.pipelines.map((p) => p.name), ["profiles"]);
   assertEquals((config.exporters.get("test.exporter/out")!.config as { delay: number }).delay, 50);
-  assertEquals(config.service.telemetry.http, { listen_address: "127.0.0.1", listen_port: 12345 });
+  assertEquals(config.service.telemetry.http, {
+    listen_address: "127.0.0.1",
+    listen_port: 12345,
+    require_token_for_all: false,
+    allowed_hosts: [],
+    allowed_origins: [],
+  });
   assertEquals(config.service.telemetry.logs, { level: "info", format: "logfmt" });
   assertEquals(config.service.shutdown_timeout, 30_000);
   assertEquals(config.warnings, []);
