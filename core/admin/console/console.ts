@@ -23,7 +23,7 @@ import type { Service, ServiceStatus } from "../../service/service.ts";
 import type { LogFields, Logger } from "../../telemetry/logger.ts";
 import type { MetricsRegistry } from "../../telemetry/metrics.ts";
 import { escapeHtml } from "../page.ts";
-import { ProfilerBusyError, selfProfiler } from "../self_profile.ts";
+import { CPU_PROFILE_MAX_SECONDS, selfProfiler } from "../self_profile.ts";
 import { CONSOLE_CSS } from "./assets_css.ts";
 import { CONSOLE_JS } from "./assets_js.ts";
 import { flameTree } from "./flame_tree.ts";
@@ -642,16 +642,13 @@ export class Console {
     if (!Number.isFinite(seconds) || seconds <= 0) {
       return text(400, `seconds must be a positive number, got ${JSON.stringify(raw)}`);
     }
-    try {
-      // Not tied to request.signal: a profile ends after `seconds` (or on shutdown) anyway.
-      const body = await this.#profiler.cpu(Math.min(seconds, 300), this.#closing.signal);
-      return pprofResponse(body, "profile");
-    } catch (error) {
-      if (error instanceof ProfilerBusyError) {
-        return text(500, `Could not enable CPU profiling: ${error.message}`);
-      }
-      throw error;
+    if (seconds > CPU_PROFILE_MAX_SECONDS) {
+      return text(400, `seconds must be at most ${CPU_PROFILE_MAX_SECONDS}, got ${raw}`);
     }
+    // Not tied to request.signal: a profile ends after `seconds` (or on shutdown) anyway.
+    // A concurrent request joins the running sampling session (self_profile.ts).
+    const body = await this.#profiler.cpu(seconds, this.#closing.signal);
+    return pprofResponse(body, "profile");
   }
 
   async #heapProfile(): Promise<Response> {
