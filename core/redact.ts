@@ -181,6 +181,11 @@ export function registerConfigSecrets(value: unknown, parentKey = ""): void {
   }
   if (value === null || typeof value !== "object") return;
   const parent = parentKey.toLowerCase();
+  const { username, password } = value as Record<string, unknown>;
+  // Basic auth sends base64("user:password"): that form is the secret too.
+  if (typeof username === "string" && typeof password === "string" && password !== "") {
+    registerSecret(`${username}:${password}`);
+  }
   for (const [key, child] of Object.entries(value)) {
     if (parent === "params") registerSecretParam(key);
     const secret = isSecretKey(key) || parent === "params" || parent === "endpoint_params" ||

@@ -99,6 +99,8 @@ Deno.test("redact: Basic and Bearer header values register their credential alon
       headers: { Authorization: `Basic ${btoa("user:basic-pass-9")}`, "X-Key": "Bearer tok-tok-9" },
     });
     assertEquals(redactText("basic-pass-9 tok-tok-9"), "<secret> <secret>");
+    registerConfigSecrets({ basic_auth: { username: "ann", password: "ann-pass-1" } });
+    assertEquals(redactText(`Basic ${btoa("ann:ann-pass-1")}`), "Basic <secret>");
   } finally {
     resetSecretRegistryForTests();
   }
