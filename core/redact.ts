@@ -281,7 +281,15 @@ export function redactValue(value: unknown, parentKey = ""): unknown {
   if (value instanceof Error) return redactText(value.message);
   if (Array.isArray(value)) return value.map((item) => redactValue(item, parentKey));
   if (value === null || typeof value !== "object") return value;
-  if (value instanceof Uint8Array) return value;
+  const proto = Object.getPrototypeOf(value);
+  if (ArrayBuffer.isView(value)) return value;
+  if (proto !== Object.prototype && proto !== null) {
+    // A class instance (URL, Date, a label set…) is shown through its JSON or text form.
+    const { toJSON, toString } = value as { toJSON?: () => unknown; toString: () => string };
+    if (typeof toJSON === "function") return redactValue(toJSON.call(value), parentKey);
+    if (toString !== Object.prototype.toString) return redactText(toString.call(value));
+    return value;
+  }
   const parent = parentKey.toLowerCase();
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {

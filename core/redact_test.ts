@@ -118,3 +118,25 @@ Deno.test("redact: redacting twice changes nothing more", () => {
     assertEquals(redactText(redactText(text)), redactText(text), text);
   }
 });
+
+Deno.test("redact: class instances are shown through their JSON or text form", () => {
+  class Labels {
+    toString() {
+      return '{__param_token="abc"}';
+    }
+  }
+  assertEquals(
+    redactValue({
+      url: new URL("http://h/p?token=abc"),
+      at: new Date(0),
+      labels: new Labels(),
+      bytes: new Uint8Array([1]),
+    }),
+    {
+      url: "http://h/p?token=<secret>",
+      at: "1970-01-01T00:00:00.000Z",
+      labels: '{__param_token="<secret>"}',
+      bytes: new Uint8Array([1]),
+    },
+  );
+});
