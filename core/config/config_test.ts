@@ -378,3 +378,13 @@ Deno.test("config: an Alloy (River) file given as a config says to convert it", 
       "docs/coming-from-alloy.md) (c.yaml:2)",
   );
 });
+
+Deno.test("config: an error quoting a configured secret shows <secret>", () => {
+  const text = VALID.replace(
+    "test.receiver/a: {}",
+    'test.receiver/a: { password: "pw-hunter-77", fail_start: "pw-hunter-77" }',
+  );
+  const [message] = errors({ "c.yaml": text });
+  assertEquals(message!.includes("pw-hunter-77"), false, message);
+  assertEquals(message!.includes("<secret>"), true, message);
+});
