@@ -162,7 +162,10 @@ export function registerSecret(value: string): void {
 
 /** Registers `name` as a configured query parameter: its values are redacted in URLs. */
 export function registerSecretParam(name: string): void {
+  if (configuredParams.has(name.toLowerCase())) return;
   configuredParams.add(name.toLowerCase());
+  keyCache.clear(); // `__param_<name>` and `<name>=` are secrets now
+  queryNameCache.clear();
 }
 
 /**
@@ -228,6 +231,8 @@ function registerUrlSecrets(text: string, wholeQuery: boolean): void {
 /** Forgets every registered secret (tests only). */
 export function resetSecretRegistryForTests(): void {
   configuredParams.clear();
+  keyCache.clear();
+  queryNameCache.clear();
   literals.clear();
   literalPattern = undefined;
 }
@@ -252,7 +257,7 @@ export function redactText(text: string): string {
     out = out.replace(
       QUERY_PAIR,
       (whole, sep: string, name: string, value: string) =>
-        value !== "" && isSecretParamName(safeDecode(name)) ? `${sep}${name}=${REDACTED}` : whole,
+        value !== "" && queryNameIsSecret(name) ? `${sep}${name}=${REDACTED}` : whole,
     );
     if (/token_url/i.test(out)) out = out.replace(TOKEN_URL_QUERY, `$1${REDACTED}`);
   }
@@ -263,7 +268,9 @@ export function redactText(text: string): string {
         value !== "" && value !== REDACTED && isSecretParamName(name) ? prefix + REDACTED : whole,
     );
   }
-  if (literalPattern) out = out.replace(literalPattern, REDACTED);
+  if (literalPattern && out.length >= MIN_LITERAL_LENGTH) {
+    out = out.replace(literalPattern, REDACTED);
+  }
   return out;
 }
 
@@ -274,33 +281,80 @@ export function redactText(text: string): string {
 export function redactValue(value: unknown, parentKey = ""): unknown {
   if (typeof value === "string") {
     const redacted = redactText(value);
-    return parentKey.toLowerCase() === "token_url"
+    return parentKey.length === 9 && parentKey.toLowerCase() === "token_url"
       ? redacted.replace(/\?.*$/, (query) => query.length > 1 ? `?${REDACTED}` : query)
       : redacted;
   }
-  if (value instanceof Error) return redactText(value.message);
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, parentKey));
   if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, parentKey));
+  if (value instanceof Error) return redactText(value.message);
   const proto = Object.getPrototypeOf(value);
-  if (ArrayBuffer.isView(value)) return value;
   if (proto !== Object.prototype && proto !== null) {
+    if (ArrayBuffer.isView(value)) return value;
     // A class instance (URL, Date, a label set…) is shown through its JSON or text form.
     const { toJSON, toString } = value as { toJSON?: () => unknown; toString: () => string };
     if (typeof toJSON === "function") return redactValue(toJSON.call(value), parentKey);
     if (toString !== Object.prototype.toString) return redactText(toString.call(value));
     return value;
   }
-  const parent = parentKey.toLowerCase();
+  const all = parentKeyKind(parentKey);
   const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) {
-    const secret = isSecretKey(key) || parent === "params" || parent === "endpoint_params" ||
-      (isHeaderMap(parent) && !isSafeHeader(key)) ||
-      (key.startsWith("__param_") && isSecretParamName(key.slice("__param_".length)));
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    const secret = all === ALL_SECRET || keyIsSecret(key) ||
+      (all === HEADERS && !isSafeHeader(key));
     out[key] = secret && child !== null && child !== undefined && child !== ""
       ? REDACTED
       : redactValue(child, key);
   }
   return out;
+}
+
+// Key rules are asked once per key name: status pages repeat the same label names many times.
+const PLAIN = 0, ALL_SECRET = 1, HEADERS = 2;
+const keyCache = new Map<string, boolean>();
+const parentCache = new Map<string, number>();
+const KEY_CACHE_MAX = 10_000;
+
+/** A secret key, or the `__param_<name>` label of a secret parameter. */
+function keyIsSecret(key: string): boolean {
+  let secret = keyCache.get(key);
+  if (secret === undefined) {
+    secret = isSecretKey(key) ||
+      (key.startsWith("__param_") && isSecretParamName(key.slice("__param_".length)));
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
+    keyCache.set(key, secret);
+  }
+  return secret;
+}
+
+const queryNameCache = new Map<string, boolean>();
+
+/** {@linkcode isSecretParamName} of a name as written in a query (encoded). */
+function queryNameIsSecret(name: string): boolean {
+  let secret = queryNameCache.get(name);
+  if (secret === undefined) {
+    secret = isSecretParamName(safeDecode(name));
+    if (queryNameCache.size >= KEY_CACHE_MAX) queryNameCache.clear();
+    queryNameCache.set(name, secret);
+  }
+  return secret;
+}
+
+/** Whether every value under `key` is a secret (`params`), or every unsafe header's. */
+function parentKeyKind(key: string): number {
+  let kind = parentCache.get(key);
+  if (kind === undefined) {
+    const lower = key.toLowerCase();
+    kind = lower === "params" || lower === "endpoint_params"
+      ? ALL_SECRET
+      : isHeaderMap(lower)
+      ? HEADERS
+      : PLAIN;
+    if (parentCache.size >= KEY_CACHE_MAX) parentCache.clear();
+    parentCache.set(key, kind);
+  }
+  return kind;
 }
 
 /** A label set (or any string map) as shown: `__param_*` of secret parameters redacted. */
