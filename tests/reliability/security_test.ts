@@ -173,6 +173,8 @@ const PLANTED = {
   clientAssertion: "assert jwt/Ff66",
   customHeader: "x-hdr val/Gg77",
   basicPassword: "ba pass/Hh88",
+  /** Not in the config: sent by a client in an `/ingest` query (`api_key=`). */
+  requestApiKey: "rq key/Ii99",
 };
 
 /** Every form a secret may take on a surface: plain, URL-encoded (both ways) and base64. */
@@ -218,6 +220,8 @@ function plantedConfig(targetPort: number, dir: string): string {
     scrape_interval: 2s
     scrape_timeout: 500ms
     proxy_url: "http://px-user:${enc(PLANTED.proxyPassword)}@${target}"
+  pyroscope.receive_http/in:
+    http: { listen_address: 127.0.0.1, listen_port: 0 }
 exporters:
   pyroscope.write/out:
     endpoint:
@@ -229,7 +233,11 @@ exporters:
 service:
   pipelines:
     profiles:
-      receivers: [pyroscope.scrape/params, pyroscope.scrape/oauth, pyroscope.scrape/proxied]
+      receivers:
+        - pyroscope.scrape/params
+        - pyroscope.scrape/oauth
+        - pyroscope.scrape/proxied
+        - pyroscope.receive_http/in
       exporters: [pyroscope.write/out, file]
   telemetry:
     logs: { level: debug }
@@ -250,6 +258,19 @@ Deno.test("reliability 7: each planted secret form stays off logs, every admin p
   const proc = new Profcol(["run", "--config", path], { entry: "main.ts" });
   try {
     const admin = await proc.adminUrl();
+    const receiver = (await proc.waitFor(/receiving profiles.*url=(http:\/\/[\d.]+:\d+)/))[1]!;
+    // Live debugging of the receiver while a client sends a key in its query.
+    const watch = await fetch(`${admin}/api/v1/components/pyroscope.receive_http%2Fin/live`);
+    const ingest = await fetch(
+      `${receiver}/ingest?name=app&format=pprof&api_key=${
+        encodeURIComponent(PLANTED.requestApiKey)
+      }`,
+      {
+        method: "POST",
+        body: Deno.readFileSync(new URL("../../pprof/testdata/cpu.pb.gz", import.meta.url)),
+      },
+    );
+    assertEquals(ingest.status, 200, await ingest.text());
     await proc.waitFor(/scrape target down.*pyroscope\.scrape\/params/, 10_000);
     await new Promise((r) => setTimeout(r, 2500)); // several failed scrapes and token requests
     assert(requests.some((url) => url.includes("token=")), "the scrape sent its token param");
@@ -278,7 +299,12 @@ Deno.test("reliability 7: each planted secret form stays off logs, every admin p
       url: string;
       labels: Record<string, string>;
     }[];
-    // Live debugging streams for a while (nothing passes, but the stream is a surface).
+    const watched = watch.body!.getReader();
+    const events = new TextDecoder().decode((await watched.read()).value) +
+      new TextDecoder().decode((await watched.read()).value);
+    await watched.cancel();
+    found.push(...plantedLeaks("live (receiver)", events));
+    // Live debugging of a scrape (nothing passes, but the stream is a surface).
     const live = await fetch(`${admin}/api/v1/components/pyroscope.scrape%2Fparams/live`);
     const reader = live.body!.getReader();
     const first = await reader.read();
