@@ -244,7 +244,9 @@ const USERINFO_WITH_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"'<>]*):[^\s/?
 const USERINFO_ALONE = /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:"'<>]+@/gi;
 const QUERY_PAIR = /([?&;])([A-Za-z0-9_.\-[\]%]+)=([^&\s"'<>#\\]*)/g;
 const TOKEN_URL_QUERY = /(token_url[^?\s]{0,200}\?)([^\s"'<>#\\]+)/gi;
-const PARAM_LABEL = /(__param_([A-Za-z0-9_]+)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?)([^"'\s,}&<\\]*)/g;
+const PARAM_LABEL =
+  /(__param_([A-Za-z0-9_]+)(?:\\?["']|&quot;)?\s*[:=]\s*)(\\?"(?:[^"\\]|\\[^"])*?\\?"|'[^']*'|&quot;.*?&quot;|[^"'\s,}&<\\]*)/g;
+const QUOTE = /^(\\?"|'|&quot;)/;
 
 /** `text` with every secret (URL parts, labels, configured values) replaced. */
 export function redactText(text: string): string {
@@ -262,11 +264,12 @@ export function redactText(text: string): string {
     if (/token_url/i.test(out)) out = out.replace(TOKEN_URL_QUERY, `$1${REDACTED}`);
   }
   if (out.includes("__param_")) {
-    out = out.replace(
-      PARAM_LABEL,
-      (whole, prefix: string, name: string, value: string) =>
-        value !== "" && value !== REDACTED && isSecretParamName(name) ? prefix + REDACTED : whole,
-    );
+    out = out.replace(PARAM_LABEL, (whole, prefix: string, name: string, value: string) => {
+      if (!isSecretParamName(name)) return whole;
+      const quote = QUOTE.exec(value)?.[1] ?? "";
+      const inner = value.slice(quote.length, value.length - quote.length);
+      return inner === "" || inner === REDACTED ? whole : prefix + quote + REDACTED + quote;
+    });
   }
   if (literalPattern && out.length >= MIN_LITERAL_LENGTH) {
     out = out.replace(literalPattern, REDACTED);

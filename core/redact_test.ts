@@ -43,6 +43,18 @@ Deno.test("redact: URLs in text lose user-info passwords, lone user-info and sec
   );
   assertEquals(redactText('{__param_token="abc", job="j"}'), '{__param_token="<secret>", job="j"}');
   assertEquals(redactText('{"__param_key":"abc"}'), '{"__param_key":"<secret>"}');
+  // Quoted values are redacted whole, whatever they contain; the quotes stay.
+  assertEquals(redactText('{"__param_key":"a b, c"}'), '{"__param_key":"<secret>"}');
+  assertEquals(redactText('{__param_key="a b", x="y"}'), '{__param_key="<secret>", x="y"}');
+  assertEquals(
+    redactText("__param_key=&quot;a b&quot; x"),
+    "__param_key=&quot;<secret>&quot; x",
+  );
+  assertEquals(
+    redactText(String.raw`"{\"__param_key\":\"a b\"}"`),
+    String.raw`"{\"__param_key\":\"<secret>\"}"`,
+  );
+  assertEquals(redactText("__param_key=abc&x=1"), "__param_key=<secret>&x=1");
 });
 
 Deno.test("redact: configured params, headers, endpoint_params and token_url", () => {
@@ -112,6 +124,8 @@ Deno.test("redact: redacting twice changes nothing more", () => {
       "http://u:pw@h/p?token=abc&seconds=1",
       'token_url="http://h/t?a=b"',
       '{__param_token="abc"}',
+      '{"__param_token":"a b"}',
+      "__param_token=&quot;a b&quot;",
       "https://tok@h/",
     ]
   ) {

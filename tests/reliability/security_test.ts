@@ -249,8 +249,15 @@ service:
 Deno.test("reliability 7: each planted secret form stays off logs, every admin page and API, print-config", async () => {
   // Every request fails: scrapes, the OAuth2 token request and the proxy all log errors.
   const requests: string[] = [];
+  // except the heap profile of the target with params, so the console keeps a profile whose
+  // series labels carry the `__param_*` labels (flame pages and the profiles API show them).
+  const heap = Deno.readFileSync(new URL("../../pprof/testdata/heap.pb.gz", import.meta.url));
   const target = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
     requests.push(request.url);
+    const url = new URL(request.url);
+    if (url.pathname === "/debug/pprof/allocs" && url.searchParams.has("token")) {
+      return new Response(heap, { headers: { "content-type": "application/octet-stream" } });
+    }
     return new Response("no", { status: 500 });
   });
   const dir = Deno.makeTempDirSync({ prefix: "profcol-rel7c-" });
@@ -278,6 +285,12 @@ Deno.test("reliability 7: each planted secret form stays off logs, every admin p
     const found: string[] = [];
     const status = await (await fetch(`${admin}/api/v1/status`)).json();
     const ids: string[] = status.components.map((c: { id: string }) => c.id);
+    const kept = await (await fetch(`${admin}/api/v1/profiles`)).json() as {
+      id: string;
+      labels: Record<string, string>;
+    }[];
+    const paramSeries = kept.filter((series) => "__param_token" in series.labels);
+    assertEquals(paramSeries.length > 0, true, "a profile of the target with params is kept");
     const pages = [
       "/",
       "/status",
@@ -288,6 +301,7 @@ Deno.test("reliability 7: each planted secret form stays off logs, every admin p
       "/api/v1/components",
       "/api/v1/profiles",
       ...ids.map((id) => `/components/${encodeURIComponent(id)}`),
+      ...kept.flatMap(({ id }) => [`/flame/${id}`, `/api/v1/profiles/${id}/flame`]),
     ];
     for (const page of pages) {
       const response = await fetch(admin + page);
