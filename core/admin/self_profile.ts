@@ -113,11 +113,6 @@ export class SelfProfiler {
     });
   }
 
-  /** How many CPU profile requests are open (for tests). */
-  get openCpuProfiles(): number {
-    return this.#windows.size;
-  }
-
   /**
    * Profiles the CPU for `seconds` from now (ended early by `signal` or close), joining the
    * sampling session other callers may have running; gzipped pprof.
