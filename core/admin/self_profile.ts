@@ -9,9 +9,9 @@
  * started again if windows remain. A caller's profile is its segments' samples that fall in
  * its own window, so two overlapping requests get the same samples where they overlap.
  *
- * Heap sampling (one sample per 128 KiB allocated) sees only
- * what is allocated after it starts, so the admin server starts it with
- * {@linkcode SelfProfiler.startHeapSampling}; it stays on until {@linkcode SelfProfiler.close}.
+ * Heap sampling (one sample per 128 KiB allocated) sees only what is allocated after it starts,
+ * so the admin server starts it with {@linkcode SelfProfiler.startHeapSampling}; it stays on
+ * until {@linkcode SelfProfiler.close}.
  *
  * V8's profilers are per process (isolate), so admin servers share one profiler
  * ({@linkcode selfProfiler}): a new admin server after a reload keeps the heap sampling going.
