@@ -28,6 +28,15 @@ const PROBES: ReadonlySet<string> = new Set(["/-/healthy", "/-/ready"]);
 const MUTATING: ReadonlySet<string> = new Set(["/-/reload"]);
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
 
+/** Why a request was refused (the `reason` of `profcol_admin_refused_requests_total`). */
+export type RefusalReason = "host" | "origin" | "method" | "token" | "token_unavailable";
+
+/** A refused request: the answer and why. */
+export interface AdminRefusal {
+  readonly reason: RefusalReason;
+  readonly response: Response;
+}
+
 /** Whether `path` is a profile endpoint (token-guarded: a CPU profile costs the process). */
 export function isProfileEndpoint(path: string): boolean {
   return path.startsWith("/debug/pprof/");
@@ -76,11 +85,12 @@ export class AdminGuard {
   }
 
   /** The refusal for `request`, or undefined when it may proceed. */
-  check(request: Request, path: string): Response | undefined {
+  check(request: Request, path: string): AdminRefusal | undefined {
     if (PROBES.has(path)) return undefined;
     const host = request.headers.get("host") ?? "";
     if (!this.#hostAllowed(host)) {
       return refuse(
+        "host",
         403,
         `host ${JSON.stringify(host)} is not allowed; add it to ` +
           "service.telemetry.http.allowed_hosts",
@@ -89,10 +99,11 @@ export class AdminGuard {
     const mutating = MUTATING.has(path);
     if (mutating) {
       if (request.method !== "POST") {
-        return new Response(`method ${request.method} not allowed; use POST\n`, {
+        const response = new Response(`method ${request.method} not allowed; use POST\n`, {
           status: 405,
           headers: { ...TEXT, allow: "POST" },
         });
+        return { reason: "method", response };
       }
       const refusal = this.#crossSite(request, host);
       if (refusal) return refusal;
@@ -115,7 +126,7 @@ export class AdminGuard {
       name === this.#config.listen_address.toLowerCase();
   }
 
-  #crossSite(request: Request, host: string): Response | undefined {
+  #crossSite(request: Request, host: string): AdminRefusal | undefined {
     const origin = request.headers.get("origin");
     if (origin !== null) {
       const normalized = origin.toLowerCase().replace(/\/+$/, "");
@@ -128,36 +139,42 @@ export class AdminGuard {
       }
       if (originHost === host.toLowerCase()) return undefined;
       return refuse(
+        "origin",
         403,
         `origin ${JSON.stringify(origin)} is not allowed to change state; add it to ` +
           "service.telemetry.http.allowed_origins",
       );
     }
     if (request.headers.get("sec-fetch-site") === "cross-site") {
-      return refuse(403, "cross-site requests may not change state");
+      return refuse("origin", 403, "cross-site requests may not change state");
     }
     return undefined;
   }
 
-  #authorize(request: Request): Response | undefined {
+  #authorize(request: Request): AdminRefusal | undefined {
     let token: string;
     try {
       token = this.#token!();
     } catch (error) {
-      return refuse(503, `admin bearer token unavailable: ${(error as Error).message}`);
+      return refuse(
+        "token_unavailable",
+        503,
+        `admin bearer token unavailable: ${(error as Error).message}`,
+      );
     }
     const header = request.headers.get("authorization") ?? "";
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
     if (match && constantTimeEqual(match[1]!, token)) return undefined;
-    return new Response(
+    const response = new Response(
       header === "" ? "bearer token required\n" : "wrong bearer token\n",
       { status: 401, headers: { ...TEXT, "www-authenticate": 'Bearer realm="profcol admin"' } },
     );
+    return { reason: "token", response };
   }
 }
 
-function refuse(status: number, message: string): Response {
-  return new Response(message + "\n", { status, headers: TEXT });
+function refuse(reason: RefusalReason, status: number, message: string): AdminRefusal {
+  return { reason, response: new Response(message + "\n", { status, headers: TEXT }) };
 }
 
 /** The host name of a `Host` header value (brackets of an IPv6 address removed, port cut). */

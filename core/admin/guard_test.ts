@@ -17,16 +17,19 @@ service:
     http: { listen_port: 0${http} }
 `;
 
+const logLines: string[] = [];
+
 async function withCollector(
   http: string,
   fn: (port: number, setConfig: (text: string) => void) => Promise<void>,
 ) {
   let text = config(http);
+  logLines.length = 0;
   const collector = new Collector({
     configFiles: ["c.yaml"],
     registry: new Registry(testFactories),
     version: "1.2.3",
-    logger: new Logger({ write: () => {} }),
+    logger: new Logger({ write: (line) => logLines.push(line) }),
     loadOptions: { readFile: () => text, env: () => undefined },
   });
   await collector.start();
@@ -94,6 +97,15 @@ Deno.test("admin guard: a foreign Host or Origin cannot reload or read (reproduc
     assertEquals(await status(port, "GET", "/api/v1/status", { host: `[::1]:${port}` }), 200);
     // Probes answer whatever the Host.
     assertEquals(await status(port, "GET", "/-/ready", { host: "evil.example" }), 200);
+    // Counted by reason; logged once per reason (then at most once a minute).
+    const metrics = (await send(port, "GET", "/metrics"))[1];
+    const refused = (reason: string) =>
+      Number(
+        new RegExp(`^profcol_admin_refused_requests_total\\{reason="${reason}"\\} (\\d+)$`, "m")
+          .exec(metrics)?.[1],
+      );
+    assertEquals([refused("host"), refused("origin"), refused("method")], [2, 2, 1]);
+    assertEquals(logLines.filter((l) => l.includes('msg="admin request refused"')).length, 3);
   });
 });
 

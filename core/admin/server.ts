@@ -24,7 +24,8 @@
 import { redactText } from "../redact.ts";
 import type { Service } from "../service/service.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import type { MetricsRegistry } from "../telemetry/metrics.ts";
+import { LogRepeater } from "../telemetry/log_repeat.ts";
+import type { Counter, MetricsRegistry } from "../telemetry/metrics.ts";
 import { Console, consoleHeader } from "./console/console.ts";
 import { AdminGuard } from "./guard.ts";
 import { type PageInfo, renderStatusPage } from "./page.ts";
@@ -56,12 +57,21 @@ const JSON_TYPE = { "content-type": "application/json" };
 export class AdminServer {
   readonly #options: AdminOptions;
   #guard: AdminGuard;
+  readonly #refused: Counter;
+  readonly #refusals: LogRepeater;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   /** The operator console's routes. */
   readonly console: Console;
 
   constructor(options: AdminOptions) {
     this.#options = options;
+    this.#refused = options.metrics.counter(
+      "profcol_admin_refused_requests_total",
+      "Admin requests refused by the guard, by reason (host, origin, method, token, " +
+        "token_unavailable).",
+      ["reason"],
+    );
+    this.#refusals = new LogRepeater(options.logger);
     this.#guard = options.guard ?? new AdminGuard({
       listen_address: options.hostname,
       listen_port: options.port,
@@ -126,7 +136,25 @@ export class AdminServer {
   async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const refusal = this.#guard.check(request, url.pathname);
-    if (refusal) return refusal;
+    if (refusal) {
+      this.#refused.inc({ reason: refusal.reason });
+      // Loud once (a misconfigured client or someone probing), then once a minute with a count.
+      this.#refusals.warn(
+        `refused:${refusal.reason}`,
+        "admin request refused",
+        () => ({
+          reason: refusal.reason,
+          status: refusal.response.status,
+          method: request.method,
+          path: url.pathname,
+          host: request.headers.get("host") ?? "",
+          origin: request.headers.get("origin") ?? "",
+        }),
+        1,
+        "requests",
+      );
+      return refusal.response;
+    }
     return redactResponse(await this.#route(request, url));
   }
 
