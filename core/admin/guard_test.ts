@@ -168,23 +168,31 @@ Deno.test("admin guard: require_token_for_all guards every endpoint but the prob
   });
 });
 
-Deno.test("admin guard: settings are checked when the config loads", async () => {
+Deno.test("admin guard: settings are checked when the config loads; a missing token file stops the start", async () => {
+  const missing = "/nonexistent/profcol-admin-token";
   for (
-    const [http, message] of [
-      [", require_token_for_all: true", "require_token_for_all needs bearer_token or"],
-      [", bearer_token: a, bearer_token_file: /b", "mutually exclusive"],
-    ]
+    const [http, message, isConfigError] of [
+      [", require_token_for_all: true", "require_token_for_all needs bearer_token or", true],
+      [", bearer_token: a, bearer_token_file: /b", "mutually exclusive", true],
+      [
+        `, bearer_token_file: ${missing}`,
+        `service::telemetry::http::bearer_token_file: cannot read ${missing}`,
+        false,
+      ],
+    ] as const
   ) {
     const collector = new Collector({
       configFiles: ["c.yaml"],
       registry: new Registry(testFactories),
       version: "1",
       logger: new Logger({ write: () => {} }),
-      loadOptions: { readFile: () => config(http!), env: () => undefined },
+      loadOptions: { readFile: () => config(http), env: () => undefined },
     });
     const error = await collector.start().then(() => undefined, (e) => e);
+    const listening = collector.adminAddr;
     await collector.shutdown();
-    assertEquals(error instanceof ConfigError, true, http);
-    assertStringIncludes((error as Error).message, message!);
+    assertEquals([error instanceof Error, error instanceof ConfigError], [true, isConfigError]);
+    assertStringIncludes((error as Error).message, message);
+    assertEquals(listening, undefined, "nothing listens");
   }
 });
