@@ -12,16 +12,23 @@
  * | `GET /status` | the status as one plain HTML page |
  * | `GET /`, `/components/<id>`, `/components/<id>/live`, `/targets`, `/flame/<series>` | the operator console (`console/console.ts`) |
  * | `GET /api/v1/components`, `/api/v1/profiles…`, `/api/v1/components/<id>/live` | its JSON and event stream |
- * | `GET /debug/pprof/profile?seconds=N`, `/debug/pprof/heap`, `/debug/pprof/allocs` | the collector's own CPU and heap profiles (pprof) |
+ * | `GET /debug/pprof/profile?seconds=N`, `/debug/pprof/heap`, `/debug/pprof/allocs` | the collector's own CPU and heap profiles (pprof); `seconds` at most 60 |
+ *
+ * Every request first passes the guard (`guard.ts`: allowed `Host`, same-origin POST for
+ * `/-/reload`, the optional bearer token). Every text answer passes the redaction rule
+ * (`core/redact.ts`) on its way out, whatever route built it.
  *
  * @module
  */
 
+import { redactText } from "../redact.ts";
 import type { Service } from "../service/service.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import type { MetricsRegistry } from "../telemetry/metrics.ts";
+import { LogRepeater } from "../telemetry/log_repeat.ts";
+import type { Counter, MetricsRegistry } from "../telemetry/metrics.ts";
 import { Console, consoleHeader } from "./console/console.ts";
 import type { ConsoleState } from "./console/console_state.ts";
+import { AdminGuard } from "./guard.ts";
 import { type PageInfo, renderStatusPage } from "./page.ts";
 
 /** Outcome of a reload as the admin server reports it. */
@@ -42,6 +49,8 @@ export interface AdminOptions {
   /** Triggers a reload from the config files. */
   readonly reload: () => Promise<ReloadOutcome>;
   readonly info: () => PageInfo;
+  /** Who may call what; default: the guard of the default settings (no token). */
+  readonly guard?: AdminGuard;
 }
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
@@ -50,12 +59,29 @@ const JSON_TYPE = { "content-type": "application/json" };
 /** The admin server. */
 export class AdminServer {
   readonly #options: AdminOptions;
+  #guard: AdminGuard;
+  readonly #refused: Counter;
+  readonly #refusals: LogRepeater;
   #server: Deno.HttpServer<Deno.NetAddr> | undefined;
   /** The operator console's routes. */
   readonly console: Console;
 
   constructor(options: AdminOptions) {
     this.#options = options;
+    this.#refused = options.metrics.counter(
+      "profcol_admin_refused_requests_total",
+      "Admin requests refused by the guard, by reason (host, origin, method, token, " +
+        "token_unavailable).",
+      ["reason"],
+    );
+    this.#refusals = new LogRepeater(options.logger);
+    this.#guard = options.guard ?? new AdminGuard({
+      listen_address: options.hostname,
+      listen_port: options.port,
+      require_token_for_all: false,
+      allowed_hosts: [],
+      allowed_origins: [],
+    });
     this.console = new Console({
       service: options.service,
       metrics: options.metrics,
@@ -105,9 +131,38 @@ export class AdminServer {
     if (server) await server.shutdown();
   }
 
-  /** Routes one request (exposed for tests). */
+  /** Swaps the guard (a reload with the same address keeps the server). */
+  set guard(guard: AdminGuard) {
+    this.#guard = guard;
+  }
+
+  /** Guards, routes and redacts one request (exposed for tests). */
   async handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
+    const refusal = this.#guard.check(request, url.pathname);
+    if (refusal) {
+      this.#refused.inc({ reason: refusal.reason });
+      // Loud once (a misconfigured client or someone probing), then once a minute with a count.
+      this.#refusals.warn(
+        `refused:${refusal.reason}`,
+        "admin request refused",
+        () => ({
+          reason: refusal.reason,
+          status: refusal.response.status,
+          method: request.method,
+          path: url.pathname,
+          host: request.headers.get("host") ?? "",
+          origin: request.headers.get("origin") ?? "",
+        }),
+        1,
+        "requests",
+      );
+      return refusal.response;
+    }
+    return redactResponse(await this.#route(request, url));
+  }
+
+  async #route(request: Request, url: URL): Promise<Response> {
     const { service } = this.#options;
     const method = request.method;
     const only = (allowed: string) =>
@@ -131,7 +186,7 @@ export class AdminServer {
             headers: TEXT,
           });
       case "/-/reload": {
-        if (method !== "POST" && method !== "PUT") return only("POST");
+        // POST only and same-origin: checked by the guard.
         const outcome = await this.#options.reload();
         return new Response(outcome.message + "\n", {
           status: outcome.ok ? 200 : 400,
@@ -152,4 +207,19 @@ export class AdminServer {
           new Response(`not found: ${url.pathname}\n`, { status: 404, headers: TEXT });
     }
   }
+}
+
+const REDACTED_TYPES = /^(text\/(plain|html)|application\/json)\b/;
+
+/** A text answer with the redaction rule applied; other answers (pprof, streams) as they are. */
+async function redactResponse(response: Response): Promise<Response> {
+  const type = response.headers.get("content-type") ?? "";
+  if (response.body === null || !REDACTED_TYPES.test(type)) return response;
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  return new Response(redactText(await response.text()), {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
 }

@@ -10,7 +10,7 @@ import { testFactories } from "../../tests/support/test_factories.ts";
 import { ConfigError, formatIssue } from "./errors.ts";
 import { loadAndValidate } from "./mod.ts";
 import { printableConfig } from "./printable.ts";
-import { isSecretKey, redactSecrets } from "./redact.ts";
+import { isSecretKey, redactValue } from "../redact.ts";
 import { deepMerge } from "./source.ts";
 
 const registry = new Registry(testFactories);
@@ -59,7 +59,13 @@ Deno.test("config: a valid config parses with defaults applied and durations in 
   const config = load({ "c.yaml": VALID });
   assertEquals(config.pipelines.map((p) => p.name), ["profiles"]);
   assertEquals((config.exporters.get("test.exporter/out")!.config as { delay: number }).delay, 50);
-  assertEquals(config.service.telemetry.http, { listen_address: "127.0.0.1", listen_port: 12345 });
+  assertEquals(config.service.telemetry.http, {
+    listen_address: "127.0.0.1",
+    listen_port: 12345,
+    require_token_for_all: false,
+    allowed_hosts: [],
+    allowed_origins: [],
+  });
   assertEquals(config.service.telemetry.logs, { level: "info", format: "logfmt" });
   assertEquals(config.service.shutdown_timeout, 30_000);
   assertEquals(config.warnings, []);
@@ -344,7 +350,7 @@ Deno.test("redact: secret keys by name, suffix and credential headers; *_file pa
     assert(!isSecretKey(key), key);
   }
   assertEquals(
-    redactSecrets({
+    redactValue({
       basic_auth: { username: "u", password: "p", password_file: "/run/p" },
       headers: { Authorization: "Bearer x", "X-Scope-OrgID": "t" },
       tokens: ["a", "b"],
@@ -393,4 +399,14 @@ Deno.test("config: an Alloy (River) file given as a config says to convert it", 
       "Alloy file: convert it with `profcol convert --from=alloy c.yaml` (see " +
       "docs/coming-from-alloy.md) (c.yaml:2)",
   );
+});
+
+Deno.test("config: an error quoting a configured secret shows <secret>", () => {
+  const text = VALID.replace(
+    "test.receiver/a: {}",
+    'test.receiver/a: { password: "pw-hunter-77", fail_start: "pw-hunter-77" }',
+  );
+  const [message] = errors({ "c.yaml": text });
+  assertEquals(message!.includes("pw-hunter-77"), false, message);
+  assertEquals(message!.includes("<secret>"), true, message);
 });

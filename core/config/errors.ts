@@ -6,6 +6,8 @@
  * @module
  */
 
+import { redactText } from "../redact.ts";
+
 /** Where a config value came from. */
 export interface SourceLocation {
   readonly file: string;
@@ -33,7 +35,8 @@ export function formatPath(path: readonly (string | number)[]): string {
 export function formatIssue(issue: ConfigIssue): string {
   const where = issue.location ? ` (${issue.location.file}:${issue.location.line})` : "";
   const path = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : "";
-  return `${path}${issue.message}${where}`;
+  // A message may quote a value found in the config: a secret there is shown as `<secret>`.
+  return redactText(`${path}${issue.message}${where}`);
 }
 
 /** Thrown when a config cannot be used; `issues` holds every error found (not only the first). */

@@ -35,7 +35,7 @@ import { loadConfigFiles, type LoadOptions } from "./source.ts";
 import { validateConfig, type ValidatedConfig } from "./validate.ts";
 
 export * from "./errors.ts";
-export * from "./redact.ts";
+export * from "../redact.ts";
 export * from "./service_schema.ts";
 export * from "./source.ts";
 export * from "./validate.ts";

@@ -6,7 +6,7 @@
  */
 
 import type { z } from "zod";
-import { redactSecrets } from "./redact.ts";
+import { redactValue } from "../redact.ts";
 import { defaultServiceConfig } from "./service_schema.ts";
 import { deepMerge } from "./source.ts";
 import type { ValidatedConfig } from "./validate.ts";
@@ -120,5 +120,5 @@ export function printableConfig(config: ValidatedConfig): Record<string, unknown
   }
   service.pipelines = pipelines;
   out.service = service;
-  return redactSecrets(out) as Record<string, unknown>;
+  return redactValue(out) as Record<string, unknown>;
 }

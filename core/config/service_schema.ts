@@ -8,7 +8,13 @@
  *     profiles: { receivers: [...], processors: [...], exporters: [...] }
  *   telemetry:
  *     logs: { level: info, format: logfmt }
- *     http: { listen_address: 127.0.0.1, listen_port: 12345 }
+ *     http:
+ *       listen_address: 127.0.0.1
+ *       listen_port: 12345
+ *       bearer_token_file: /var/run/secrets/profcol/admin-token  # or bearer_token
+ *       require_token_for_all: false
+ *       allowed_hosts: [profcol.example.com]
+ *       allowed_origins: [https://grafana.example.com]
  *     console: { profiles_memory: 16MiB }
  *     live_debugging: { enabled: false }
  *   shutdown_timeout: 30s
@@ -32,6 +38,52 @@ export const pipelineSchema = z.strictObject({
   exporters: componentList("exporter"),
 });
 
+const hostList = z.array(nonEmptyString(), { error: "Expected a list of host names" });
+
+const ADMIN_HTTP_DEFAULTS = {
+  listen_address: "127.0.0.1",
+  listen_port: 12345,
+  require_token_for_all: false,
+  allowed_hosts: [],
+  allowed_origins: [],
+};
+
+/**
+ * `service.telemetry.http`: the admin server's address and guard (`core/admin/guard.ts`).
+ * With a token (`bearer_token`, or `bearer_token_file` re-read when it changes and on reload),
+ * `/-/reload` and `/debug/pprof/*` need `Authorization: Bearer <token>`; with
+ * `require_token_for_all` every endpoint does except `/-/healthy` and `/-/ready`.
+ * `allowed_hosts`/`allowed_origins` extend the accepted `Host` and `Origin` values beyond
+ * loopback names, IP addresses and the listen address (`"*"` accepts any).
+ */
+export const adminHttpSchema = z.strictObject({
+  listen_address: nonEmptyString().default("127.0.0.1"),
+  listen_port: portField().default(12345),
+  bearer_token: nonEmptyString().optional(),
+  bearer_token_file: nonEmptyString().optional(),
+  require_token_for_all: z.boolean().default(false),
+  allowed_hosts: hostList.default([]),
+  allowed_origins: hostList.default([]),
+}).superRefine((http, ctx) => {
+  if (http.bearer_token !== undefined && http.bearer_token_file !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["bearer_token_file"],
+      message: "bearer_token and bearer_token_file are mutually exclusive",
+    });
+  }
+  if (
+    http.require_token_for_all && http.bearer_token === undefined &&
+    http.bearer_token_file === undefined
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["require_token_for_all"],
+      message: "require_token_for_all needs bearer_token or bearer_token_file",
+    });
+  }
+});
+
 /** `service.telemetry`. */
 export const telemetrySchema = z.strictObject({
   logs: z.strictObject({
@@ -43,10 +95,7 @@ export const telemetrySchema = z.strictObject({
       error: (issue) => `Expected logfmt or json, got ${JSON.stringify(issue.input)}`,
     }).default("logfmt"),
   }).default({ level: "info", format: "logfmt" }),
-  http: z.strictObject({
-    listen_address: nonEmptyString().default("127.0.0.1"),
-    listen_port: portField().default(12345),
-  }).default({ listen_address: "127.0.0.1", listen_port: 12345 }),
+  http: adminHttpSchema.default(ADMIN_HTTP_DEFAULTS),
   /**
    * The operator console on the admin server: the last profiles of each series are kept as
    * raw bytes (decoded only when a flame graph is asked for) within `profiles_memory`
@@ -66,7 +115,7 @@ export const serviceSchema = z.strictObject({
   pipelines: z.record(z.string(), pipelineSchema).default({}),
   telemetry: telemetrySchema.default({
     logs: { level: "info", format: "logfmt" },
-    http: { listen_address: "127.0.0.1", listen_port: 12345 },
+    http: ADMIN_HTTP_DEFAULTS,
     console: { profiles_memory: 16 * 1024 * 1024 },
     live_debugging: { enabled: false },
   }),
@@ -88,7 +137,7 @@ export function defaultServiceConfig(): Record<string, unknown> {
     pipelines: {},
     telemetry: {
       logs: { level: "info", format: "logfmt" },
-      http: { listen_address: "127.0.0.1", listen_port: 12345 },
+      http: { ...ADMIN_HTTP_DEFAULTS, allowed_hosts: [], allowed_origins: [] },
       console: { profiles_memory: "16MiB" },
       live_debugging: { enabled: false },
     },

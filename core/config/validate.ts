@@ -9,6 +9,7 @@
 import type { z } from "zod";
 import type { ComponentKind, Factory } from "../component.ts";
 import { parseComponentId } from "../component.ts";
+import { registerConfigSecrets } from "../redact.ts";
 import type { Registry } from "../registry.ts";
 import { alloyHints } from "../alloy.ts";
 import { closest, ConfigError, type ConfigIssue } from "./errors.ts";
@@ -173,6 +174,8 @@ export function validateConfig(source: ConfigSource, registry: Registry): Valida
   const issues: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
   const root = source.value;
+  // Before anything can log or show a value of this config.
+  registerConfigSecrets(root);
   for (const key of Object.keys(root)) {
     if (TOP_LEVEL.includes(key)) continue;
     const hint = closest(key, TOP_LEVEL);

@@ -15,6 +15,8 @@
  * @module
  */
 
+import { registerSecret } from "../redact.ts";
+
 /** See the module doc. */
 export class FileSecret {
   readonly #field: string;
@@ -53,6 +55,7 @@ export class FileSecret {
         throw new Error(`${this.#field}: cannot read ${this.#path}: ${(error as Error).message}`);
       }
       this.#value = this.#trim ? text.trim() : text;
+      registerSecret(this.#value); // never shown, wherever it might be echoed
       this.#stamp = stamp;
       this.version++;
     }

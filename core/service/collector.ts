@@ -6,6 +6,7 @@
  * @module
  */
 
+import { AdminGuard } from "../admin/guard.ts";
 import { AdminServer, type ReloadOutcome } from "../admin/server.ts";
 import { ConsoleState, DEFAULT_PROFILES_MEMORY } from "../admin/console/console_state.ts";
 import { registerProcessMetrics } from "../admin/process_metrics.ts";
@@ -99,7 +100,7 @@ export class Collector {
       this.#startedAt,
     );
     try {
-      await this.#startAdmin(config);
+      await this.#startAdmin(config, new AdminGuard(config.service.telemetry.http));
       await this.service.start(config);
     } catch (error) {
       await this.service.shutdown();
@@ -109,11 +110,15 @@ export class Collector {
     }
   }
 
-  async #startAdmin(config: ValidatedConfig): Promise<void> {
+  async #startAdmin(config: ValidatedConfig, guard: AdminGuard): Promise<void> {
     const http = config.service.telemetry.http;
     const key = `${http.listen_address}:${http.listen_port}`;
-    if (this.#admin && key === this.#adminKey) return;
+    if (this.#admin && key === this.#adminKey) {
+      this.#admin.guard = guard;
+      return;
+    }
     const admin = new AdminServer({
+      guard,
       hostname: http.listen_address,
       port: http.listen_port,
       service: this.service,
@@ -133,6 +138,14 @@ export class Collector {
     this.#options.logger.info("admin server listening", {
       address: `http://${addr.hostname}:${addr.port}/`,
     });
+    if (!guard.hasToken && !/^(127\.|::1$|localhost$)/.test(http.listen_address)) {
+      this.#options.logger.warn(
+        "admin server listens beyond loopback without a bearer token: anyone who can reach " +
+          "it may reload the config and profile the process; set " +
+          "service.telemetry.http.bearer_token_file",
+        { address: http.listen_address },
+      );
+    }
     // The reload request that moved us may still be answering on the old server.
     if (previous) setTimeout(() => void previous.shutdown(), 0);
   }
@@ -152,8 +165,11 @@ export class Collector {
     let summary: ReloadSummary | undefined;
     const outcome = await (async (): Promise<ReloadOutcome> => {
       let config: ValidatedConfig;
+      let guard: AdminGuard;
       try {
         config = await this.load();
+        // Reads the admin token file again: an unreadable one keeps the running config.
+        guard = new AdminGuard(config.service.telemetry.http);
       } catch (error) {
         const message = error instanceof ConfigError
           ? `config reload failed, kept the running config: ${error.message}`
@@ -169,7 +185,7 @@ export class Collector {
       }
       logger.configure(config.service.telemetry.logs);
       try {
-        await this.#startAdmin(config);
+        await this.#startAdmin(config, guard);
       } catch (error) {
         return {
           ok: false,

@@ -22,6 +22,7 @@ import { PipelineMetrics } from "../pipeline/metrics.ts";
 import { Taps } from "../pipeline/taps.ts";
 import type { PublishedStatus, StatusName } from "../status.ts";
 import { LogRepeater } from "../telemetry/log_repeat.ts";
+import { redactText, redactValue } from "../redact.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { MetricsRegistry } from "../telemetry/metrics.ts";
 import { buildGraph, type Graph, type Node } from "./graph.ts";
@@ -365,15 +366,19 @@ export class Service {
 
   /**
    * Values published under `name` by components (`host.registerStatus`), lists merged. A
-   * provider that throws is left out and warned about (once, then once a minute).
+   * provider that throws is left out and warned about (once, then once a minute). Every value
+   * passes the redaction rule: what is published is shown on admin pages.
    */
   published<Name extends StatusName>(name: Name): PublishedStatus[Name][] {
     const out: PublishedStatus[Name][] = [];
     for (const provider of this.#providers.get(name) ?? []) {
       try {
         const value = provider() as PublishedStatus[Name] | readonly PublishedStatus[Name][];
-        if (Array.isArray(value)) out.push(...value);
-        else if (value !== undefined) out.push(value as PublishedStatus[Name]);
+        if (Array.isArray(value)) {
+          out.push(...value.map((entry) => redactValue(entry) as PublishedStatus[Name]));
+        } else if (value !== undefined) {
+          out.push(redactValue(value) as PublishedStatus[Name]);
+        }
       } catch (error) {
         this.#statusFailures.warn(
           `status\0${name}`,
@@ -411,7 +416,7 @@ export class Service {
         type: node.type,
         ...(node.pipeline === undefined ? {} : { pipeline: node.pipeline }),
         state: node.state,
-        ...(node.error === undefined ? {} : { error: node.error }),
+        ...(node.error === undefined ? {} : { error: redactText(node.error) }),
       })) ?? [],
       published,
     };

@@ -1,6 +1,8 @@
 /**
  * Structured logger writing logfmt or JSON lines to stderr. Components get a child logger
- * that carries `component_id=<id>`. Never log per profile above `debug`.
+ * that carries `component_id=<id>`. Never log per profile above `debug`. Every record passes the
+ * redaction rule (`core/redact.ts`) before observers and the output see it, so a URL with a
+ * token, a secret-named field or a configured secret echoed by an error is never written.
  *
  * @example
  * ```ts
@@ -12,6 +14,8 @@
  * ```
  * @module
  */
+
+import { redactText, redactValue } from "../redact.ts";
 
 /** Log levels, least to most severe. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -105,12 +109,11 @@ export class Logger {
 
   #log(level: LogLevel, msg: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
-    const record: LogFields = {
+    const record = {
       ts: new Date().toISOString(),
       level,
-      msg,
-      ...this.#context,
-      ...fields,
+      msg: redactText(msg),
+      ...redactValue({ ...this.#context, ...fields }) as LogFields,
     };
     if (this.#options.observers) {
       for (const observer of this.#options.observers) observer(level, record);

@@ -162,3 +162,204 @@ service:
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+/** One value per secret form the redaction rule covers; each planted once in the config. */
+const PLANTED = {
+  scrapeParamToken: "prm tok/Aa11+z",
+  configuredParam: "tenant-val-Bb22",
+  userinfoPassword: "ui pass/Cc33",
+  proxyPassword: "px pass/Dd44",
+  tokenUrlQuery: "tu aud/Ee55",
+  clientAssertion: "assert jwt/Ff66",
+  customHeader: "x-hdr val/Gg77",
+  basicPassword: "ba pass/Hh88",
+  /** Not in the config: sent by a client in an `/ingest` query (`api_key=`). */
+  requestApiKey: "rq key/Ii99",
+};
+
+/** Every form a secret may take on a surface: plain, URL-encoded (both ways) and base64. */
+function forms(secret: string): string[] {
+  const goEscaped = encodeURIComponent(secret).replace(/%20/g, "+");
+  return [...new Set([secret, encodeURIComponent(secret), goEscaped, btoa(secret)])];
+}
+
+function plantedLeaks(where: string, text: string): string[] {
+  const found: string[] = [];
+  for (const [name, secret] of Object.entries(PLANTED)) {
+    for (const form of forms(secret)) {
+      if (text.includes(form)) found.push(`${name} (${form}) in ${where}`);
+    }
+  }
+  const basic = btoa(`ba-user:${PLANTED.basicPassword}`);
+  if (text.includes(basic)) found.push(`basic user:password (base64) in ${where}`);
+  return found;
+}
+
+function plantedConfig(targetPort: number, dir: string): string {
+  const q = (text: string) => JSON.stringify(text);
+  const enc = encodeURIComponent;
+  const target = `127.0.0.1:${targetPort}`;
+  return `receivers:
+  pyroscope.scrape/params:
+    targets: [{ __address__: "${target}", service_name: app }]
+    scrape_interval: 2s
+    scrape_timeout: 500ms
+    params: { token: [${q(PLANTED.scrapeParamToken)}], tenant: [${q(PLANTED.configuredParam)}] }
+    http_headers: { X-Secret-Token: [${q(PLANTED.customHeader)}], User-Agent: [probe] }
+    basic_auth: { username: ba-user, password: ${q(PLANTED.basicPassword)} }
+  pyroscope.scrape/oauth:
+    targets: [{ __address__: "${target}", service_name: app2 }]
+    scrape_interval: 2s
+    scrape_timeout: 500ms
+    oauth2:
+      client_id: c
+      token_url: "http://${target}/token?audience=${enc(PLANTED.tokenUrlQuery)}"
+      endpoint_params: { client_assertion: ${q(PLANTED.clientAssertion)} }
+  pyroscope.scrape/proxied:
+    targets: [{ __address__: "127.0.0.1:9", service_name: app3 }]
+    scrape_interval: 2s
+    scrape_timeout: 500ms
+    proxy_url: "http://px-user:${enc(PLANTED.proxyPassword)}@${target}"
+  pyroscope.receive_http/in:
+    http: { listen_address: 127.0.0.1, listen_port: 0 }
+exporters:
+  pyroscope.write/out:
+    endpoint:
+      - url: "http://wr-user:${enc(PLANTED.userinfoPassword)}@${target}/push"
+        min_backoff_period: 50ms
+        max_backoff_period: 100ms
+        max_backoff_retries: 1
+  file: { directory: ${dir}/out }
+service:
+  pipelines:
+    profiles:
+      receivers:
+        - pyroscope.scrape/params
+        - pyroscope.scrape/oauth
+        - pyroscope.scrape/proxied
+        - pyroscope.receive_http/in
+      exporters: [pyroscope.write/out, file]
+  telemetry:
+    logs: { level: debug }
+    http: { listen_address: 127.0.0.1, listen_port: 0 }
+    live_debugging: { enabled: true }
+`;
+}
+
+Deno.test("reliability 7: each planted secret form stays off logs, every admin page and API, print-config", async () => {
+  // Every request fails: scrapes, the OAuth2 token request and the proxy all log errors.
+  const requests: string[] = [];
+  // except the heap profile of the target with params, so the console keeps a profile whose
+  // series labels carry the `__param_*` labels (flame pages and the profiles API show them).
+  const heap = Deno.readFileSync(new URL("../../pprof/testdata/heap.pb.gz", import.meta.url));
+  const target = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    requests.push(request.url);
+    const url = new URL(request.url);
+    if (url.pathname === "/debug/pprof/allocs" && url.searchParams.has("token")) {
+      return new Response(heap, { headers: { "content-type": "application/octet-stream" } });
+    }
+    return new Response("no", { status: 500 });
+  });
+  const dir = Deno.makeTempDirSync({ prefix: "profcol-rel7c-" });
+  const path = tempConfig(plantedConfig(target.addr.port, dir), dir);
+  const proc = new Profcol(["run", "--config", path], { entry: "main.ts" });
+  try {
+    const admin = await proc.adminUrl();
+    const receiver = (await proc.waitFor(/receiving profiles.*url=(http:\/\/[\d.]+:\d+)/))[1]!;
+    // Live debugging of the receiver while a client sends a key in its query.
+    const watch = await fetch(`${admin}/api/v1/components/pyroscope.receive_http%2Fin/live`);
+    const ingest = await fetch(
+      `${receiver}/ingest?name=app&format=pprof&api_key=${
+        encodeURIComponent(PLANTED.requestApiKey)
+      }`,
+      {
+        method: "POST",
+        body: Deno.readFileSync(new URL("../../pprof/testdata/cpu.pb.gz", import.meta.url)),
+      },
+    );
+    assertEquals(ingest.status, 200, await ingest.text());
+    await proc.waitFor(/scrape target down.*pyroscope\.scrape\/params/, 10_000);
+    await new Promise((r) => setTimeout(r, 2500)); // several failed scrapes and token requests
+    assert(requests.some((url) => url.includes("token=")), "the scrape sent its token param");
+
+    const found: string[] = [];
+    const status = await (await fetch(`${admin}/api/v1/status`)).json();
+    const ids: string[] = status.components.map((c: { id: string }) => c.id);
+    type Kept = { id: string; labels: Record<string, string> }[];
+    const keptSeries = async () => await (await fetch(`${admin}/api/v1/profiles`)).json() as Kept;
+    let kept = await keptSeries();
+    // The heap profile of the target with params is scraped within an interval or two.
+    for (let i = 0; i < 100 && !kept.some((s) => "__param_token" in s.labels); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      kept = await keptSeries();
+    }
+    assert(
+      kept.some((s) => "__param_token" in s.labels),
+      "a profile of the target with params is kept",
+    );
+    const pages = [
+      "/",
+      "/status",
+      "/targets",
+      "/metrics",
+      "/api/v1/status",
+      "/api/v1/targets",
+      "/api/v1/components",
+      "/api/v1/profiles",
+      ...ids.map((id) => `/components/${encodeURIComponent(id)}`),
+      ...kept.flatMap(({ id }) => [`/flame/${id}`, `/api/v1/profiles/${id}/flame`]),
+    ];
+    for (const page of pages) {
+      const response = await fetch(admin + page);
+      assertEquals(response.status, 200, page);
+      found.push(...plantedLeaks(page, await response.text()));
+    }
+    // The targets API shows the redacted form where the secrets were.
+    const targets = await (await fetch(`${admin}/api/v1/targets`)).json() as {
+      url: string;
+      labels: Record<string, string>;
+    }[];
+    const watched = watch.body!.getReader();
+    const events = new TextDecoder().decode((await watched.read()).value) +
+      new TextDecoder().decode((await watched.read()).value);
+    await watched.cancel();
+    found.push(...plantedLeaks("live (receiver)", events));
+    // Live debugging of a scrape (nothing passes, but the stream is a surface).
+    const live = await fetch(`${admin}/api/v1/components/pyroscope.scrape%2Fparams/live`);
+    const reader = live.body!.getReader();
+    const first = await reader.read();
+    await reader.cancel();
+    found.push(...plantedLeaks("live", new TextDecoder().decode(first.value)));
+
+    for (const args of [["print-config"], ["print-config", "--json"]]) {
+      const printed = await runProfcol([...args, "--config", path], { entry: "main.ts" });
+      assertEquals(printed.code, 0, printed.stderr);
+      found.push(...plantedLeaks(args.join(" "), printed.stdout + printed.stderr));
+    }
+    await proc.kill();
+    found.push(...plantedLeaks("logs", proc.stderr + proc.stdout));
+    assert(/scrape target down/.test(proc.stderr), "scrape failures were logged");
+    // The logged URLs are there, secrets replaced (the surface was exercised, not empty).
+    assertStringIncludes(proc.stderr, "tenant=<secret>&token=<secret>");
+    report("7 planted secrets", {
+      forms: Object.keys(PLANTED).length * 4 + 1,
+      pages_checked: pages.length + 1,
+      log_lines_checked: proc.stderr.split("\n").length,
+      leaks: found.length,
+    });
+    assertEquals(found, []);
+    const withParams = targets.find((t) => t.url.includes("token="))!;
+    assertEquals(withParams.labels.__param_token, "<secret>");
+    assertEquals(withParams.labels.__param_tenant, "<secret>");
+    assertEquals(
+      new URL(withParams.url).searchParams.getAll("token").concat(
+        new URL(withParams.url).searchParams.getAll("tenant"),
+      ),
+      ["<secret>", "<secret>"],
+    );
+  } finally {
+    await proc.kill();
+    await target.shutdown();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

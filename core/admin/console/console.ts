@@ -21,13 +21,14 @@
 
 import { stringify as toYaml } from "yaml";
 import { printableConfig } from "../../config/printable.ts";
+import { redactText } from "../../redact.ts";
 import { type Item, itemBytes, itemProfiles } from "../../items.ts";
 import type { Service, ServiceStatus } from "../../service/service.ts";
 import type { DiscoveryStatus, TargetStatus } from "../../status.ts";
 import type { LogFields, Logger } from "../../telemetry/logger.ts";
 import type { MetricsRegistry } from "../../telemetry/metrics.ts";
 import { escapeHtml } from "../page.ts";
-import { ProfilerBusyError, selfProfiler } from "../self_profile.ts";
+import { CPU_PROFILE_MAX_SECONDS, selfProfiler } from "../self_profile.ts";
 import { CONSOLE_CSS } from "./assets_css.ts";
 import { CONSOLE_JS } from "./assets_js.ts";
 import type { ConsoleState } from "./console_state.ts";
@@ -542,7 +543,9 @@ export class Console {
       start: (controller) => {
         let second = 0, sent = 0, skipped = 0;
         const send = (event: string, data: unknown) =>
-          controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+          controller.enqueue(
+            encoder.encode(`event: ${event}\ndata: ${redactText(JSON.stringify(data))}\n\n`),
+          );
         const unwatch = taps.watch(id, (event, item: Item) => {
           if (!this.#liveEnabled) return end();
           const labels = item.labels.toString();
@@ -608,16 +611,13 @@ export class Console {
     if (!Number.isFinite(seconds) || seconds <= 0) {
       return text(400, `seconds must be a positive number, got ${JSON.stringify(raw)}`);
     }
-    try {
-      // Not tied to request.signal: a profile ends after `seconds` (or on shutdown) anyway.
-      const body = await this.#profiler.cpu(Math.min(seconds, 300), this.#closing.signal);
-      return pprofResponse(body, "profile");
-    } catch (error) {
-      if (error instanceof ProfilerBusyError) {
-        return text(500, `Could not enable CPU profiling: ${error.message}`);
-      }
-      throw error;
+    if (seconds > CPU_PROFILE_MAX_SECONDS) {
+      return text(400, `seconds must be at most ${CPU_PROFILE_MAX_SECONDS}, got ${raw}`);
     }
+    // Not tied to request.signal: a profile ends after `seconds` (or on shutdown) anyway.
+    // A concurrent request joins the running sampling session (self_profile.ts).
+    const body = await this.#profiler.cpu(seconds, this.#closing.signal);
+    return pprofResponse(body, "profile");
   }
 
   async #heapProfile(): Promise<Response> {

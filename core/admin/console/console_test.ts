@@ -520,16 +520,34 @@ Deno.test("console: live debugging is off by default and streams items with a fi
   });
 });
 
-Deno.test("console: /debug/pprof/profile and /heap answer gzipped pprof; one CPU profile at a time", async () => {
+Deno.test("console: /debug/pprof/profile and /heap answer gzipped pprof; overlapping CPU profiles share one session", async () => {
   await withCollector(false, async (base) => {
-    const first = fetch(`${base}/debug/pprof/profile?seconds=0.3`);
-    await new Promise((r) => setTimeout(r, 50));
-    const busy = await fetch(`${base}/debug/pprof/profile?seconds=0.3`);
-    assertEquals(busy.status, 500);
-    assertStringIncludes(await busy.text(), "cpu profiling already in use");
-    const bytes = new Uint8Array(await (await first).arrayBuffer());
-    const cpu = decodeProfile(gunzip(bytes, { maxBytes: 1 << 26 }));
-    assertEquals(cpu.sampleType.map((t) => stringAt(cpu, t.unit, "u")), ["count", "nanoseconds"]);
+    const cpuOf = async (response: Response) => {
+      assertEquals(response.status, 200);
+      const cpu = decodeProfile(
+        gunzip(new Uint8Array(await response.arrayBuffer()), { maxBytes: 1 << 26 }),
+      );
+      assertEquals(cpu.sampleType.map((t) => stringAt(cpu, t.unit, "u")), [
+        "count",
+        "nanoseconds",
+      ]);
+      return cpu;
+    };
+    // The second request joins the first one's sampling; the first one ends first.
+    const first = fetch(`${base}/debug/pprof/profile?seconds=0.4`);
+    await new Promise((r) => setTimeout(r, 100));
+    const joined = fetch(`${base}/debug/pprof/profile?seconds=0.5`);
+    const [a, b] = await Promise.all([first.then(cpuOf), joined.then(cpuOf)]);
+    // Each profile covers its own window.
+    assertEquals([a.durationNanos, b.durationNanos].map((n) => Math.round(Number(n) / 1e8)), [
+      4,
+      5,
+    ]);
+    const tooLong = await fetch(`${base}/debug/pprof/profile?seconds=61`);
+    assertEquals(
+      [tooLong.status, await tooLong.text()],
+      [400, "seconds must be at most 60, got 61\n"],
+    );
     for (const path of ["heap", "allocs"]) {
       const heap = decodeProfile(
         gunzip(new Uint8Array(await (await fetch(`${base}/debug/pprof/${path}`)).arrayBuffer()), {

@@ -65,7 +65,9 @@ function hash64(text: string): string {
 
 /** The map key of a series: receiver id and the label set's canonical key (cached by it). */
 function seriesKey(componentId: string, labels: LabelSet): string {
-  return componentId + "\0" + labels.key();
+  // `__param_*` values may be secrets, which published target labels carry redacted
+  // (core/redact.ts): left out, a target's labels still name its kept profiles.
+  return componentId + "\0" + labels.filter((name) => !name.startsWith("__param_")).key();
 }
 
 /** The series id of a receiver and label set (what `/flame/<id>` and targets use). */
