@@ -4,6 +4,7 @@ import { Registry } from "../registry.ts";
 import { Collector } from "../service/collector.ts";
 import { Logger } from "../telemetry/logger.ts";
 import { escapeHtml, renderStatusPage } from "./page.ts";
+import { metricValue } from "../../tests/support/metrics.ts";
 
 const CONFIG = `receivers:
   test.receiver/a: { target: "<script>alert(1)</script>" }
@@ -54,8 +55,8 @@ Deno.test("admin: health, readiness, metrics with process gauges", async () => {
     const text = await metrics.text();
     assert(/^process_resident_memory_bytes \d+$/m.test(text), "rss");
     assert(/^profcol_uptime_seconds [\d.]+$/m.test(text), "uptime");
-    assertStringIncludes(text, 'profcol_build_info{version="1.2.3"} 1');
-    assertStringIncludes(text, "profcol_config_last_reload_successful 1");
+    assertEquals(metricValue(text, "profcol_build_info", { version: "1.2.3" }), 1);
+    assertEquals(metricValue(text, "profcol_config_last_reload_successful"), 1);
     assertStringIncludes(text, "# TYPE profcol_receiver_accepted_profiles_total counter");
   });
 });
@@ -101,7 +102,7 @@ Deno.test("admin: POST /-/reload keeps the running pipeline on a bad config, swa
     assertEquals(ready.status, 200);
     await ready.body?.cancel();
     let metrics = await (await fetch(`${base}/metrics`)).text();
-    assertStringIncludes(metrics, "profcol_config_last_reload_successful 0");
+    assertEquals(metricValue(metrics, "profcol_config_last_reload_successful"), 0);
 
     assert(logLines.some((l) => l.startsWith("ts=") && l.includes("config reload failed")));
     set(
@@ -113,7 +114,7 @@ Deno.test("admin: POST /-/reload keeps the running pipeline on a bad config, swa
     // Log format follows the new config.
     assertEquals(JSON.parse(logLines.at(-1)!).msg, "config reloaded");
     metrics = await (await fetch(`${base}/metrics`)).text();
-    assertStringIncludes(metrics, "profcol_config_last_reload_successful 1");
+    assertEquals(metricValue(metrics, "profcol_config_last_reload_successful"), 1);
   });
 });
 
