@@ -7,6 +7,8 @@
  */
 
 import type { ServiceStatus } from "../service/service.ts";
+import { formatDuration } from "../duration.ts";
+import { layout } from "./console/pages.ts";
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -20,10 +22,37 @@ export interface PageInfo {
   readonly lastReload?: { ok: boolean; at: string; message: string };
 }
 
-function cell(value: unknown): string {
+const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
+
+/** `1536` → `1.5 KiB`. */
+function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : +value.toFixed(1)} ${BYTE_UNITS[unit]}`;
+}
+
+/**
+ * A value as a person reads it: byte counts in KiB/MiB, seconds as durations, other fractions to
+ * three decimals (not `0.30000000000000004`), lists joined, objects as compact JSON.
+ */
+export function formatCell(column: string, value: unknown): string {
   if (value === undefined || value === null) return "";
-  const text = typeof value === "string" ? value : JSON.stringify(value);
-  return escapeHtml(text);
+  if (typeof value === "number" && Number.isFinite(value)) {
+    if (/bytes/i.test(column)) return formatBytes(value);
+    if (/_ms$/i.test(column)) return formatDuration(value);
+    if (/seconds|_s$|duration|lag|outage/i.test(column)) return formatDuration(value * 1000);
+    return Number.isInteger(value) ? String(value) : String(+value.toFixed(3));
+  }
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "string") return value;
+  if (Array.isArray(value) && value.every((v) => typeof v !== "object" || v === null)) {
+    return value.join(", ");
+  }
+  return JSON.stringify(value);
 }
 
 function table(rows: readonly Record<string, unknown>[]): string {
@@ -31,7 +60,7 @@ function table(rows: readonly Record<string, unknown>[]): string {
   const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
   const body = rows.map((row) =>
-    `<tr>${columns.map((c) => `<td>${cell(row[c])}</td>`).join("")}</tr>`
+    `<tr>${columns.map((c) => `<td>${escapeHtml(formatCell(c, row[c]))}</td>`).join("")}</tr>`
   ).join("\n");
   return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
@@ -57,7 +86,7 @@ export function renderStatusPage(status: ServiceStatus, info: PageInfo): string 
   const sections: string[] = [];
   sections.push(
     `<p>version ${escapeHtml(status.version)} · state <b>${escapeHtml(status.state)}</b> · ` +
-      `up ${Math.round(info.uptimeSeconds)}s` +
+      `up ${escapeHtml(formatDuration(Math.round(info.uptimeSeconds) * 1000))}` +
       (info.lastReload
         ? ` · last reload ${escapeHtml(info.lastReload.at)}: ${
           info.lastReload.ok ? "ok" : "failed"
@@ -79,15 +108,12 @@ export function renderStatusPage(status: ServiceStatus, info: PageInfo): string 
     const objects = rows.flatMap(expandEndpoints);
     sections.push(`<h2>${escapeHtml(name)}</h2>` + table(objects));
   }
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>profcol</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
-th{background:#f4f4f4}</style></head>
-<body><h1>profcol</h1>
+  return layout(
+    "status",
+    "status",
+    `<h1>Status</h1>
 <p><a href="/metrics">metrics</a> · <a href="/api/v1/status">status JSON</a> ·
 <a href="/api/v1/targets">targets JSON</a></p>
-${sections.join("\n")}
-</body></html>
-`;
+${sections.join("\n")}`,
+  );
 }

@@ -3,7 +3,7 @@ import { testFactories, testTarget } from "../../tests/support/test_factories.ts
 import { Registry } from "../registry.ts";
 import { Collector } from "../service/collector.ts";
 import { Logger } from "../telemetry/logger.ts";
-import { escapeHtml, renderStatusPage } from "./page.ts";
+import { escapeHtml, formatCell, renderStatusPage } from "./page.ts";
 import { metricValue } from "../../tests/support/metrics.ts";
 
 const CONFIG = `receivers:
@@ -142,4 +142,37 @@ Deno.test("admin page: escapeHtml and published status", () => {
   }, { uptimeSeconds: 3 });
   assertStringIncludes(html, "version v&lt;1&gt;");
   assertStringIncludes(html, "&lt;b&gt;hi&lt;/b&gt;");
+  // The console's layout and stylesheet, not a bare page.
+  assertStringIncludes(html, '<link rel="stylesheet" href="/console/console.css">');
+});
+
+Deno.test("admin page: numbers read as a person reads them", () => {
+  assertEquals(
+    [
+      formatCell("queue_bytes", 1536),
+      formatCell("queue_bytes", 12),
+      formatCell("spool_bytes", 3 * 1024 * 1024 + 200_000),
+      formatCell("last_scrape_duration_seconds", 0.30000000000000004),
+      formatCell("outage_ms", 90_400),
+      formatCell("ratio", 0.30000000000000004),
+      formatCell("targets", 12),
+      formatCell("paused", true),
+      formatCell("endpoints", ["a", "b"]),
+      formatCell("labels", { job: "x" }),
+      formatCell("last_error", undefined),
+    ],
+    [
+      "1.5 KiB",
+      "12 B",
+      "3.2 MiB",
+      "300ms",
+      "1m30.4s",
+      "0.3",
+      "12",
+      "yes",
+      "a, b",
+      '{"job":"x"}',
+      "",
+    ],
+  );
 });
