@@ -11,8 +11,7 @@
 
 import { assert, assertEquals } from "./support/assert.ts";
 import { startPprofPeer } from "./support/pprof_peer.ts";
-import { TestExporter, testFactories } from "./support/test_factories.ts";
-import { instances } from "./support/test_factories.ts";
+import { instances, type TestExporter, testFactories } from "./support/test_factories.ts";
 import { builtinFactories } from "../components.ts";
 import { loadAndValidate } from "../core/config/mod.ts";
 import type { PushItem } from "../core/items.ts";
