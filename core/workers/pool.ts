@@ -76,6 +76,7 @@ class PoolThread {
         this.#begun(message.id);
         return;
       }
+      this.#begun(message.id); // a task that ended has begun (begun ids are told lazily)
       const pending = this.pending.get(message.id);
       if (!pending) return;
       this.pending.delete(message.id);

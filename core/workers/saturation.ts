@@ -4,7 +4,8 @@
  * whose event loop lags, a scrape that timed out while its thread was stalled) are counted
  * by reason, the first one of an episode is ONE warn line (how late, how many workers, what
  * to do), and once nothing was skipped for `recoveryMs` an info line says the schedule is
- * kept again. Targets are never blamed for any of it.
+ * kept again. Targets are never blamed for any of it. Skips while the component warms up
+ * (its first interval) are counted but not warned about.
  *
  * @module
  */
@@ -24,6 +25,11 @@ export interface SaturationOptions {
   readonly workers: number;
   /** Quiet time after which the episode is over; default 10 s. */
   readonly recoveryMs?: number;
+  /**
+   * Until then (epoch ms) skips are only counted and logged at debug: a start opens every
+   * connection and warms every thread at once, which is not the saturation worth a warning.
+   */
+  readonly warmUntil?: number;
   readonly now?: () => number;
 }
 
@@ -57,6 +63,12 @@ export class SaturationReporter {
     this.#episodeSkips += count;
     this.#worstLagMs = Math.max(this.#worstLagMs, lagMs);
     if (this.#since !== undefined) return;
+    if (now < (this.#options.warmUntil ?? 0)) {
+      logger.debug("scrape tick skipped while warming up", { reason, behind_by: lagMs });
+      this.#episodeSkips = 0;
+      this.#worstLagMs = 0;
+      return;
+    }
     this.#since = now;
     const threads = Math.max(1, workers);
     const cpus = availableCpus();

@@ -14,8 +14,12 @@ Deno.test("saturation: one warn per episode with how late and what to do, counte
     skipped,
     workers: 2,
     recoveryMs: 10_000,
+    warmUntil: 1_000,
     now: () => now,
   });
+  reporter.skipped("late", 900); // warming up: counted, not warned
+  assertEquals(reporter.saturated, false);
+  now = 1_000;
   reporter.skipped("late", 1_500);
   now = 4_000;
   reporter.skipped("worker_backlog", 2_500, 3);
@@ -41,12 +45,12 @@ Deno.test("saturation: one warn per episode with how late and what to do, counte
     {
       level: "info",
       msg: "collector keeps the scrape schedule again",
-      saturated_for: "4s",
+      saturated_for: "3s",
       skipped_ticks: 4,
       worst_lag: "2.5s",
       advice: false,
     },
   ]);
-  assertEquals(skipped.get({ component_id: "pyroscope.scrape/a", reason: "late" }), 1);
+  assertEquals(skipped.get({ component_id: "pyroscope.scrape/a", reason: "late" }), 2);
   assertEquals(skipped.get({ component_id: "pyroscope.scrape/a", reason: "worker_backlog" }), 3);
 });

@@ -101,9 +101,19 @@ export class ScrapeReceiver implements Receiver {
       skipped: this.#metrics.skippedTicks,
       workers: this.#runner.threads,
       recoveryMs: this.#saturationRecoveryMs,
+      warmUntil: Date.now() + this.#config.scrape_interval,
     });
     threadLag.acquire();
     this.#cleanups.push(() => threadLag.release());
+    // Open the client on every thread before the first tick: a thread's first task loads the
+    // scrape modules, a stall that would otherwise show up as the first scrapes' backlog.
+    const client = this.#client;
+    await Promise.all(
+      Array.from(
+        { length: Math.max(1, this.#runner.threads) },
+        (_, affinity) => this.#runner.run(SCRAPE_TASKS, "open", client, { affinity }),
+      ),
+    );
     const labels = { component_id: id };
     this.#cleanups.push(
       this.#settings.host.registerStatus("targets", () => this.status()),
