@@ -148,7 +148,12 @@ export class WorkerPool implements TaskRunner {
   }
 
   run<T>(module: string, op: string, payload: unknown, options: RunOptions): Promise<T> {
-    const thread = this.#thread(options.affinity);
+    let thread: PoolThread;
+    try {
+      thread = this.#thread(options.affinity);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       const signal = options.signal;
