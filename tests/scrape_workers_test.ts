@@ -7,6 +7,8 @@
  * - Overload: a collector whose own thread is stalled on purpose skips ticks, counts them,
  *   writes ONE saturation warning and one recovery line, and never reports the healthy
  *   targets down — on the main thread (`workers: 1`) and with two workers.
+ * - A worker thread that dies is the collector's failure: counted, the target stays up, and
+ *   scraping resumes on the replacement thread.
  */
 
 import { assert, assertEquals } from "./support/assert.ts";
@@ -215,3 +217,52 @@ for (const workers of [1, 2]) {
     }
   });
 }
+
+Deno.test("a worker thread that dies is not the target's failure; its loops resume on the replacement", async () => {
+  // Answers take 1 s at a 300 ms interval, so a scrape is always in flight.
+  const peer = await startPprofPeer({ delayMs: 1_000 });
+  const pool = new WorkerPool(1);
+  const log = recordingLogger();
+  const metrics = new MetricsRegistry();
+  const sink = new RecordingConsumer();
+  const settings = testSettings("pyroscope.scrape/one", { logger: log.logger, metrics });
+  const receiver = new ScrapeReceiver(
+    { ...settings, host: { ...settings.host, workers: () => pool } },
+    scrapeConfigSchema.parse({
+      targets: [{ __address__: peer.address }],
+      scrape_interval: "300ms",
+      scrape_timeout: "3s",
+      profiling_config: {
+        "profile.process_cpu": { enabled: false },
+        "profile.block": { enabled: false },
+        "profile.mutex": { enabled: false },
+        "profile.memory": { enabled: false },
+      },
+    }),
+    sink,
+  );
+  try {
+    await receiver.start();
+    const loop = receiver.loops[0]!;
+    await until(() => loop.health === "up", "the first scrape");
+    const scrapes = loop.scrapes;
+    await new Promise((r) => setTimeout(r, 500)); // the next scrape is in flight
+    const crash = new URL("../core/workers/testdata/tasks.ts", import.meta.url).href;
+    await pool.run(crash, "crash", null, { affinity: 0 }).catch(() => {});
+    await until(() => loop.skippedTicks >= 1, "the lost scrape counted");
+    await until(() => loop.scrapes >= scrapes + 1, "a scrape on the new thread");
+    assertEquals(loop.health, "up");
+    assertEquals(log.messages("scrape target down"), []);
+    assertEquals(
+      metrics.counter("profcol_scrape_skipped_ticks_total", "", ["component_id", "reason"]).get({
+        component_id: "pyroscope.scrape/one",
+        reason: "worker_failed",
+      }),
+      1,
+    );
+  } finally {
+    await receiver.shutdown();
+    pool.close();
+    await peer.stop();
+  }
+});

@@ -62,7 +62,7 @@ export function scrapeMetrics(registry: MetricsRegistry): ScrapeMetrics {
     skippedTicks: registry.counter(
       "profcol_scrape_skipped_ticks_total",
       "Scrape ticks skipped because the collector was behind schedule (its own delay, never " +
-        "the target's), by reason: late, worker_backlog, stalled_timeout.",
+        "the target's), by reason: late, worker_backlog, stalled_timeout, worker_failed.",
       ["component_id", "reason"],
     ),
     deltaStateBytes: registry.gauge(

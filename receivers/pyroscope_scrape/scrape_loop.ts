@@ -9,7 +9,7 @@
  * {@linkcode lateThresholdMs} late, a worker whose queue has waited that long, and a timeout
  * during which the scrape's thread was stalled for {@linkcode STALLED_TIMEOUT_SHARE} of it
  * are skipped ticks (`SaturationReporter`: counted by reason, one warn line), and health is
- * left as it was.
+ * left as it was. So is a scrape whose worker thread died (`worker_failed`).
  *
  * Health is logged on transitions, not every tick: "scrape target down" (warn, with the root
  * cause of `core/root_cause.ts`), a "scrape target still down" reminder at most once a minute
@@ -230,6 +230,8 @@ export class ScrapeLoop {
     const t0 = performance.now();
     let error: string | undefined;
     let rootCause: string | undefined;
+    /** The collector failed this scrape, not the target: health and last scrape stay. */
+    let collectorFault = false;
     try {
       const out = await this.#runScrape({
         clientKey: this.#ctx.client.clientKey,
@@ -252,6 +254,7 @@ export class ScrapeLoop {
         ) {
           // The collector's own thread was stalled for a good part of the timeout: its delay,
           // not the target's failure. Counted and warned as saturation; health unchanged.
+          collectorFault = true;
           this.skippedTicks++;
           this.#ctx.saturation.skipped("stalled_timeout", out.stalledMs);
           this.lastError = `scrape given up: the collector was stalled ${
@@ -295,12 +298,15 @@ export class ScrapeLoop {
       }
       this.lastError = "";
     } catch (cause) {
+      // The scrape's thread failed (the pool logs it once): the collector's fault, not the
+      // target's, so it is a skipped tick and the health stays as it was.
       if (this.#stopped) return;
-      metrics.errors.inc({ ...id, reason: "internal" });
-      error = (cause as Error).message;
-      rootCause = error;
+      collectorFault = true;
+      this.skippedTicks++;
+      metrics.skippedTicks.inc({ ...id, reason: "worker_failed" });
+      this.lastError = `scrape not run: ${(cause as Error).message}`;
     } finally {
-      if (!this.#stopped) this.#record(started, t0, error, rootCause);
+      if (!this.#stopped && !collectorFault) this.#record(started, t0, error, rootCause);
     }
   }
 
