@@ -1,7 +1,10 @@
 /**
  * The `pyroscope.scrape` receiver: discovery → target relabeling (with `__meta_*` visible) →
  * sharding → one {@linkcode ScrapeLoop} per target and profile type. Target-set changes start
- * and stop only the loops whose identity (public labels + URL) changed.
+ * and stop only the loops whose identity (public labels + URL) changed. Scrapes run on the
+ * threads `host.workers()` gives (`scrape_task.ts`); this instance's HTTP client is opened on
+ * each thread at start and closed with its delta state at shutdown, so a reloaded (changed)
+ * scraper starts its deltas over.
  *
  * @module
  */
