@@ -112,7 +112,7 @@ export class ScrapeLoop {
   readonly #loopKey: string;
   readonly #lateMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the next tick is due (epoch ms). */
+  /** When the next tick is due (`performance.now()` ms: wall-clock jumps move no tick). */
   #due = 0;
   #inFlight: Promise<void> | undefined;
   #stopped = false;
@@ -165,23 +165,22 @@ export class ScrapeLoop {
   start(now = Date.now()): void {
     const interval = this.#ctx.intervalMs;
     const offset = (fnv32(this.target.key) % interval - (now % interval) + interval) % interval;
-    this.#due = now + offset;
+    this.#due = performance.now() + offset;
     this.#schedule();
   }
 
   #schedule(): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => this.#tick(), Math.max(0, this.#due - Date.now()));
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, this.#due - performance.now()));
   }
 
   #tick(): void {
     if (this.#stopped) return;
     const interval = this.#ctx.intervalMs;
-    const now = Date.now();
-    const late = now - this.#due;
+    const late = performance.now() - this.#due;
     // Keep the phase: the next tick is the next boundary still ahead; the ones passed over
     // while the collector was stalled are skipped (and counted) rather than run in a burst.
-    const passed = Math.floor(late / interval);
+    const passed = Math.max(0, Math.floor(late / interval));
     this.#due += (passed + 1) * interval;
     this.#schedule();
     const { metrics, saturation, componentId } = this.#ctx;
@@ -194,7 +193,9 @@ export class ScrapeLoop {
       metrics.missedTicks.inc({ component_id: componentId });
       return;
     }
-    if (late > this.#lateMs) {
+    // This tick is the last boundary passed; how late it is for that one.
+    const lateForThis = late - passed * interval;
+    if (lateForThis > this.#lateMs) {
       this.skippedTicks++;
       saturation.skipped("late", late);
       return;
