@@ -190,6 +190,11 @@ export function compileArgs(manifest: BuildManifest, entry: string, output: stri
     // The module processor's default config imports this file dynamically.
     "--include",
     join(REPO_ROOT, "processors/module/passthrough.ts"),
+    // Worker threads (`service.workers`) load their entry and the scrape tasks by URL.
+    "--include",
+    join(REPO_ROOT, "core/workers/worker_main.ts"),
+    "--include",
+    join(REPO_ROOT, "receivers/pyroscope_scrape/scrape_task.ts"),
   ];
   for (const path of manifest.include) args.push("--include", path);
   args.push(entry);

@@ -23,6 +23,7 @@ import type { Item } from "./items.ts";
 import type { StatusName, StatusProvider } from "./status.ts";
 import type { Logger } from "./telemetry/logger.ts";
 import type { MetricsRegistry } from "./telemetry/metrics.ts";
+import type { TaskRunner } from "./workers/pool.ts";
 
 /** What a component is. */
 export type ComponentKind = "receiver" | "processor" | "exporter";
@@ -61,6 +62,11 @@ export interface Host {
    * what it gives up before the process exits.
    */
   shutdownDeadline?(): number | undefined;
+  /**
+   * Where CPU-heavy work runs (`service.workers`): a pool of worker threads, started on first
+   * use, or the main thread when `workers` is 1. Absent (tests) means the main thread.
+   */
+  workers?(): TaskRunner;
 }
 
 /** What every component gets besides its config. */

@@ -45,6 +45,8 @@ export interface TargetStatus {
   readonly discovered_labels: Readonly<Record<string, string>>;
   readonly delta_state_bytes: number;
   readonly missed_ticks: number;
+  /** Ticks skipped because the collector itself was behind (never the target's failure). */
+  readonly skipped_ticks?: number;
 }
 
 /** One discovery mechanism (Kubernetes today), shown above the targets. */

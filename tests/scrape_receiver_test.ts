@@ -1,12 +1,15 @@
 /**
  * The scraper end to end over real sockets on 127.0.0.1: loops per target and type,
  * client-side deltas (first profile primes only), labels and status, target relabeling with
- * `__meta_*`, down targets, backpressure, and loops kept across target-set changes.
+ * `__meta_*`, down targets, backpressure, and loops kept across target-set changes. Every
+ * case runs twice: scrapes on the main thread (`workers: 1`) and on a pool of two workers.
  */
 import { assert, assertEquals } from "./support/assert.ts";
 import { BackpressureError, type Consumer } from "../core/component.ts";
 import type { Item, PushItem } from "../core/items.ts";
 import { RecordingConsumer, testSettings } from "../core/testing/conformance.ts";
+import type { ComponentSettings } from "../core/component.ts";
+import { inlineRunner, type TaskRunner, WorkerPool } from "../core/workers/pool.ts";
 import { MetricsRegistry } from "../core/telemetry/metrics.ts";
 import { decodeProfile, emptyProfile, encodeProfile } from "../pprof/profile.ts";
 import { gunzipIfNeeded, gzip } from "../pprof/gzip.ts";
@@ -50,6 +53,31 @@ const fast = (extra: Record<string, unknown>) =>
     ...extra,
   });
 
+/** Where the current test's scrapes run: the main thread, or a pool of two workers. */
+let runner: TaskRunner = inlineRunner;
+
+/** Registers `fn` twice: scrapes on the main thread (`workers: 1`) and on two workers. */
+function scrapeTest(name: string, fn: () => Promise<void>): void {
+  for (const workers of [1, 2]) {
+    Deno.test(`${name} (workers: ${workers})`, async () => {
+      const pool = workers > 1 ? new WorkerPool(workers) : undefined;
+      runner = pool ?? inlineRunner;
+      try {
+        await fn();
+      } finally {
+        pool?.close();
+        runner = inlineRunner;
+      }
+    });
+  }
+}
+
+/** `testSettings` whose host hands out the current test's runner. */
+function scrapeSettings(id: string, overrides: Partial<ComponentSettings> = {}) {
+  const settings = testSettings(id, overrides);
+  return { ...settings, host: { ...settings.host, workers: () => runner } };
+}
+
 async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
@@ -58,11 +86,11 @@ async function until(condition: () => boolean, what: string, ms = 5000): Promise
   }
 }
 
-Deno.test("scrape: godeltaprof_memory goes out as Alloy sends it, named so, no __delta__", async () => {
+scrapeTest("scrape: godeltaprof_memory goes out as Alloy sends it, named so, no __delta__", async () => {
   const peer = pprofServer();
   const sink = new RecordingConsumer();
   const receiver = new ScrapeReceiver(
-    testSettings("pyroscope.scrape/deltaprof", { version: "9.9.9" }),
+    scrapeSettings("pyroscope.scrape/deltaprof", { version: "9.9.9" }),
     fast({
       targets: [{ __address__: peer.address, service_name: "app" }],
       profiling_config: {
@@ -98,12 +126,12 @@ Deno.test("scrape: godeltaprof_memory goes out as Alloy sends it, named so, no _
   }
 });
 
-Deno.test("scrape: memory deltas skip the first profile; labels, status and metrics", async () => {
+scrapeTest("scrape: memory deltas skip the first profile; labels, status and metrics", async () => {
   const peer = pprofServer();
   const sink = new RecordingConsumer();
   let status: () => unknown = () => [];
   const metrics = new MetricsRegistry();
-  const settings = testSettings("pyroscope.scrape/app", {
+  const settings = scrapeSettings("pyroscope.scrape/app", {
     metrics,
     version: "9.9.9",
     host: {
@@ -180,150 +208,169 @@ Deno.test("scrape: memory deltas skip the first profile; labels, status and metr
   }
 });
 
-Deno.test("scrape: a failing target is down with an error naming URL and type; others keep going", async () => {
-  const peer = pprofServer();
-  const sink = new RecordingConsumer();
-  const receiver = new ScrapeReceiver(
-    testSettings("pyroscope.scrape"),
-    fast({
-      targets: [{ __address__: peer.address, service_name: "ok" }],
-      profiling_config: {
-        "profile.process_cpu": { enabled: false },
-        "profile.block": { enabled: false },
-        "profile.mutex": { enabled: false },
-        "profile.memory": { enabled: false },
-        "profile.custom": { missing: { enabled: true, path: "/nope" } },
-      },
-    }),
-    sink,
-  );
-  try {
-    await receiver.start();
-    await until(() => receiver.status().every((s) => s.health !== "unknown"), "both scraped");
-    const missing = receiver.status().find((s) => s.profile_type === "missing")!;
-    assertEquals(missing.health, "down");
-    assert(missing.last_error.includes(`http://${peer.address}/nope`), missing.last_error);
-    assert(missing.last_error.includes("missing profile") && missing.last_error.includes("404"));
-    assertEquals(receiver.status().find((s) => s.profile_type === "goroutine")!.health, "up");
-  } finally {
-    await receiver.shutdown();
-    await peer.server.shutdown();
-  }
-});
-
-Deno.test("scrape: backpressure drops the profile, counts it, and keeps the target up", async () => {
-  const peer = pprofServer();
-  let refused = 0;
-  const full: Consumer = {
-    consume(_items: readonly Item[]) {
-      refused++;
-      return Promise.reject(new BackpressureError("queue full", 1));
-    },
-    check() {},
-  };
-  const metrics = new MetricsRegistry();
-  const receiver = new ScrapeReceiver(
-    testSettings("pyroscope.scrape", { metrics }),
-    fast({
-      targets: [{ __address__: peer.address }],
-      profiling_config: {
-        "profile.memory": { enabled: false },
-        "profile.process_cpu": { enabled: false },
-        "profile.block": { enabled: false },
-        "profile.mutex": { enabled: false },
-      },
-    }),
-    full,
-  );
-  try {
-    await receiver.start();
-    await until(() => refused >= 1 && receiver.status()[0]!.health !== "unknown", "a refused push");
-    const s = receiver.status()[0]!;
-    assertEquals(s.health, "up");
-    assert(s.last_error.includes("downstream is full"));
-    assert(
-      metrics.counter("profcol_scrape_errors_total", "", ["component_id", "reason"]).get({
-        component_id: "pyroscope.scrape",
-        reason: "backpressure",
-      }) >= 1,
-    );
-  } finally {
-    await receiver.shutdown();
-    await peer.server.shutdown();
-  }
-});
-
-Deno.test("scrape: target relabeling sees __meta_*, can drop targets, and rewrites labels", async () => {
-  const sink = new RecordingConsumer();
-  const receiver = new ScrapeReceiver(
-    testSettings("pyroscope.scrape"),
-    fast({
-      targets: [
-        {
-          __address__: "127.0.0.1:9",
-          __meta_kubernetes_namespace: "shop",
-          __meta_kubernetes_pod_container_name: "api",
+scrapeTest(
+  "scrape: a failing target is down with an error naming URL and type; others keep going",
+  async () => {
+    const peer = pprofServer();
+    const sink = new RecordingConsumer();
+    const receiver = new ScrapeReceiver(
+      scrapeSettings("pyroscope.scrape"),
+      fast({
+        targets: [{ __address__: peer.address, service_name: "ok" }],
+        profiling_config: {
+          "profile.process_cpu": { enabled: false },
+          "profile.block": { enabled: false },
+          "profile.mutex": { enabled: false },
+          "profile.memory": { enabled: false },
+          "profile.custom": { missing: { enabled: true, path: "/nope" } },
         },
-        { __address__: "127.0.0.1:9", __meta_kubernetes_namespace: "kube-system" },
-      ],
-      scrape_interval: "1h",
-      relabel_configs: [
-        { source_labels: ["__meta_kubernetes_namespace"], regex: "kube-.*", action: "drop" },
-        { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
-      ],
-    }),
-    sink,
-  );
-  try {
-    await receiver.start();
-    const loops = receiver.status();
-    assertEquals(loops.length, 2); // memory + goroutine of the one kept target
-    assertEquals(loops[0]!.labels.namespace, "shop");
-    assertEquals(loops[0]!.labels.service_name, "shop/api");
-    assertEquals(loops[0]!.discovered_labels.namespace, undefined);
-  } finally {
-    await receiver.shutdown();
-  }
-});
-
-Deno.test("scrape: one scrape in flight per loop; missed ticks are skipped and counted", async () => {
-  let inFlight = 0;
-  let maxInFlight = 0;
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
-    inFlight++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    await new Promise((r) => setTimeout(r, 250));
-    inFlight--;
-    return new Response(goroutine, { headers: { "content-type": "application/octet-stream" } });
-  });
-  const metrics = new MetricsRegistry();
-  const receiver = new ScrapeReceiver(
-    testSettings("pyroscope.scrape", { metrics }),
-    fast({
-      targets: [{ __address__: `127.0.0.1:${server.addr.port}` }],
-      profiling_config: {
-        "profile.memory": { enabled: false },
-        "profile.process_cpu": { enabled: false },
-        "profile.block": { enabled: false },
-        "profile.mutex": { enabled: false },
-      },
-    }),
-    new RecordingConsumer(),
-  );
-  try {
-    await receiver.start();
-    await until(() => receiver.loops[0]!.missedTicks >= 2, "missed ticks");
-    assertEquals(maxInFlight, 1);
-    assert(
-      metrics.render().includes(
-        'profcol_scrape_missed_ticks_total{component_id="pyroscope.scrape"}',
-      ),
+      }),
+      sink,
     );
-  } finally {
-    await receiver.shutdown();
-    await server.shutdown();
-  }
-});
+    try {
+      await receiver.start();
+      await until(() => receiver.status().every((s) => s.health !== "unknown"), "both scraped");
+      const missing = receiver.status().find((s) => s.profile_type === "missing")!;
+      assertEquals(missing.health, "down");
+      assert(missing.last_error.includes(`http://${peer.address}/nope`), missing.last_error);
+      assert(missing.last_error.includes("missing profile") && missing.last_error.includes("404"));
+      assertEquals(receiver.status().find((s) => s.profile_type === "goroutine")!.health, "up");
+    } finally {
+      await receiver.shutdown();
+      await peer.server.shutdown();
+    }
+  },
+);
+
+scrapeTest(
+  "scrape: backpressure drops the profile, counts it, and keeps the target up",
+  async () => {
+    const peer = pprofServer();
+    let refused = 0;
+    const full: Consumer = {
+      consume(_items: readonly Item[]) {
+        refused++;
+        return Promise.reject(new BackpressureError("queue full", 1));
+      },
+      check() {},
+    };
+    const metrics = new MetricsRegistry();
+    const receiver = new ScrapeReceiver(
+      scrapeSettings("pyroscope.scrape", { metrics }),
+      fast({
+        targets: [{ __address__: peer.address }],
+        profiling_config: {
+          "profile.memory": { enabled: false },
+          "profile.process_cpu": { enabled: false },
+          "profile.block": { enabled: false },
+          "profile.mutex": { enabled: false },
+        },
+      }),
+      full,
+    );
+    try {
+      await receiver.start();
+      await until(
+        () => refused >= 1 && receiver.status()[0]!.health !== "unknown",
+        "a refused push",
+      );
+      const s = receiver.status()[0]!;
+      assertEquals(s.health, "up");
+      assert(s.last_error.includes("downstream is full"));
+      assert(
+        metrics.counter("profcol_scrape_errors_total", "", ["component_id", "reason"]).get({
+          component_id: "pyroscope.scrape",
+          reason: "backpressure",
+        }) >= 1,
+      );
+    } finally {
+      await receiver.shutdown();
+      await peer.server.shutdown();
+    }
+  },
+);
+
+scrapeTest(
+  "scrape: target relabeling sees __meta_*, can drop targets, and rewrites labels",
+  async () => {
+    const sink = new RecordingConsumer();
+    const receiver = new ScrapeReceiver(
+      scrapeSettings("pyroscope.scrape"),
+      fast({
+        targets: [
+          {
+            __address__: "127.0.0.1:9",
+            __meta_kubernetes_namespace: "shop",
+            __meta_kubernetes_pod_container_name: "api",
+          },
+          { __address__: "127.0.0.1:9", __meta_kubernetes_namespace: "kube-system" },
+        ],
+        scrape_interval: "1h",
+        relabel_configs: [
+          { source_labels: ["__meta_kubernetes_namespace"], regex: "kube-.*", action: "drop" },
+          { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
+        ],
+      }),
+      sink,
+    );
+    try {
+      await receiver.start();
+      const loops = receiver.status();
+      assertEquals(loops.length, 2); // memory + goroutine of the one kept target
+      assertEquals(loops[0]!.labels.namespace, "shop");
+      assertEquals(loops[0]!.labels.service_name, "shop/api");
+      assertEquals(loops[0]!.discovered_labels.namespace, undefined);
+    } finally {
+      await receiver.shutdown();
+    }
+  },
+);
+
+scrapeTest(
+  "scrape: one scrape in flight per loop; missed ticks are skipped and counted",
+  async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 250));
+      inFlight--;
+      return new Response(goroutine, { headers: { "content-type": "application/octet-stream" } });
+    });
+    const metrics = new MetricsRegistry();
+    const receiver = new ScrapeReceiver(
+      scrapeSettings("pyroscope.scrape", { metrics }),
+      fast({
+        targets: [{ __address__: `127.0.0.1:${server.addr.port}` }],
+        profiling_config: {
+          "profile.memory": { enabled: false },
+          "profile.process_cpu": { enabled: false },
+          "profile.block": { enabled: false },
+          "profile.mutex": { enabled: false },
+        },
+      }),
+      new RecordingConsumer(),
+    );
+    try {
+      await receiver.start();
+      // One scrape completed (the server holds each for 250 ms) while ticks kept coming.
+      await until(
+        () => receiver.loops[0]!.scrapes >= 1 && receiver.loops[0]!.missedTicks >= 2,
+        "missed ticks",
+      );
+      assertEquals(maxInFlight, 1);
+      assert(
+        metrics.render().includes(
+          'profcol_scrape_missed_ticks_total{component_id="pyroscope.scrape"}',
+        ),
+      );
+    } finally {
+      await receiver.shutdown();
+      await server.shutdown();
+    }
+  },
+);
 
 /** A cumulative allocs profile with two stacks (locations 1 and 2). */
 function syntheticAllocs(values: [number, number][], timeNanos: number): Uint8Array {
@@ -346,48 +393,51 @@ function syntheticAllocs(values: [number, number][], timeNanos: number): Uint8Ar
   return gzip(encodeProfile(p));
 }
 
-Deno.test("scrape: delta arithmetic on synthetic profiles (current − previous, zero rows dropped)", async () => {
-  const bodies = [
-    syntheticAllocs([[10, 1000], [5, 500]], 1_000_000_000),
-    syntheticAllocs([[14, 1400], [5, 500]], 3_000_000_000),
-  ];
-  let n = 0;
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    () =>
-      new Response(bodies[Math.min(n++, 1)] as Uint8Array<ArrayBuffer>, {
-        headers: { "content-type": "application/octet-stream" },
+scrapeTest(
+  "scrape: delta arithmetic on synthetic profiles (current − previous, zero rows dropped)",
+  async () => {
+    const bodies = [
+      syntheticAllocs([[10, 1000], [5, 500]], 1_000_000_000),
+      syntheticAllocs([[14, 1400], [5, 500]], 3_000_000_000),
+    ];
+    let n = 0;
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      () =>
+        new Response(bodies[Math.min(n++, 1)] as Uint8Array<ArrayBuffer>, {
+          headers: { "content-type": "application/octet-stream" },
+        }),
+    );
+    const sink = new RecordingConsumer();
+    const receiver = new ScrapeReceiver(
+      scrapeSettings("pyroscope.scrape"),
+      fast({
+        targets: [{ __address__: `127.0.0.1:${server.addr.port}` }],
+        profiling_config: {
+          "profile.goroutine": { enabled: false },
+          "profile.process_cpu": { enabled: false },
+          "profile.block": { enabled: false },
+          "profile.mutex": { enabled: false },
+        },
       }),
-  );
-  const sink = new RecordingConsumer();
-  const receiver = new ScrapeReceiver(
-    testSettings("pyroscope.scrape"),
-    fast({
-      targets: [{ __address__: `127.0.0.1:${server.addr.port}` }],
-      profiling_config: {
-        "profile.goroutine": { enabled: false },
-        "profile.process_cpu": { enabled: false },
-        "profile.block": { enabled: false },
-        "profile.mutex": { enabled: false },
-      },
-    }),
-    sink,
-  );
-  try {
-    await receiver.start();
-    await until(() => sink.items.length >= 1, "one delta");
-  } finally {
-    await receiver.shutdown();
-    await server.shutdown();
-  }
-  const delta = decodeProfile(
-    gunzipIfNeeded((sink.items[0] as PushItem).samples[0]!.rawProfile, 1 << 20),
-  );
-  assertEquals(delta.sample.length, 1, "the unchanged stack is left out");
-  assertEquals(
-    delta.sample[0]!.value,
-    [4, 400, 7],
-    "alloc_* are differences, inuse_space passes as is",
-  );
-  assertEquals(delta.durationNanos, 2_000_000_000);
-});
+      sink,
+    );
+    try {
+      await receiver.start();
+      await until(() => sink.items.length >= 1, "one delta");
+    } finally {
+      await receiver.shutdown();
+      await server.shutdown();
+    }
+    const delta = decodeProfile(
+      gunzipIfNeeded((sink.items[0] as PushItem).samples[0]!.rawProfile, 1 << 20),
+    );
+    assertEquals(delta.sample.length, 1, "the unchanged stack is left out");
+    assertEquals(
+      delta.sample[0]!.value,
+      [4, 400, 7],
+      "alloc_* are differences, inuse_space passes as is",
+    );
+    assertEquals(delta.durationNanos, 2_000_000_000);
+  },
+);

@@ -18,6 +18,7 @@
  *     console: { profiles_memory: 16MiB }
  *     live_debugging: { enabled: false }
  *   shutdown_timeout: 30s
+ *   workers: 4            # default: the CPUs available to the process (cgroup-aware)
  * ```
  *
  * @module
@@ -124,6 +125,16 @@ export const serviceSchema = z.strictObject({
    * exporters flush or persist. Past it the process exits with status 1.
    */
   shutdown_timeout: durationField().default(30_000),
+  /**
+   * Worker threads for CPU-heavy work (scrapes: fetch, validation, delta, gzip). Unset means
+   * the CPUs available to the process (cgroup quota aware, `core/workers/cpus.ts`); 1 runs
+   * everything on the main thread. Read at start; a reload does not resize the pool.
+   */
+  workers: z.number({ error: "Expected a whole number of worker threads (1 or more)" })
+    .int({ error: "Expected a whole number of worker threads (1 or more)" })
+    .min(1, { error: "Expected a whole number of worker threads (1 or more)" })
+    .max(256, { error: "Expected at most 256 worker threads" })
+    .optional(),
 });
 
 /** The validated `service` section. */

@@ -26,6 +26,8 @@ import { redactText, redactValue } from "../redact.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { MetricsRegistry } from "../telemetry/metrics.ts";
 import { buildGraph, type Graph, type Node } from "./graph.ts";
+import { availableCpus } from "../workers/cpus.ts";
+import { inlineRunner, type TaskRunner, WorkerPool } from "../workers/pool.ts";
 
 /** Options of a {@linkcode Service}. */
 export interface ServiceOptions {
@@ -98,6 +100,10 @@ export class Service {
   readonly #retiring = new Set<Promise<void>>();
   /** When shutdown must be over (epoch ms), while shutting down. */
   #deadline: number | undefined;
+  /** `service.workers` as resolved at start (the CPUs available when unset). */
+  #workerCount = 1;
+  /** Started by the first component that asks for it; closed after shutdown. */
+  #pool: WorkerPool | undefined;
 
   constructor(options: ServiceOptions) {
     this.#options = options;
@@ -154,6 +160,7 @@ export class Service {
               return off;
             },
             shutdownDeadline: () => this.#deadline,
+            workers: () => this.#workers(),
           },
         };
         return { settings, release: () => unregister.splice(0).forEach((off) => off()) };
@@ -161,11 +168,25 @@ export class Service {
     };
   }
 
+  /** Worker threads in use (`service.workers` resolved at start; 1 = the main thread). */
+  get workerCount(): number {
+    return this.#workerCount;
+  }
+
+  #workers(): TaskRunner {
+    if (this.#workerCount <= 1) return inlineRunner;
+    return this.#pool ??= new WorkerPool(
+      this.#workerCount,
+      this.#options.logger.child({ component: "workers" }),
+    );
+  }
+
   /** Builds and starts the graph. Throws (after undoing what started) if a component fails. */
   start(config: ValidatedConfig): Promise<void> {
     return this.#serial(async () => {
       if (this.#state !== "idle") throw new Error(`cannot start a service that is ${this.#state}`);
       this.#state = "starting";
+      this.#workerCount = config.service.workers ?? availableCpus();
       const created: Node[] = [];
       try {
         const graph = buildGraph(config, this.#context(), undefined, created);
@@ -178,9 +199,11 @@ export class Service {
         this.#options.logger.info("collector started", {
           pipelines: config.pipelines.length,
           components: graph.all().length,
+          workers: this.#workerCount,
         });
       } catch (error) {
         await this.#stopNodes(created.slice().reverse());
+        this.#closePool();
         this.#state = "failed";
         throw error;
       }
@@ -250,6 +273,13 @@ export class Service {
       const old = this.#graph;
       if (this.#state !== "running" || !old) {
         throw new ReloadError(`cannot reload a service that is ${this.#state}`, false);
+      }
+      const wantedWorkers = config.service.workers ?? availableCpus();
+      if (wantedWorkers !== this.#workerCount) {
+        this.#options.logger.warn("service.workers changes take effect on restart", {
+          workers: this.#workerCount,
+          configured: wantedWorkers,
+        });
       }
       const created: Node[] = [];
       let graph: Graph;
@@ -360,8 +390,14 @@ export class Service {
         await this.#stopNodes([...graph.processors.values()]);
         await this.#stopNodes([...graph.exporters.values()]);
       }
+      this.#closePool();
       this.#state = "stopped";
     });
+  }
+
+  #closePool(): void {
+    this.#pool?.close();
+    this.#pool = undefined;
   }
 
   /**

@@ -15,6 +15,7 @@ export interface ScrapeMetrics {
   readonly bytes: Counter;
   readonly profiles: Counter;
   readonly missedTicks: Counter;
+  readonly skippedTicks: Counter;
   readonly deltaStateBytes: Gauge;
   readonly serviceNameFallbacks: Counter;
 }
@@ -57,6 +58,12 @@ export function scrapeMetrics(registry: MetricsRegistry): ScrapeMetrics {
       "profcol_scrape_missed_ticks_total",
       "Scrape ticks skipped because the previous scrape of the loop was still running.",
       ["component_id"],
+    ),
+    skippedTicks: registry.counter(
+      "profcol_scrape_skipped_ticks_total",
+      "Scrape ticks skipped because the collector was behind schedule (its own delay, never " +
+        "the target's), by reason: late, worker_backlog, stalled_timeout, worker_failed.",
+      ["component_id", "reason"],
     ),
     deltaStateBytes: registry.gauge(
       "profcol_scrape_delta_state_bytes",

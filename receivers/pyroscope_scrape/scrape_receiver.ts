@@ -1,7 +1,10 @@
 /**
  * The `pyroscope.scrape` receiver: discovery → target relabeling (with `__meta_*` visible) →
  * sharding → one {@linkcode ScrapeLoop} per target and profile type. Target-set changes start
- * and stop only the loops whose identity (public labels + URL) changed.
+ * and stop only the loops whose identity (public labels + URL) changed. Scrapes run on the
+ * threads `host.workers()` gives (`scrape_task.ts`); this instance's HTTP client is opened on
+ * each thread at start and closed with its delta state at shutdown, so a reloaded (changed)
+ * scraper starts its deltas over.
  *
  * @module
  */
@@ -18,12 +21,29 @@ import {
 } from "./discovery/kubernetes/kubernetes_sd.ts";
 import { StaticDiscoverer } from "./discovery/static.ts";
 import type { Discoverer, TargetGroup } from "./discovery/target_group.ts";
-import { createHttpClient, type HttpClient } from "../../core/http/client.ts";
+import { httpClientConfigShape } from "../../core/http/client.ts";
+import type { HttpClientConfig } from "../../core/http/client.ts";
+import { threadLag } from "../../core/workers/lag.ts";
+import { inlineRunner, type TaskRunner } from "../../core/workers/pool.ts";
+import { SaturationReporter } from "../../core/workers/saturation.ts";
+import { type OpenClientInput, SCRAPE_TASKS } from "./scrape_task.ts";
 import { type ScrapeMetrics, scrapeMetrics } from "./metrics.ts";
 import { resolveProfiles } from "./profiles.ts";
 import { ScrapeLoop, type TargetStatus } from "./scrape_loop.ts";
 import { LogRepeater } from "../../core/telemetry/log_repeat.ts";
 import { buildScrapeTargets, type ScrapeTarget, TargetError } from "./targets.ts";
+
+let receiverSerial = 0;
+
+/** The HTTP client part of the config: plain data that crosses to the worker threads. */
+function httpClientConfig(config: ScrapeConfig): HttpClientConfig {
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(httpClientConfigShape)) {
+    const value = (config as unknown as Record<string, unknown>)[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked as unknown as HttpClientConfig;
+}
 
 /** The running scraper. */
 export class ScrapeReceiver implements Receiver {
@@ -37,8 +57,12 @@ export class ScrapeReceiver implements Receiver {
   readonly #discoverers: Discoverer[] = [];
   readonly #kubernetes: KubernetesDiscoverer[] = [];
   readonly #kubernetesOptions: KubernetesDiscovererOptions;
+  readonly #saturationRecoveryMs: number | undefined;
   readonly #cleanups: (() => void)[] = [];
-  #client: HttpClient | undefined;
+  /** Where scrapes run, and this instance's client there (`scrape_task.ts`). */
+  #runner: TaskRunner = inlineRunner;
+  #client: OpenClientInput | undefined;
+  #saturation: SaturationReporter | undefined;
   #started = false;
   #stopped = false;
   #stopping: Promise<void>[] = [];
@@ -52,8 +76,10 @@ export class ScrapeReceiver implements Receiver {
     config: ScrapeConfig,
     next: Consumer,
     kubernetesOptions: KubernetesDiscovererOptions = {},
+    saturationRecoveryMs?: number,
   ) {
     this.#kubernetesOptions = kubernetesOptions;
+    this.#saturationRecoveryMs = saturationRecoveryMs;
     this.#settings = settings;
     this.#config = config;
     this.#next = next;
@@ -66,7 +92,31 @@ export class ScrapeReceiver implements Receiver {
     this.#started = true;
     const { id, logger, version } = this.#settings;
     const userAgent = `profcol/${version}`;
-    this.#client = createHttpClient(this.#config, { userAgent });
+    this.#runner = this.#settings.host.workers?.() ?? inlineRunner;
+    this.#client = {
+      clientKey: `${id}\0${receiverSerial++}`,
+      config: httpClientConfig(this.#config),
+      userAgent,
+    };
+    this.#saturation = new SaturationReporter({
+      logger,
+      componentId: id,
+      skipped: this.#metrics.skippedTicks,
+      workers: this.#runner.threads,
+      recoveryMs: this.#saturationRecoveryMs,
+      warmUntil: Date.now() + this.#config.scrape_interval,
+    });
+    threadLag.acquire();
+    this.#cleanups.push(() => threadLag.release());
+    // Open the client on every thread before the first tick: a thread's first task loads the
+    // scrape modules, a stall that would otherwise show up as the first scrapes' backlog.
+    const client = this.#client;
+    await Promise.all(
+      Array.from(
+        { length: Math.max(1, this.#runner.threads) },
+        (_, affinity) => this.#runner.run(SCRAPE_TASKS, "open", client, { affinity }),
+      ),
+    );
     const labels = { component_id: id };
     this.#cleanups.push(
       this.#settings.host.registerStatus("targets", () => this.status()),
@@ -159,12 +209,14 @@ export class ScrapeReceiver implements Receiver {
     for (const [key, loop] of this.#loops) {
       if (wanted.has(key)) continue;
       this.#loops.delete(key);
-      this.#stopping.push(loop.stop());
+      this.#stopping.push(loop.retire());
     }
     const loopCtx = {
       componentId: this.#settings.id,
       version: this.#settings.version,
+      runner: this.#runner,
       client: this.#client,
+      saturation: this.#saturation!,
       next: this.#next,
       logger: this.#settings.logger,
       metrics: this.#metrics,
@@ -213,7 +265,11 @@ export class ScrapeReceiver implements Receiver {
     this.#metrics.up.removeMatching(id);
     this.#metrics.targets.removeMatching(id);
     this.#metrics.deltaStateBytes.removeMatching(id);
-    this.#client?.close();
-    this.#client = undefined;
+    if (this.#client) {
+      // Drops the client and every loop's delta state on each thread.
+      await this.#runner.everywhere(SCRAPE_TASKS, "close", { clientKey: this.#client.clientKey })
+        .catch(() => {}); // the pool is gone: so is everything it held
+      this.#client = undefined;
+    }
   }
 }
