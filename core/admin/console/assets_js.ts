@@ -171,7 +171,7 @@ export const CONSOLE_JS = String.raw`"use strict";
   }
   function flame(root, diff) {
     var id = root.getAttribute("data-series");
-    var first = Number(root.getAttribute("data-first")), last = Number(root.getAttribute("data-last"));
+    var first = Number(root.getAttribute("data-series-first")), last = Number(root.getAttribute("data-series-last"));
     var state = { tree: null, focus: 0, query: "", sampleType: -1, index: -1 };
     var box = $("#flame"), tip = $("#tooltip"), info = $("#flame-info"), rangeInfo = $("#range-info");
     var ROW = 18;
@@ -369,7 +369,7 @@ export const CONSOLE_JS = String.raw`"use strict";
       }
       load();
     });
-    $$("[data-last]").forEach(function (b) {
+    $$("button[data-last]").forEach(function (b) {
       b.addEventListener("click", function () {
         var d = b.getAttribute("data-last"), now = Date.now();
         if (d === "all") setRange("", first, Math.max(last, now));
@@ -377,7 +377,7 @@ export const CONSOLE_JS = String.raw`"use strict";
         load();
       });
     });
-    $$("[data-diff]").forEach(function (b) {
+    $$("button[data-diff]").forEach(function (b) {
       b.addEventListener("click", function () {
         var d = b.getAttribute("data-diff"), now = Date.now();
         if (d === "halves") {

@@ -126,9 +126,9 @@ ${seriesHeader(series)}
     "flame graph",
     "flame",
     body,
-    ` data-series="${e(series.id)}" data-first="${Date.parse(series.first)}" data-last="${
-      Date.parse(series.last)
-    }"`,
+    ` data-series="${e(series.id)}" data-series-first="${
+      Date.parse(series.first)
+    }" data-series-last="${Date.parse(series.last)}"`,
   );
 }
 
@@ -159,8 +159,8 @@ ${seriesHeader(series)}
     "diff flame graph",
     "diff",
     body,
-    ` data-series="${e(series.id)}" data-first="${Date.parse(series.first)}" data-last="${
-      Date.parse(series.last)
-    }"`,
+    ` data-series="${e(series.id)}" data-series-first="${
+      Date.parse(series.first)
+    }" data-series-last="${Date.parse(series.last)}"`,
   );
 }
