@@ -418,7 +418,7 @@ export class Console {
       const key = `${component}\0${address}\0${JSON.stringify(publicLabels)}`;
       const type = entry.profile_type;
       const series = type ? seriesId(component, labels) : undefined;
-      const kept = series ? store.get(series) : undefined;
+      const kept = series ? store.info(series) : undefined;
       let group = rows.get(key);
       if (group === undefined) {
         group = {
@@ -448,8 +448,8 @@ export class Console {
           ...(kept ? { series: series! } : {}),
         });
       } else group.types.push({ name: health, health, lastError });
-      if (kept && (!group.newestProfile || kept.info.last > group.newestProfile[0])) {
-        group.newestProfile = [kept.info.last, series!];
+      if (kept && (!group.newestProfile || kept.last > group.newestProfile[0])) {
+        group.newestProfile = [kept.last, series!];
       }
       const last = entry.last_scrape ?? "";
       if (last && last > group.latest[0]) {

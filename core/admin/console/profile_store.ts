@@ -208,6 +208,12 @@ export class ProfileStore {
     return this.#series.has(id);
   }
 
+  /** A series' summary, without its profiles (cheap: no copy of the entries). */
+  info(id: string): SeriesInfo | undefined {
+    const series = this.#series.get(id);
+    return series === undefined ? undefined : infoOf(series);
+  }
+
   /** A series and its profiles, oldest first. */
   get(id: string): { info: SeriesInfo; profiles: StoredProfile[] } | undefined {
     const series = this.#series.get(id);
