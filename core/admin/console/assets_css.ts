@@ -63,4 +63,13 @@ tr.hidden{display:none}
 .live-table td{font-family:ui-monospace,monospace;font-size:12px}
 .notice{background:#fff8e1;border:1px solid #f0d48a;padding:.8em 1em;border-radius:6px;max-width:60em}
 .error-text{color:var(--failing)}
+fieldset.range{display:inline-flex;gap:.5em;border:1px solid var(--line);border-radius:4px;padding:.1em .6em .3em;margin:0}
+fieldset.range legend{font-size:12px;color:#555;padding:0 .3em}
+input[type=datetime-local]{font:inherit;padding:.2em .3em;border:1px solid #bbb;border-radius:4px}
+.quick button{margin-right:.3em}
+#range-info{white-space:pre-line}
+body[data-page=diff] #tooltip{font-family:ui-monospace,monospace}
+.legend .swatch{display:inline-block;width:1em;height:1em;vertical-align:middle;margin:0 .3em 0 .8em;border:1px solid #aaa}
+.legend .swatch.grew{background:hsl(0,80%,55%)}.legend .swatch.shrank{background:hsl(130,55%,55%)}.legend .swatch.same{background:hsl(220,10%,82%)}
+table.series td.num{text-align:right}
 `;

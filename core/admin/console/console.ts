@@ -39,14 +39,24 @@ import {
   type Health,
   type PipelineView,
   renderComponentPage,
-  renderFlamePage,
   renderGraphPage,
   renderLivePage,
   renderTargetsPage,
   type TargetRow,
   type TargetType,
 } from "./pages.ts";
-import { type ProfileStore, seriesId } from "./profile_store.ts";
+import { type ProfileStore, seriesId, type SeriesInfo } from "./profile_store.ts";
+import {
+  diffOfRanges,
+  listSeries,
+  MAX_MERGED_PROFILES,
+  mergedFlame,
+  QueryError,
+  type SeriesFilter,
+  seriesFilter,
+  shownLabels,
+} from "./series_api.ts";
+import { renderDiffPage, renderFlamePage, renderSeriesPage } from "./series_pages.ts";
 
 /** What the console needs from the admin server. */
 export interface ConsoleOptions {
@@ -209,7 +219,10 @@ export class Console {
       case "/api/v1/components":
         return () => Response.json(this.componentsJson());
       case "/api/v1/profiles":
-        return () => Response.json(this.store.list());
+        return (_request, url) =>
+          answer(() => Response.json(listSeries(this.store, seriesFilter(url.searchParams))));
+      case "/profiles":
+        return (_request, url) => this.#seriesPage(url);
       case "/debug/pprof/profile":
         return (_request, url) => this.#cpuProfile(url);
       case "/debug/pprof/heap":
@@ -226,15 +239,20 @@ export class Console {
       const id = decodeURIComponent(match[1]!);
       return (_request, url) => this.#liveStream(id, url.searchParams.get("filter") ?? "");
     }
-    match = /^\/flame\/([0-9a-f]+)$/.exec(path);
+    match = /^\/(flame|diff)\/([0-9a-f]+)$/.exec(path);
     if (match) {
-      const id = match[1]!;
-      return () => this.#flamePage(id);
+      const [, what, id] = match as unknown as [string, string, string];
+      return () => this.#seriesGraphPage(what, id);
     }
-    match = /^\/api\/v1\/profiles\/([0-9a-f]+)\/(flame|pprof)$/.exec(path);
+    match = /^\/api\/v1\/profiles\/([0-9a-f]+)\/(flame|diff|pprof)$/.exec(path);
     if (match) {
       const [, id, what] = match as unknown as [string, string, string];
-      return (_request, url) => what === "flame" ? this.#flameJson(id, url) : this.#pprof(id, url);
+      return (_request, url) =>
+        what === "flame"
+          ? this.#flameJson(id, url)
+          : what === "diff"
+          ? this.#diffJson(id, url)
+          : this.#pprof(id, url);
     }
     return undefined;
   }
@@ -401,7 +419,7 @@ export class Console {
       const key = `${component}\0${address}\0${JSON.stringify(publicLabels)}`;
       const type = entry.profile_type;
       const series = type ? seriesId(component, labels) : undefined;
-      const kept = series ? store.get(series) : undefined;
+      const kept = series ? store.info(series) : undefined;
       let group = rows.get(key);
       if (group === undefined) {
         group = {
@@ -431,8 +449,8 @@ export class Console {
           ...(kept ? { series: series! } : {}),
         });
       } else group.types.push({ name: health, health, lastError });
-      if (kept && (!group.newestProfile || kept.info.last > group.newestProfile[0])) {
-        group.newestProfile = [kept.info.last, series!];
+      if (kept && (!group.newestProfile || kept.last > group.newestProfile[0])) {
+        group.newestProfile = [kept.last, series!];
       }
       const last = entry.last_scrape ?? "";
       if (last && last > group.latest[0]) {
@@ -473,7 +491,26 @@ export class Console {
 
   // ---- flame graphs ------------------------------------------------------------------------
 
-  #flamePage(id: string): Response {
+  /** The series of the ring as the console shows them (labels redacted). */
+  #shown(info: SeriesInfo): SeriesInfo {
+    return { ...info, labels: shownLabels(info.labels) };
+  }
+
+  #seriesPage(url: URL): Response {
+    const receivers = [...this.views().values()].filter((v) => v.kind === "receiver")
+      .map((v) => v.id).sort();
+    let filter: SeriesFilter = { match: [] };
+    let error = "";
+    try {
+      filter = seriesFilter(url.searchParams);
+    } catch (cause) {
+      if (!(cause instanceof QueryError)) throw cause;
+      error = cause.message;
+    }
+    return html(renderSeriesPage(listSeries(this.store, filter), filter, receivers, error));
+  }
+
+  #seriesGraphPage(what: string, id: string): Response {
     const kept = this.store.get(id);
     if (!kept) {
       return new Response(
@@ -481,10 +518,20 @@ export class Console {
         { status: 404, headers: HTML_HEADERS },
       );
     }
-    return html(renderFlamePage(
-      kept.info,
-      kept.profiles.map((p) => ({ at: p.at, bytes: p.bytes.byteLength })),
-    ));
+    const info = this.#shown(kept.info);
+    return html(
+      what === "diff" ? renderDiffPage(info, MAX_MERGED_PROFILES) : renderFlamePage(
+        info,
+        kept.profiles.map((p) => ({ at: p.at, bytes: p.bytes.byteLength })),
+        MAX_MERGED_PROFILES,
+      ),
+    );
+  }
+
+  #diffJson(id: string, url: URL): Response {
+    const kept = this.store.get(id);
+    if (!kept) return text(404, `no profile kept for series ${id}`);
+    return answer(() => Response.json(diffOfRanges(kept.profiles, url.searchParams)));
   }
 
   #pick(id: string, url: URL): { bytes: Uint8Array; at: number } | Response {
@@ -498,6 +545,11 @@ export class Console {
   }
 
   #flameJson(id: string, url: URL): Response {
+    if (Number(url.searchParams.get("index") ?? -1) < 0) {
+      const kept = this.store.get(id);
+      if (!kept) return text(404, `no profile kept for series ${id}`);
+      return answer(() => Response.json(mergedFlame(kept.profiles, url.searchParams)));
+    }
     const picked = this.#pick(id, url);
     if (picked instanceof Response) return picked;
     const sampleType = Number(url.searchParams.get("sample_type") ?? -1);
@@ -622,6 +674,16 @@ export class Console {
 
   async #heapProfile(): Promise<Response> {
     return pprofResponse(await this.#profiler.heap(), "heap");
+  }
+}
+
+/** `make()`, or 400 with the message of a bad query parameter. */
+function answer(make: () => Response): Response {
+  try {
+    return make();
+  } catch (error) {
+    if (error instanceof QueryError) return text(400, error.message);
+    throw error;
   }
 }
 

@@ -11,12 +11,12 @@ import { cpuProfileToPprof, heapProfileToPprof } from "../../../pprof/v8.ts";
 import { flameTree } from "./flame_tree.ts";
 import {
   renderComponentPage,
-  renderFlamePage,
   renderGraphPage,
   renderLivePage,
   renderTargetsPage,
 } from "./pages.ts";
 import { ProfileStore, seriesId } from "./profile_store.ts";
+import { renderDiffPage, renderFlamePage, renderSeriesPage } from "./series_pages.ts";
 import { ConsoleState, MAX_PENDING_REQUESTS } from "./console_state.ts";
 import { Taps } from "../../pipeline/taps.ts";
 
@@ -210,12 +210,10 @@ Deno.test("ConsoleState: accepted requests are recorded one timer turn later, as
   await new Promise((resolve) => setTimeout(resolve, 10));
   assertEquals(state.pending, 0);
   const kept = state.store.get(seriesId("r", labels))!.profiles;
-  assertEquals(kept.map((p) => [p.bytes.byteLength, p.bytes.buffer.byteLength]), [
-    [10, 10],
-    [10, 10],
-    [10, 10],
-    [10, 10],
-  ]);
+  assertEquals(
+    kept.map((p) => [p.bytes.byteLength, p.bytes.buffer.byteLength]),
+    Array.from({ length: MAX_PENDING_REQUESTS }, () => [10, 10]),
+  );
   // profiles_memory 0 keeps nothing and queues nothing; reading records what is pending.
   memory = 0;
   taps.accepted("r", request(1));
@@ -360,12 +358,20 @@ Deno.test("console pages escape every label, id, error and config string", () =>
     liveEnabled: true,
   });
   assertEscaped(component, "component");
+  const series = {
+    id: "abc",
+    component_id: EVIL,
+    labels: { [EVIL]: EVIL },
+    count: 1,
+    first: new Date(1).toISOString(),
+    last: new Date(1).toISOString(),
+    bytes: 2,
+  };
+  assertEscaped(renderFlamePage(series, [{ at: 1, bytes: 2 }], 64), "flame");
+  assertEscaped(renderDiffPage(series, 64), "diff");
   assertEscaped(
-    renderFlamePage({ id: "abc", component_id: EVIL, labels: { [EVIL]: EVIL } }, [{
-      at: 1,
-      bytes: 2,
-    }]),
-    "flame",
+    renderSeriesPage([series], { receiver: EVIL, match: [[EVIL, EVIL]] }, [EVIL], EVIL),
+    "profiles",
   );
   assertEscaped(renderLivePage(EVIL, true), "live on");
   const off = renderLivePage(EVIL, false);

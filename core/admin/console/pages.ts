@@ -49,7 +49,7 @@ export function layout(title: string, page: string, body: string, attrs = ""): s
 <link rel="stylesheet" href="/console/console.css">
 <script src="/console/console.js" defer></script></head>
 <body data-page="${e(page)}"${attrs}>
-<header><a class="brand" href="/">profcol</a><a href="/">pipelines</a><a href="/targets">targets</a>
+<header><a class="brand" href="/">profcol</a><a href="/">pipelines</a><a href="/targets">targets</a><a href="/profiles">profiles</a>
 <a href="/status">status</a><a href="/metrics">metrics</a><a href="/api/v1/status">status JSON</a></header>
 <main>
 ${body}
@@ -393,37 +393,6 @@ export function renderTargetsPage(
 <span id="filter-count" class="muted"></span></div>
 <div id="targets" data-refresh>${targetsTable(rows)}</div>`;
   return layout("targets", "targets", body);
-}
-
-/** `/flame/<series>`. */
-export function renderFlamePage(
-  series: { id: string; component_id: string; labels: Readonly<Record<string, string>> },
-  kept: readonly { at: number; bytes: number }[],
-): string {
-  const labels = Object.entries(series.labels).map(([k, v]) => `${e(k)}="${e(v)}"`).join(", ");
-  const last = kept.length - 1;
-  const options = kept.map((p, i) =>
-    `<option value="${i}"${i === last ? " selected" : ""}>${
-      e(new Date(p.at).toISOString())
-    } (${p.bytes} bytes)</option>`
-  ).reverse().join("");
-  const body = `<h1>Flame graph</h1>
-<p><a href="${e(componentHref(series.component_id))}">${
-    e(series.component_id)
-  }</a> · <code>{${labels}}</code></p>
-<div class="toolbar">
-<label>profile <select id="profile-index">${options}</select></label>
-<label>sample type <select id="sample-type"></select></label>
-<input type="search" id="search" placeholder="search frames (highlights)">
-<button id="reset" type="button">reset zoom</button>
-<a id="download" href="/api/v1/profiles/${
-    encodeURIComponent(series.id)
-  }/pprof?index=${last}" download>download pprof</a>
-<span id="match-info" class="muted"></span></div>
-<p id="flame-info" class="muted"></p>
-<div id="flame"></div><div id="tooltip"></div>
-<p class="muted">Click a frame to zoom into it, the top bar or “reset zoom” to go back. Width is the frame's total; hover for self and total.</p>`;
-  return layout("flame graph", "flame", body, ` data-series="${e(series.id)}"`);
 }
 
 /** `/components/<id>/live`. */

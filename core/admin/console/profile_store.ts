@@ -1,6 +1,7 @@
 /**
  * The console's bounded ring of recent profiles: for each series (receiver id + label set) the
- * last few profiles as the receiver accepted them, raw bytes shared with the pipeline when they
+ * last profiles as the receiver accepted them (at most {@linkcode PROFILES_PER_SERIES}, enough
+ * for an hour of a 15 s scrape, so that a time range can be merged), raw bytes shared with the pipeline when they
  * own their buffer, else copied so that the cap bounds what stays resident (never decoded
  * here). The total is capped by `service.telemetry.console.profiles_memory`: the oldest
  * profiles, of any series, go first. Decoding happens only when a
@@ -15,6 +16,9 @@
 import type { Item } from "../../items.ts";
 import { LabelSet } from "../../labels.ts";
 import { ownBytes } from "../../bytes.ts";
+
+/** Profiles kept per series at most (the memory cap usually binds first). */
+export const PROFILES_PER_SERIES = 240;
 
 /** One kept profile. */
 export interface StoredProfile {
@@ -31,6 +35,8 @@ export interface SeriesInfo {
   readonly labels: Readonly<Record<string, string>>;
   /** Profiles kept. */
   readonly count: number;
+  /** Time of the oldest kept profile (ISO). */
+  readonly first: string;
   /** Time of the newest kept profile (ISO). */
   readonly last: string;
   readonly bytes: number;
@@ -49,6 +55,8 @@ interface Series {
   readonly componentId: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly entries: Entry[];
+  /** Sum of the entries' sizes. */
+  bytes: number;
 }
 
 /** 32-bit FNV-1a, twice with different seeds: a short stable id for URLs. */
@@ -95,7 +103,7 @@ export class ProfileStore {
   #count = 0;
   #bytes = 0;
 
-  constructor(public capacityBytes: number, readonly perSeries = 4) {}
+  constructor(public capacityBytes: number, readonly perSeries = PROFILES_PER_SERIES) {}
 
   /** Bytes held. */
   get bytes(): number {
@@ -135,7 +143,7 @@ export class ProfileStore {
     let series = this.#byKey.get(key);
     if (series === undefined) {
       const id = hash64(key);
-      series = { id, key, componentId, labels: labels.toRecord(), entries: [] };
+      series = { id, key, componentId, labels: labels.toRecord(), entries: [], bytes: 0 };
       this.#series.set(id, series);
       this.#byKey.set(key, series);
     }
@@ -145,6 +153,7 @@ export class ProfileStore {
     this.#newest = entry;
     this.#count++;
     series.entries.push(entry);
+    series.bytes += bytes.byteLength;
     this.#bytes += bytes.byteLength;
     if (series.entries.length > this.perSeries) this.#drop(series.entries[0]!);
     this.#evict();
@@ -160,6 +169,7 @@ export class ProfileStore {
     entry.older = entry.newer = undefined;
     this.#count--;
     this.#bytes -= entry.bytes.byteLength;
+    entry.series.bytes -= entry.bytes.byteLength;
     const entries = entry.series.entries;
     const index = entries.indexOf(entry);
     if (index >= 0) entries.splice(index, 1);
@@ -192,14 +202,7 @@ export class ProfileStore {
 
   /** Every series with kept profiles. */
   list(): SeriesInfo[] {
-    return [...this.#series.values()].map((s) => ({
-      id: s.id,
-      component_id: s.componentId,
-      labels: s.labels,
-      count: s.entries.length,
-      last: new Date(s.entries[s.entries.length - 1]!.at).toISOString(),
-      bytes: s.entries.reduce((sum, e) => sum + e.bytes.byteLength, 0),
-    }));
+    return [...this.#series.values()].map(infoOf);
   }
 
   /** Whether a series has kept profiles. */
@@ -207,11 +210,31 @@ export class ProfileStore {
     return this.#series.has(id);
   }
 
+  /** A series' summary, without its profiles (cheap: no copy of the entries). */
+  info(id: string): SeriesInfo | undefined {
+    const series = this.#series.get(id);
+    return series === undefined ? undefined : infoOf(series);
+  }
+
   /** A series and its profiles, oldest first. */
   get(id: string): { info: SeriesInfo; profiles: StoredProfile[] } | undefined {
     const series = this.#series.get(id);
     if (series === undefined) return undefined;
-    const info = this.list().find((s) => s.id === id)!;
-    return { info, profiles: series.entries.map(({ at, bytes }) => ({ at, bytes })) };
+    return {
+      info: infoOf(series),
+      profiles: series.entries.map(({ at, bytes }) => ({ at, bytes })),
+    };
   }
+}
+
+function infoOf(s: Series): SeriesInfo {
+  return {
+    id: s.id,
+    component_id: s.componentId,
+    labels: s.labels,
+    count: s.entries.length,
+    first: new Date(s.entries[0]!.at).toISOString(),
+    last: new Date(s.entries[s.entries.length - 1]!.at).toISOString(),
+    bytes: s.bytes,
+  };
 }
