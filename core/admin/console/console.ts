@@ -263,6 +263,7 @@ export class Console {
     const views = new Map<string, ComponentView>();
     const exporters = (status.published.exporters ?? []) as unknown[];
     const targets = (status.published.targets ?? []) as unknown[];
+    const discoveries = (status.published.discovery ?? []) as unknown[];
     for (const c of status.components) {
       const old = views.get(c.id);
       const pipelines = [...(old?.pipelines ?? []), ...(c.pipeline ? [c.pipeline] : [])];
@@ -305,6 +306,17 @@ export class Console {
           [health, reason] = ["failing", "every target down"];
         } else if (down > 0) {
           [health, reason] = ["degraded", `${down} of ${mine.length} scrapes down`];
+        }
+        // A failing discovery (API unreachable, 401/403, unreadable file) keeps the last
+        // targets or none: degraded at least, with its error as the reason.
+        const failedDiscovery = discoveries.filter((d) =>
+          isRecord(d) && d.component_id === c.id && d.health === "down"
+        ) as Record<string, unknown>[];
+        if (failedDiscovery.length > 0) {
+          const first = failedDiscovery[0]!;
+          const why = `${str(first.mechanism)} discovery failing: ${str(first.last_error)}`;
+          if (health === "ok") health = "degraded";
+          reason = reason === undefined ? why : `${reason}; ${why}`;
         }
       }
       views.set(c.id, {
