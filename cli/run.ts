@@ -7,6 +7,7 @@
 
 import { Collector } from "../core/service/collector.ts";
 import { Logger } from "../core/telemetry/logger.ts";
+import { heapLimitLogFields } from "./heap_limit.ts";
 import { CONFIG_FLAG_USAGE, configFiles, loadForCli } from "./config_flags.ts";
 import type { Subcommand } from "./mod.ts";
 
@@ -30,6 +31,8 @@ export const runCommand: Subcommand = {
     const loaded = await loadForCli(files, context);
     if (!loaded) return 2;
     const logger = new Logger();
+    const heap = heapLimitLogFields();
+    if (heap) logger.info("V8 heap limit set from the cgroup memory limit", heap);
     const collector = new Collector({
       configFiles: files,
       registry: loaded.registry,
