@@ -19,6 +19,7 @@ import {
 import { StaticDiscoverer } from "./discovery/static.ts";
 import type { Discoverer, TargetGroup } from "./discovery/target_group.ts";
 import { DiscoveryHealth } from "./discovery/health.ts";
+import { ClusterPeers } from "./clustering.ts";
 import { defaultJobName } from "./targets.ts";
 import { createHttpClient, type HttpClient } from "../../core/http/client.ts";
 import { type ScrapeMetrics, scrapeMetrics } from "./metrics.ts";
@@ -40,6 +41,8 @@ export class ScrapeReceiver implements Receiver {
   readonly #kubernetesOptions: KubernetesDiscovererOptions;
   readonly #cleanups: (() => void)[] = [];
   #client: HttpClient | undefined;
+  /** With `clustering`: the live replicas, which decide the targets this one keeps. */
+  #cluster: ClusterPeers | undefined;
   #started = false;
   #stopped = false;
   #stopping: Promise<void>[] = [];
@@ -112,6 +115,16 @@ export class ScrapeReceiver implements Receiver {
       );
       this.#discoverers.push(d);
     }
+    if (this.#config.clustering?.enabled) {
+      this.#cluster = new ClusterPeers(
+        this.#config.clustering,
+        logger.child({ discovery: "clustering" }),
+        userAgent,
+        this.#kubernetesOptions,
+        health("clustering"),
+      );
+      this.#cluster.start(() => this.sync());
+    }
     await Promise.all(this.#discoverers.map((d, i) =>
       d.start((groups) => {
         if (this.#stopped) return;
@@ -146,7 +159,9 @@ export class ScrapeReceiver implements Receiver {
     m.discoveryUp.removeMatching({ component_id: id });
     m.discoveryTargets.removeMatching({ component_id: id });
     const byMechanism = new Map<string, { up: boolean; targets: number }>();
-    for (const { health } of this.#reportedDiscoverers()) {
+    const healths = this.#reportedDiscoverers().map((d) => d.health);
+    if (this.#cluster) healths.push(this.#cluster.health);
+    for (const health of healths) {
       const seen = byMechanism.get(health.mechanism) ?? { up: true, targets: 0 };
       seen.up &&= health.health === "up";
       seen.targets += health.targets;
@@ -206,6 +221,12 @@ export class ScrapeReceiver implements Receiver {
       });
     }
     this.lastSyncErrors = errors;
+    if (this.#cluster) {
+      // By address, so every profile type of a target (and its delta state) stays together.
+      for (const [key, t] of wanted) {
+        if (!this.#cluster.owns(t.labels.get("__address__") ?? key)) wanted.delete(key);
+      }
+    }
     for (const [key, loop] of this.#loops) {
       if (wanted.has(key)) continue;
       this.#loops.delete(key);
@@ -244,11 +265,12 @@ export class ScrapeReceiver implements Receiver {
    */
   discoveryStatus(): DiscoveryStatus[] {
     const id = this.#settings.id;
-    return this.#reportedDiscoverers().map((d) =>
+    const entries = this.#reportedDiscoverers().map((d) =>
       d instanceof KubernetesDiscoverer
         ? d.status(id)
         : { component_id: id, role: "", api_server: "", ...d.health.state() }
     );
+    return this.#cluster ? [...entries, this.#cluster.status(id)] : entries;
   }
 
   /** `/api/v1/targets` entries. */
@@ -263,7 +285,7 @@ export class ScrapeReceiver implements Receiver {
     }
     this.#stopped = true;
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
-    await Promise.all(this.#discoverers.map((d) => d.stop()));
+    await Promise.all([...this.#discoverers.map((d) => d.stop()), this.#cluster?.stop()]);
     for (const loop of this.#loops.values()) this.#stopping.push(loop.stop());
     this.#loops.clear();
     await Promise.all(this.#stopping);
