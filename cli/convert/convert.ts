@@ -345,10 +345,17 @@ export function convertAlloy(files: readonly AlloyFile[]): ConvertResult {
       if (clustering?.kind === "block") {
         const enabled = body(clustering.body, `${name}.clustering`).enabled;
         if (enabled === true) {
+          // Peers come from the Kubernetes API (the replicas' Service), not Alloy's gossip.
+          config.clustering = {
+            enabled: true,
+            service: "${env:PROFCOL_CLUSTER_SERVICE}",
+            self_address: "${env:POD_IP}",
+          };
           warn(
             clustering.pos,
-            `${name}: clustering is not converted; every profcol instance scrapes every ` +
-              `target unless you split them with sharding (shard_index, total_shards)`,
+            `${name}: clustering finds its peers through the Kubernetes API: set ` +
+              `PROFCOL_CLUSTER_SERVICE to the replicas' Service and POD_IP from the downward API ` +
+              `(the Helm chart's sharded mode does)`,
           );
         }
       }

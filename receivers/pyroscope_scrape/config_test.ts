@@ -88,14 +88,14 @@ Deno.test("validation rules of spec 8.2 name the setting to change", () => {
       clustering: {
         enabled: true,
         service: "profcol",
-        self_address: "10.0.0.1",
+        self_address: "127.0.1.1",
         kubernetes: { api_server: "ftp://x" },
       },
     })),
   );
   assert(
     /sharding and clustering/.test(errorOf({
-      clustering: { enabled: true, service: "profcol", self_address: "10.0.0.1" },
+      clustering: { enabled: true, service: "profcol", self_address: "127.0.1.1" },
       sharding: { shard_index: 0, total_shards: 2 },
     })),
   );
