@@ -48,7 +48,7 @@ const find = (docs: Doc[], kind: string) => docs.filter((d) => d.kind === kind);
 const workloads = (docs: Doc[]) =>
   docs.filter((d) => ["DaemonSet", "StatefulSet", "Deployment"].includes(d.kind));
 
-const ENV = { NODE_NAME: "node-a", POD_INDEX: "0", TOTAL_SHARDS: "3" };
+const ENV = { NODE_NAME: "node-a", POD_INDEX: "0", TOTAL_SHARDS: "3", POD_IP: "127.0.1.1" };
 /** Whether this tree's config schema knows the admin bearer token file yet. */
 const TOKEN_SETTING = Deno.readTextFileSync(`${ROOT}core/config/service_schema.ts`)
   .includes("bearer_token_file");
@@ -175,7 +175,10 @@ function checkRbac(docs: Doc[], where: string): void {
     const config = parseYaml(text) as Doc;
     for (const [id, receiver] of Object.entries(config.receivers ?? {}) as [string, Doc][]) {
       if (!id.startsWith("pyroscope.scrape")) continue;
-      for (const sd of receiver.kubernetes_sd_configs ?? []) {
+      const sds = [...receiver.kubernetes_sd_configs ?? []];
+      // clustering watches the replicas' EndpointSlices (in its own namespace: a Role).
+      if (receiver.clustering?.enabled) sds.push({ role: "endpointslice" });
+      for (const sd of sds) {
         for (const r of resourcesOf(sd.role as KubernetesRole, sd.attach_metadata?.node ?? false)) {
           needed.add(`${r.group}/${r.name}`);
         }
@@ -184,11 +187,14 @@ function checkRbac(docs: Doc[], where: string): void {
   }
   const [role] = find(docs, "ClusterRole");
   const granted = new Set<string>();
-  for (const rule of role.rules) {
+  for (const rule of [...role.rules, ...find(docs, "Role").flatMap((r) => r.rules)]) {
     assertEquals(rule.verbs, ["get", "list", "watch"], where);
     for (const g of rule.apiGroups) for (const r of rule.resources) granted.add(`${g}/${r}`);
   }
   assertEquals(granted, needed, where);
+  for (const binding of find(docs, "RoleBinding")) {
+    assertEquals(binding.roleRef.name, find(docs, "Role")[0].metadata.name, where);
+  }
   const [binding] = find(docs, "ClusterRoleBinding");
   assertEquals(binding.roleRef.name, role.metadata.name);
   const [account] = find(docs, "ServiceAccount");
@@ -411,6 +417,8 @@ Deno.test({
       "NetworkPolicy",
       "PodDisruptionBudget",
       "PodMonitor",
+      "Role",
+      "RoleBinding",
       "Secret",
       "Service",
       "ServiceAccount",
@@ -421,7 +429,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "deploy: the sharded StatefulSet splits targets by ordinal over its replica count",
+  name:
+    "deploy: the sharded StatefulSet heals with clustering over its Service, or splits by ordinal with hashmod",
   ignore: !HELM && !CI,
   async fn() {
     const docs = documents(
@@ -430,21 +439,38 @@ Deno.test({
     );
     const [sts] = find(docs, "StatefulSet");
     assertEquals(find(docs, "DaemonSet"), []);
-    const sharded = configOf(docs, sts).receivers["pyroscope.scrape/pods"];
+    const scrape = configOf(docs, sts).receivers["pyroscope.scrape/pods"];
+    assertEquals(scrape.clustering, {
+      enabled: true,
+      service: sts.spec.serviceName,
+      self_address: "${env:POD_IP}",
+    });
+    assertEquals(scrape.sharding, undefined);
+    const service = find(docs, "Service").find((s) => s.metadata.name === sts.spec.serviceName);
+    assertEquals(service.spec.selector, sts.spec.selector.matchLabels);
+    assertEquals(sts.spec.template.spec.containers[0].env, [
+      { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+    ]);
+    assertEquals(scrape.relabel_configs, readmeExample().relabel_configs);
+
+    const hashmod = documents(
+      await renderChart(HELM!, [`${CHART}/ci/sharded-hashmod-values.yaml`]),
+      "hashmod",
+    );
+    const [fixed] = find(hashmod, "StatefulSet");
+    const sharded = configOf(hashmod, fixed).receivers["pyroscope.scrape/pods"];
     assertEquals(sharded.sharding, {
       shard_index: "${env:POD_INDEX}",
       total_shards: "${env:TOTAL_SHARDS}",
     });
-    const env = sts.spec.template.spec.containers[0].env;
-    assertEquals(env, [
+    assertEquals(fixed.spec.template.spec.containers[0].env, [
       {
         name: "POD_INDEX",
         valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } },
       },
-      { name: "TOTAL_SHARDS", value: String(sts.spec.replicas) },
+      { name: "TOTAL_SHARDS", value: String(fixed.spec.replicas) },
     ]);
-    assertEquals(sts.spec.replicas, 4);
-    assertEquals(sharded.relabel_configs, readmeExample().relabel_configs);
+    assertEquals(find(hashmod, "Role"), []);
   },
 });
 

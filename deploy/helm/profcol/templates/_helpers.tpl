@@ -73,8 +73,12 @@ shutdown_timeout matches the pods' termination grace.
 {{- $scrape := dict "kubernetes_sd_configs" (list $sd) "profiling_config" $root.Values.scrape.profilingConfig "relabel_configs" $root.Values.scrape.relabelConfigs -}}
 {{- if eq $mode "daemonset" -}}
 {{- $_ := set $sd "selectors" (list (dict "role" "pod" "field" "spec.nodeName=${env:NODE_NAME}")) -}}
-{{- else -}}
+{{- else if eq $root.Values.sharded.mode "clustering" -}}
+{{- $_ := set $scrape "clustering" (dict "enabled" true "service" (printf "%s-sharded" (include "profcol.fullname" $root)) "self_address" "${env:POD_IP}") -}}
+{{- else if eq $root.Values.sharded.mode "hashmod" -}}
 {{- $_ := set $scrape "sharding" (dict "shard_index" "${env:POD_INDEX}" "total_shards" "${env:TOTAL_SHARDS}") -}}
+{{- else -}}
+{{- fail (printf "sharded.mode must be clustering or hashmod, got %q" $root.Values.sharded.mode) -}}
 {{- end -}}
 {{- $url := default (include "profcol.gatewayUrl" $root) $root.Values.scrape.writeUrl -}}
 {{- $config := dict
