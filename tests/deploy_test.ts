@@ -103,6 +103,17 @@ function checkHardened(docs: Doc[], where: string): void {
     assertEquals(http.listen_address, "0.0.0.0", name);
     const volumes = new Map<string, Doc>(pod.volumes.map((v: Doc) => [v.name, v]));
     for (const c of pod.containers) {
+      // The heap limit is half the memory limit, through the environment (no relaunch).
+      assert(c.resources.limits.memory, `${name}: no memory limit`);
+      assertEquals(c.env.slice(0, 2), [
+        {
+          name: "PROFCOL_HEAP_MIB",
+          valueFrom: {
+            resourceFieldRef: { containerName: c.name, resource: "limits.memory", divisor: "2Mi" },
+          },
+        },
+        { name: "DENO_V8_FLAGS", value: "--max-old-space-size=$(PROFCOL_HEAP_MIB)" },
+      ], name);
       assertEquals(c.securityContext.readOnlyRootFilesystem, true, name);
       assertEquals(c.securityContext.allowPrivilegeEscalation, false, name);
       assertEquals(c.securityContext.capabilities.drop, ["ALL"], name);
@@ -243,7 +254,7 @@ Deno.test("deploy: the DaemonSet scrapes its own node with the README's annotati
   const docs = committed();
   const [ds] = find(docs, "DaemonSet");
   const container = ds.spec.template.spec.containers[0];
-  assertEquals(container.env, [{
+  assertEquals(container.env.slice(2), [{
     name: "NODE_NAME",
     valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } },
   }]);
@@ -448,7 +459,7 @@ Deno.test({
     assertEquals(scrape.sharding, undefined);
     const service = find(docs, "Service").find((s) => s.metadata.name === sts.spec.serviceName);
     assertEquals(service.spec.selector, sts.spec.selector.matchLabels);
-    assertEquals(sts.spec.template.spec.containers[0].env, [
+    assertEquals(sts.spec.template.spec.containers[0].env.slice(2), [
       { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
     ]);
     assertEquals(scrape.relabel_configs, readmeExample().relabel_configs);
@@ -463,7 +474,7 @@ Deno.test({
       shard_index: "${env:POD_INDEX}",
       total_shards: "${env:TOTAL_SHARDS}",
     });
-    assertEquals(fixed.spec.template.spec.containers[0].env, [
+    assertEquals(fixed.spec.template.spec.containers[0].env.slice(2), [
       {
         name: "POD_INDEX",
         valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } },

@@ -125,10 +125,17 @@ The profcol container: (dict "root" $ "config" "daemonset.yaml" "resources" {...
     {{- if $root.Values.watchConfig }}
     - --watch-config
     {{- end }}
-  {{- with .env }}
   env:
+    # V8's old space at half the memory limit (the divisor halves it), set here so the binary
+    # need not start itself again to do so (cli/heap_limit.ts).
+    - name: PROFCOL_HEAP_MIB
+      valueFrom:
+        resourceFieldRef: { containerName: profcol, resource: limits.memory, divisor: 2Mi }
+    - name: DENO_V8_FLAGS
+      value: --max-old-space-size=$(PROFCOL_HEAP_MIB)
+    {{- with .env }}
     {{- toYaml . | nindent 4 }}
-  {{- end }}
+    {{- end }}
   ports:
     - { name: admin, containerPort: {{ $root.Values.admin.port }} }
     {{- with .ports }}
