@@ -83,7 +83,8 @@ service:
     const heap = field("heap_limit_bytes");
     // heap_size_limit is the old space (256 MiB) plus the young generation.
     assert(heap >= 256 * MiB && heap < 384 * MiB, `heap_size_limit ${heap}`);
-    await proc.adminUrl();
+    // The signal handlers are installed once the collector has started.
+    await proc.waitFor(/collector started/);
     proc.child.kill("SIGTERM");
     const status = await proc.exit();
     assertEquals(status.code, 0, proc.stderr);
