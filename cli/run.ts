@@ -1,12 +1,15 @@
 /**
  * `profcol run --config FILE`: runs the collector until SIGINT/SIGTERM. SIGHUP (and
- * `POST /-/reload`) re-read the config; an invalid one keeps the running pipelines.
+ * `POST /-/reload`, and a changed file with `--watch-config`) re-read the config; an invalid one
+ * keeps the running pipelines.
  *
  * @module
  */
 
 import { Collector } from "../core/service/collector.ts";
 import { Logger } from "../core/telemetry/logger.ts";
+import { heapLimitLogFields } from "./heap_limit.ts";
+import { ConfigWatcher } from "./config_watch.ts";
 import { CONFIG_FLAG_USAGE, configFiles, loadForCli } from "./config_flags.ts";
 import type { Subcommand } from "./mod.ts";
 
@@ -24,12 +27,16 @@ export const runCommand: Subcommand = {
     "",
     "Flags:",
     CONFIG_FLAG_USAGE,
+    "  --watch-config     Reload when a config file's content changes (its directory is watched,",
+    "                     so a Kubernetes ConfigMap update is seen); same rules as SIGHUP.",
   ].join("\n"),
   async run(args, context) {
-    const { files } = configFiles(args, [], "run");
+    const { files, booleans } = configFiles(args, ["watch-config"], "run");
     const loaded = await loadForCli(files, context);
     if (!loaded) return 2;
     const logger = new Logger();
+    const heap = heapLimitLogFields();
+    if (heap) logger.info("V8 heap limit set from the cgroup memory limit", heap);
     const collector = new Collector({
       configFiles: files,
       registry: loaded.registry,
@@ -43,6 +50,9 @@ export const runCommand: Subcommand = {
       logger.error("collector failed to start", { err: error });
       return 1;
     }
+    const watcher = booleans.has("watch-config")
+      ? new ConfigWatcher(files, () => void collector.reload(), logger)
+      : undefined;
     const stop = Promise.withResolvers<string>();
     const listeners: [Deno.Signal, () => void][] = [];
     const listen = (signal: Deno.Signal, handler: () => void) => {
@@ -70,6 +80,7 @@ export const runCommand: Subcommand = {
     });
     const signal = await stop.promise;
     logger.info("shutting down", { signal });
+    await watcher?.stop();
     const inTime = await collector.shutdown();
     for (const [name, handler] of listeners) Deno.removeSignalListener(name, handler);
     logger.info(inTime ? "stopped" : "stopped with work left after the deadline");

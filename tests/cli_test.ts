@@ -149,7 +149,7 @@ Deno.test("cli: usage errors exit 2; --help, --version and components exit 0", a
   assertEquals(flag.code, 2);
   assertEquals(
     flag.stderr.split("\n")[0],
-    "profcol run: unknown flag --confg; profcol run takes --config FILE or FILE ... " +
+    "profcol run: unknown flag --confg; profcol run takes --config FILE, --watch-config or FILE ... " +
       "(other settings go in the config file)",
   );
   const both = await runProfcol(["print-config", "--config", "a.yaml", "b.yaml"]);

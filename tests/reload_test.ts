@@ -108,3 +108,64 @@ Deno.test("reload: POST /-/reload answers 400 with the reason and keeps the pipe
   const items = await stop(proc, dir);
   assertEquals(items.map((l) => [l.n, l.generation]), [["1", "one"], ["2", "two"]]);
 });
+
+/**
+ * Publishes `text` the way the kubelet updates a ConfigMap volume: a new timestamped directory,
+ * a `..data_tmp` symlink to it renamed over `..data` (atomic), the old directory removed. The
+ * file the collector reads, `<dir>/config.yaml`, is a symlink to `..data/config.yaml` that never
+ * changes itself.
+ */
+function kubeletPublish(dir: string, text: string, version: number): void {
+  const versioned = `..2026_12_07_00_00_0${version}.000000001`;
+  Deno.mkdirSync(`${dir}/${versioned}`);
+  Deno.writeTextFileSync(`${dir}/${versioned}/config.yaml`, text);
+  Deno.symlinkSync(versioned, `${dir}/..data_tmp`);
+  Deno.renameSync(`${dir}/..data_tmp`, `${dir}/..data`);
+  for (const entry of Deno.readDirSync(dir)) {
+    if (entry.name.startsWith("..2026") && entry.name !== versioned) {
+      Deno.removeSync(`${dir}/${entry.name}`, { recursive: true });
+    }
+  }
+  try {
+    Deno.lstatSync(`${dir}/config.yaml`);
+  } catch {
+    Deno.symlinkSync("..data/config.yaml", `${dir}/config.yaml`);
+  }
+}
+
+Deno.test("reload: --watch-config sees a ConfigMap's ..data symlink swap; a bad config keeps the pipeline", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "profcol-watch-" });
+  const volume = `${dir}/volume`;
+  Deno.mkdirSync(volume);
+  kubeletPublish(volume, config(dir, "one"), 1);
+  const portFile = `${dir}/push.port`;
+  const proc = new Profcol(["run", "--config", `${volume}/config.yaml`, "--watch-config"], {
+    env: { PROFCOL_TEST_PUSH_PORT_FILE: portFile },
+  });
+  try {
+    await proc.waitFor(/collector started/);
+    const push = async (n: number) => {
+      const port = Deno.readTextFileSync(portFile);
+      const response = await fetch(
+        `http://127.0.0.1:${port}/push?receiver=test.receiver/in&n=${n}`,
+      );
+      assertEquals(response.status, 200, await response.text());
+    };
+    await push(1);
+    kubeletPublish(volume, config(dir, "two").replace("label:", "lable:"), 2);
+    await proc.waitFor(/config reload failed, kept the running config/);
+    await push(2);
+    kubeletPublish(volume, config(dir, "two"), 3);
+    await proc.waitFor(/msg="config reloaded"/);
+    await push(3);
+    // Touching the directory without changing the content does not reload again.
+    Deno.writeTextFileSync(`${volume}/unrelated`, "x");
+    await new Promise((r) => setTimeout(r, 500));
+    assertEquals(proc.stderr.match(/config file changed; reloading/g)?.length, 2, proc.stderr);
+  } catch (error) {
+    await proc.kill();
+    throw error;
+  }
+  const items = await stop(proc, dir);
+  assertEquals(items.map((l) => [l.n, l.generation]), [["1", "one"], ["2", "one"], ["3", "two"]]);
+});

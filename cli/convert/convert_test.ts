@@ -540,8 +540,9 @@ pyroscope.write "out" {
 }
 `);
   assertEquals(result.warnings, [
-    'a.alloy:9: pyroscope.scrape "app": clustering is not converted; every profcol instance ' +
-    "scrapes every target unless you split them with sharding (shard_index, total_shards)",
+    'a.alloy:9: pyroscope.scrape "app": clustering finds its peers through the Kubernetes API: ' +
+    "set PROFCOL_CLUSTER_SERVICE to the replicas' Service and POD_IP from the downward API " +
+    "(the Helm chart's sharded mode does)",
   ]);
   const receivers = result.config.receivers as Record<string, Record<string, unknown>>;
   assertEquals(receivers["pyroscope.scrape/app"]!.profiling_config, {
@@ -550,11 +551,15 @@ pyroscope.write "out" {
       threads: { enabled: false, path: "/debug/pprof/threadcreate" },
     },
   });
-  assertEquals(receivers["pyroscope.scrape/app"]!.clustering, undefined);
+  assertEquals(receivers["pyroscope.scrape/app"]!.clustering, {
+    enabled: true,
+    service: "${env:PROFCOL_CLUSTER_SERVICE}",
+    self_address: "${env:POD_IP}",
+  });
   assertEquals((result.config.service as Record<string, unknown>).telemetry, {
     logs: { level: "debug", format: "json" },
   });
-  validateConverted(result.yaml);
+  validateConverted(result.yaml, { PROFCOL_CLUSTER_SERVICE: "profcol", POD_IP: "127.0.1.1" });
 });
 
 Deno.test("convert: unsupported components become comments and warnings with file:line", () => {

@@ -21,10 +21,18 @@ export const pyroscopeScrapeAlloy: AlloyMapping = {
   },
   convert(block) {
     const config = block.body(["targets", "clustering"]);
-    if (block.block("clustering")?.enabled === true) {
+    const clustering = block.block("clustering")?.enabled === true;
+    if (clustering) {
+      // Peers come from the Kubernetes API (the replicas' Service), not Alloy's gossip.
+      config.clustering = {
+        enabled: true,
+        service: "${env:PROFCOL_CLUSTER_SERVICE}",
+        self_address: "${env:POD_IP}",
+      };
       block.warn(
-        `${block.name}: clustering is not converted; every profcol instance scrapes every ` +
-          `target unless you split them with sharding (shard_index, total_shards)`,
+        `${block.name}: clustering finds its peers through the Kubernetes API: set ` +
+          `PROFCOL_CLUSTER_SERVICE to the replicas' Service and POD_IP from the downward API ` +
+          `(the Helm chart's sharded mode does)`,
         "clustering",
       );
     }

@@ -89,6 +89,26 @@ export const httpSdConfigSchema = z.strictObject({
 export const targetListSchema = z.array(labelMap, { error: "targets must be a list of label maps" })
   .default([]);
 
+/**
+ * The `kubernetes_sd_configs` entry (input form) that watches the EndpointSlices of the
+ * replicas' Service for `clustering`.
+ */
+export function peersDiscoveryInput(clustering: {
+  service?: string;
+  namespace?: string;
+  kubernetes?: Readonly<Record<string, unknown>>;
+}): Record<string, unknown> {
+  return {
+    ...clustering.kubernetes,
+    role: "endpointslice",
+    namespaces: clustering.namespace ? { names: [clustering.namespace] } : { own_namespace: true },
+    selectors: [{
+      role: "endpointslice",
+      label: `kubernetes.io/service-name=${clustering.service}`,
+    }],
+  };
+}
+
 /** Schema of `pyroscope.scrape` (unknown keys are errors). */
 export const scrapeConfigSchema = z.strictObject({
   targets: targetListSchema,
@@ -116,20 +136,49 @@ export const scrapeConfigSchema = z.strictObject({
     source_labels: z.array(z.string()).default(["__address__"]),
   }).optional(),
   profiling_config: profilingConfigSchema.prefault({}),
-  /** Accepted so Alloy configs translate; only `enabled: false` is meaningful here. */
+  /**
+   * Replicas share the targets by consistent hashing over the ready endpoints of their own
+   * Service's EndpointSlices (see `clustering.ts`).
+   */
   clustering: z.strictObject({
     enabled: z.boolean({ error: "clustering.enabled must be true or false" }),
+    service: stringField().optional(),
+    namespace: stringField().optional(),
+    self_address: stringField().optional(),
+    kubernetes: z.record(z.string(), z.unknown()).optional(),
   }).optional(),
   ...httpClientConfigShape,
 }).superRefine((config, ctx) => {
   checkHttpClientConfig(config, ctx);
   const fail = (path: string[], message: string) => ctx.addIssue({ code: "custom", path, message });
   if (config.clustering?.enabled) {
-    fail(
-      ["clustering", "enabled"],
-      "clustering is not supported; split targets across instances with sharding " +
-        "(shard_index, total_shards) instead",
-    );
+    const { service, self_address, kubernetes } = config.clustering;
+    if (!service) {
+      fail(["clustering", "service"], "clustering.service is required: the replicas' Service");
+    }
+    if (!self_address) {
+      fail(
+        ["clustering", "self_address"],
+        "clustering.self_address is required: this pod's IP, e.g. ${env:POD_IP}",
+      );
+    }
+    if (config.sharding) {
+      fail(["sharding"], "sharding and clustering split targets both; use one of them");
+    }
+    if (service) {
+      const parsed = kubernetesSdConfigSchema.safeParse(peersDiscoveryInput(config.clustering));
+      for (const issue of parsed.success ? [] : parsed.error.issues) {
+        const path = issue.path.map(String);
+        ctx.addIssue({
+          code: "custom",
+          path: ["clustering", "kubernetes", ...path],
+          message: issue.message.replace("kubernetes_sd_configs.", "clustering.kubernetes."),
+        });
+      }
+      if (kubernetes && ("role" in kubernetes || "selectors" in kubernetes)) {
+        fail(["clustering", "kubernetes"], "clustering.kubernetes takes no role or selectors");
+      }
+    }
   }
   if (config.scrape_interval <= 0) fail(["scrape_interval"], "scrape_interval must be > 0");
   if (config.scrape_timeout <= 0) {

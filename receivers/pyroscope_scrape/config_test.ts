@@ -77,7 +77,28 @@ Deno.test("validation rules of spec 8.2 name the setting to change", () => {
       profiling_config: { "profile.process_cpu": { enabled: false } },
     }).success,
   );
-  assert(/use sharding|with sharding/.test(errorOf({ clustering: { enabled: true } })));
+  assert(/clustering.service is required/.test(errorOf({ clustering: { enabled: true } })));
+  assert(
+    /clustering.self_address is required/.test(
+      errorOf({ clustering: { enabled: true, service: "profcol" } }),
+    ),
+  );
+  assert(
+    /api_server must be an http\(s\) URL/.test(errorOf({
+      clustering: {
+        enabled: true,
+        service: "profcol",
+        self_address: "127.0.1.1",
+        kubernetes: { api_server: "ftp://x" },
+      },
+    })),
+  );
+  assert(
+    /sharding and clustering/.test(errorOf({
+      clustering: { enabled: true, service: "profcol", self_address: "127.0.1.1" },
+      sharding: { shard_index: 0, total_shards: 2 },
+    })),
+  );
   assert(scrapeConfigSchema.safeParse({ clustering: { enabled: false } }).success);
   assert(/Cannot parse "15x" as a duration/.test(errorOf({ scrape_interval: "15x" })));
   assert(/scheme must be "http" or "https"/.test(errorOf({ scheme: "ftp" })));

@@ -18,6 +18,9 @@ export interface ScrapeMetrics {
   readonly skippedTicks: Counter;
   readonly deltaStateBytes: Gauge;
   readonly serviceNameFallbacks: Counter;
+  readonly discoveryUp: Gauge;
+  readonly discoveryTargets: Gauge;
+  readonly discoveryErrors: Counter;
 }
 
 /** Registers (or finds, after a reload) the scraper's metrics. */
@@ -74,6 +77,23 @@ export function scrapeMetrics(registry: MetricsRegistry): ScrapeMetrics {
       "profcol_scrape_service_name_fallbacks_total",
       "Scrape targets that got service_name_fallback because nothing named the service.",
       ["component_id"],
+    ),
+    discoveryUp: registry.gauge(
+      "profcol_discovery_up",
+      "1 while every discovery entry of the mechanism works, 0 while one fails or has not " +
+        "answered yet.",
+      ["component_id", "mechanism"],
+    ),
+    discoveryTargets: registry.gauge(
+      "profcol_discovery_targets",
+      "Targets the mechanism currently discovers (before relabeling and sharding).",
+      ["component_id", "mechanism"],
+    ),
+    discoveryErrors: registry.counter(
+      "profcol_discovery_errors_total",
+      "Failed discovery attempts (list, watch, fetch or file read), by reason: unauthorized, " +
+        "forbidden, http_status, unreachable, timeout, invalid_response, read, config.",
+      ["component_id", "mechanism", "reason"],
     ),
   };
 }

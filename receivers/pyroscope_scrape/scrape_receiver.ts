@@ -27,6 +27,9 @@ import { threadLag } from "../../core/workers/lag.ts";
 import { inlineRunner, type TaskRunner } from "../../core/workers/pool.ts";
 import { SaturationReporter } from "../../core/workers/saturation.ts";
 import { type OpenClientInput, SCRAPE_TASKS } from "./scrape_task.ts";
+import { DiscoveryHealth } from "./discovery/health.ts";
+import { ClusterPeers } from "./clustering.ts";
+import { defaultJobName } from "./targets.ts";
 import { type ScrapeMetrics, scrapeMetrics } from "./metrics.ts";
 import { resolveProfiles } from "./profiles.ts";
 import { ScrapeLoop, type TargetStatus } from "./scrape_loop.ts";
@@ -55,7 +58,6 @@ export class ScrapeReceiver implements Receiver {
   readonly #loops = new Map<string, ScrapeLoop>();
   readonly #groups = new Map<number, TargetGroup[]>();
   readonly #discoverers: Discoverer[] = [];
-  readonly #kubernetes: KubernetesDiscoverer[] = [];
   readonly #kubernetesOptions: KubernetesDiscovererOptions;
   readonly #saturationRecoveryMs: number | undefined;
   readonly #cleanups: (() => void)[] = [];
@@ -63,6 +65,8 @@ export class ScrapeReceiver implements Receiver {
   #runner: TaskRunner = inlineRunner;
   #client: OpenClientInput | undefined;
   #saturation: SaturationReporter | undefined;
+  /** With `clustering`: the live replicas, which decide the targets this one keeps. */
+  #cluster: ClusterPeers | undefined;
   #started = false;
   #stopped = false;
   #stopping: Promise<void>[] = [];
@@ -122,17 +126,33 @@ export class ScrapeReceiver implements Receiver {
       this.#settings.host.registerStatus("targets", () => this.status()),
       this.#settings.host.registerStatus("discovery", () => this.discoveryStatus()),
       this.#metrics.up.collect(() => this.#collectJobGauges()),
+      this.#metrics.targets.collect(() => this.#collectJobGauges()),
+      this.#metrics.discoveryUp.collect(() => this.#collectDiscoveryGauges()),
+      this.#metrics.discoveryTargets.collect(() => this.#collectDiscoveryGauges()),
       this.#metrics.deltaStateBytes.collect(() =>
         this.#metrics.deltaStateBytes.set(labels, this.deltaStateBytes())
       ),
     );
+    // Each failed attempt of a discovery is counted by reason.
+    const health = (mechanism: string) =>
+      new DiscoveryHealth(
+        mechanism,
+        (reason) => this.#metrics.discoveryErrors.inc({ component_id: id, mechanism, reason }),
+      );
     this.#discoverers.push(new StaticDiscoverer(this.#config.targets));
     for (const fileSd of this.#config.file_sd_configs) {
-      this.#discoverers.push(new FileDiscoverer(fileSd, logger.child({ discovery: "file_sd" })));
+      this.#discoverers.push(
+        new FileDiscoverer(fileSd, logger.child({ discovery: "file_sd" }), health("file_sd")),
+      );
     }
     for (const httpSd of this.#config.http_sd_configs) {
       this.#discoverers.push(
-        new HttpDiscoverer(httpSd, logger.child({ discovery: "http_sd" }), userAgent),
+        new HttpDiscoverer(
+          httpSd,
+          logger.child({ discovery: "http_sd" }),
+          userAgent,
+          health("http_sd"),
+        ),
       );
     }
     for (const k8s of this.#config.kubernetes_sd_configs) {
@@ -141,9 +161,19 @@ export class ScrapeReceiver implements Receiver {
         logger.child({ discovery: "kubernetes_sd", role: k8s.role }),
         userAgent,
         this.#kubernetesOptions,
+        health("kubernetes_sd"),
       );
-      this.#kubernetes.push(d);
       this.#discoverers.push(d);
+    }
+    if (this.#config.clustering?.enabled) {
+      this.#cluster = new ClusterPeers(
+        this.#config.clustering,
+        logger.child({ discovery: "clustering" }),
+        userAgent,
+        this.#kubernetesOptions,
+        health("clustering"),
+      );
+      this.#cluster.start(() => this.sync());
     }
     await Promise.all(this.#discoverers.map((d, i) =>
       d.start((groups) => {
@@ -156,13 +186,48 @@ export class ScrapeReceiver implements Receiver {
 
   #collectJobGauges(): void {
     const id = this.#settings.id;
-    this.#metrics.up.removeMatching({ component_id: id });
-    this.#metrics.targets.removeMatching({ component_id: id });
+    const m = this.#metrics;
+    m.up.removeMatching({ component_id: id });
+    m.targets.removeMatching({ component_id: id });
     for (const loop of this.#loops.values()) {
       const labels = { component_id: id, job: loop.target.labels.get("job") ?? "" };
-      this.#metrics.targets.add(labels, 1);
-      this.#metrics.up.add(labels, loop.health === "up" ? 1 : 0);
+      m.targets.add(labels, 1);
+      m.up.add(labels, loop.health === "up" ? 1 : 0);
     }
+    if (this.#loops.size === 0) {
+      // The series exist at 0, so an alert on `== 0` can fire when nothing is scraped.
+      const labels = { component_id: id, job: this.#config.job_name || defaultJobName(id) };
+      m.targets.set(labels, 0);
+      m.up.set(labels, 0);
+    }
+  }
+
+  /** One `profcol_discovery_up`/`_targets` series per configured mechanism. */
+  #collectDiscoveryGauges(): void {
+    const id = this.#settings.id;
+    const m = this.#metrics;
+    m.discoveryUp.removeMatching({ component_id: id });
+    m.discoveryTargets.removeMatching({ component_id: id });
+    const byMechanism = new Map<string, { up: boolean; targets: number }>();
+    const healths = this.#reportedDiscoverers().map((d) => d.health);
+    if (this.#cluster) healths.push(this.#cluster.health);
+    for (const health of healths) {
+      const seen = byMechanism.get(health.mechanism) ?? { up: true, targets: 0 };
+      seen.up &&= health.health === "up";
+      seen.targets += health.targets;
+      byMechanism.set(health.mechanism, seen);
+    }
+    for (const [mechanism, { up, targets }] of byMechanism) {
+      m.discoveryUp.set({ component_id: id, mechanism }, up ? 1 : 0);
+      m.discoveryTargets.set({ component_id: id, mechanism }, targets);
+    }
+  }
+
+  /** The discoverers that are configured (static `targets` only when it lists some). */
+  #reportedDiscoverers(): Discoverer[] {
+    return this.#discoverers.filter((d) =>
+      !(d instanceof StaticDiscoverer) || d.targets.length > 0
+    );
   }
 
   /** Total bytes of client-side delta state over all loops. */
@@ -206,6 +271,12 @@ export class ScrapeReceiver implements Receiver {
       });
     }
     this.lastSyncErrors = errors;
+    if (this.#cluster) {
+      // By address, so every profile type of a target (and its delta state) stays together.
+      for (const [key, t] of wanted) {
+        if (!this.#cluster.owns(t.labels.get("__address__") ?? key)) wanted.delete(key);
+      }
+    }
     for (const [key, loop] of this.#loops) {
       if (wanted.has(key)) continue;
       this.#loops.delete(key);
@@ -240,9 +311,18 @@ export class ScrapeReceiver implements Receiver {
     return [...this.#loops.values()];
   }
 
-  /** Health of the Kubernetes discoverers (published as `discovery`). */
+  /**
+   * Health of every configured discovery entry (published as `discovery`): the Kubernetes
+   * ones with their role and API server, then HTTP, file and static ones.
+   */
   discoveryStatus(): DiscoveryStatus[] {
-    return this.#kubernetes.map((d) => d.status(this.#settings.id));
+    const id = this.#settings.id;
+    const entries = this.#reportedDiscoverers().map((d) =>
+      d instanceof KubernetesDiscoverer
+        ? d.status(id)
+        : { component_id: id, role: "", api_server: "", ...d.health.state() }
+    );
+    return this.#cluster ? [...entries, this.#cluster.status(id)] : entries;
   }
 
   /** `/api/v1/targets` entries. */
@@ -257,13 +337,15 @@ export class ScrapeReceiver implements Receiver {
     }
     this.#stopped = true;
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
-    await Promise.all(this.#discoverers.map((d) => d.stop()));
+    await Promise.all([...this.#discoverers.map((d) => d.stop()), this.#cluster?.stop()]);
     for (const loop of this.#loops.values()) this.#stopping.push(loop.stop());
     this.#loops.clear();
     await Promise.all(this.#stopping);
     const id = { component_id: this.#settings.id };
     this.#metrics.up.removeMatching(id);
     this.#metrics.targets.removeMatching(id);
+    this.#metrics.discoveryUp.removeMatching(id);
+    this.#metrics.discoveryTargets.removeMatching(id);
     this.#metrics.deltaStateBytes.removeMatching(id);
     if (this.#client) {
       // Drops the client and every loop's delta state on each thread.

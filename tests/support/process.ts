@@ -7,6 +7,11 @@
  */
 
 const ROOT = new URL("../../", import.meta.url).pathname;
+/**
+ * A CI machine's own cgroup memory limit must not make every `run` start a second process
+ * (cli/heap_limit.ts): a SIGKILL to the first would leave the second running.
+ */
+const NO_RELAUNCH = { PROFCOL_HEAP_FROM_CGROUP: "off" };
 
 /** A running profcol subprocess. */
 export class Profcol {
@@ -23,7 +28,7 @@ export class Profcol {
     this.child = options.child ?? new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-all", options.entry ?? "tests/support/test_main.ts", ...args],
       cwd: ROOT,
-      env: { NO_COLOR: "1", ...options.env },
+      env: { NO_COLOR: "1", ...NO_RELAUNCH, ...options.env },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -98,7 +103,7 @@ export async function runProfcol(
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", options.entry ?? "tests/support/test_main.ts", ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1", ...options.env },
+    env: { NO_COLOR: "1", ...NO_RELAUNCH, ...options.env },
     stdin: "null",
   }).output();
   const text = new TextDecoder();

@@ -264,6 +264,7 @@ export class Console {
     const views = new Map<string, ComponentView>();
     const exporters = status.published.exporters ?? [];
     const targets = status.published.targets ?? [];
+    const discoveries = status.published.discovery ?? [];
     for (const c of status.components) {
       const old = views.get(c.id);
       const pipelines = [...(old?.pipelines ?? []), ...(c.pipeline ? [c.pipeline] : [])];
@@ -297,6 +298,17 @@ export class Console {
           [health, reason] = ["failing", "every target down"];
         } else if (down > 0) {
           [health, reason] = ["degraded", `${down} of ${mine.length} scrapes down`];
+        }
+        // A failing discovery (API unreachable, 401/403, unreadable file) keeps the last
+        // targets or none: degraded at least, with its error as the reason.
+        const failedDiscovery = discoveries.filter((d) =>
+          d.component_id === c.id && d.health === "down"
+        );
+        if (failedDiscovery.length > 0) {
+          const first = failedDiscovery[0]!;
+          const why = `${first.mechanism} discovery failing: ${first.last_error}`;
+          if (health === "ok") health = "degraded";
+          reason = reason === undefined ? why : `${reason}; ${why}`;
         }
       }
       views.set(c.id, {

@@ -10,6 +10,7 @@ import { parse as parseYaml } from "yaml";
 import type { Logger } from "../../../core/telemetry/logger.ts";
 import { expandGlob, splitGlob } from "./glob.ts";
 import { type Discoverer, parseTargetGroups, type TargetGroup } from "./target_group.ts";
+import { DiscoveryError, DiscoveryHealth } from "./health.ts";
 
 /** Parsed `file_sd_configs` entry. */
 export interface FileSdConfig {
@@ -20,8 +21,12 @@ export interface FileSdConfig {
 /** Reads one SD file (by extension: `.json`, else YAML). */
 export async function readTargetFile(path: string): Promise<TargetGroup[]> {
   const text = await Deno.readTextFile(path);
-  const data = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
-  return parseTargetGroups(data, path, { __meta_filepath: path });
+  try {
+    const data = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+    return parseTargetGroups(data, path, { __meta_filepath: path });
+  } catch (error) {
+    throw new DiscoveryError((error as Error).message, "invalid_response");
+  }
 }
 
 /** File-based discovery. */
@@ -37,7 +42,11 @@ export class FileDiscoverer implements Discoverer {
   #running: Promise<void> = Promise.resolve();
   #update: (groups: TargetGroup[]) => void = () => {};
 
-  constructor(config: FileSdConfig, logger: Logger) {
+  constructor(
+    config: FileSdConfig,
+    logger: Logger,
+    readonly health: DiscoveryHealth = new DiscoveryHealth("file_sd"),
+  ) {
     this.#config = config;
     this.#logger = logger;
   }
@@ -91,12 +100,15 @@ export class FileDiscoverer implements Discoverer {
   async #refresh(): Promise<void> {
     if (this.#stopped) return;
     const next = new Map<string, TargetGroup[]>();
+    const failures: string[] = [];
     for (const pattern of this.#config.files) {
       let paths: string[];
       try {
         paths = await expandGlob(pattern);
       } catch (error) {
         this.#logger.warn("file_sd: bad glob", { pattern, error });
+        failures.push(`${pattern}: ${(error as Error).message}`);
+        this.health.failed("config", failures.at(-1)!);
         continue;
       }
       for (const path of paths) {
@@ -107,6 +119,11 @@ export class FileDiscoverer implements Discoverer {
           if (error instanceof Deno.errors.NotFound) continue;
           const previous = this.#byFile.get(path);
           if (previous) next.set(path, previous);
+          failures.push(`${path}: ${(error as Error).message}`);
+          this.health.failed(
+            error instanceof DiscoveryError ? error.reason : "read",
+            failures.at(-1)!,
+          );
           this.#logger.warn("file_sd: cannot read target file; keeping its previous targets", {
             path,
             error,
@@ -116,7 +133,14 @@ export class FileDiscoverer implements Discoverer {
     }
     if (this.#stopped) return;
     this.#byFile = next;
-    this.#update([...next.values()].flat());
+    const groups = [...next.values()].flat();
+    const targets = groups.reduce((n, g) => n + g.targets.length, 0);
+    if (failures.length === 0) this.health.succeeded(targets);
+    else {
+      this.health.stillFailing(failures.join("; "));
+      this.health.targets = targets;
+    }
+    this.#update(groups);
   }
 
   async stop(): Promise<void> {

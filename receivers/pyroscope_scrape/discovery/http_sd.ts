@@ -12,6 +12,7 @@ import {
   type HttpClientConfig,
 } from "../../../core/http/client.ts";
 import { type Discoverer, parseTargetGroups, type TargetGroup } from "./target_group.ts";
+import { DiscoveryError, DiscoveryHealth, reasonOf, reasonOfStatus } from "./health.ts";
 
 /** Parsed `http_sd_configs` entry. */
 export type HttpSdConfig = HttpClientConfig & {
@@ -32,7 +33,12 @@ export class HttpDiscoverer implements Discoverer {
   /** Failures since the last success (exposed for tests and status). */
   failures = 0;
 
-  constructor(config: HttpSdConfig, logger: Logger, userAgent: string) {
+  constructor(
+    config: HttpSdConfig,
+    logger: Logger,
+    userAgent: string,
+    readonly health: DiscoveryHealth = new DiscoveryHealth("http_sd"),
+  ) {
     this.#config = config;
     this.#logger = logger;
     this.#client = createHttpClient(config, { userAgent });
@@ -62,20 +68,33 @@ export class HttpDiscoverer implements Discoverer {
       });
       if (response.status !== 200) {
         await response.body?.cancel();
-        throw new Error(`server returned HTTP status ${response.status}`);
+        throw new DiscoveryError(
+          `server returned HTTP status ${response.status}`,
+          reasonOfStatus(response.status),
+        );
       }
       const type = response.headers.get("content-type") ?? "";
       if (!type.toLowerCase().startsWith("application/json")) {
         await response.body?.cancel();
-        throw new Error(`Content-Type ${JSON.stringify(type)}, expected application/json`);
+        throw new DiscoveryError(
+          `Content-Type ${JSON.stringify(type)}, expected application/json`,
+          "invalid_response",
+        );
       }
-      const groups = parseTargetGroups(await response.json(), url, { __meta_url: url });
+      let groups: TargetGroup[];
+      try {
+        groups = parseTargetGroups(await response.json(), url, { __meta_url: url });
+      } catch (error) {
+        throw new DiscoveryError((error as Error).message, "invalid_response");
+      }
       if (this.#stopped) return;
       this.failures = 0;
+      this.health.succeeded(groups.reduce((n, g) => n + g.targets.length, 0));
       this.#update(groups);
     } catch (error) {
       if (this.#stopped) return;
       this.failures++;
+      this.health.failed(reasonOf(error), `GET ${url}: ${(error as Error).message}`);
       this.#logger.warn("http_sd: refresh failed; keeping the last good targets", { url, error });
     }
   }

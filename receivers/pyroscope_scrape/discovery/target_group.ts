@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { DiscoveryHealth } from "./health.ts";
+
 /** One group: addresses sharing labels. `source` identifies it for logs and status. */
 export interface TargetGroup {
   readonly source: string;
@@ -16,6 +18,8 @@ export interface TargetGroup {
 
 /** A discovery mechanism: pushes its full current set of groups whenever it changes. */
 export interface Discoverer {
+  /** Whether its last attempt worked, why not, and its target count. */
+  readonly health: DiscoveryHealth;
   /** Starts discovery; `update` receives the complete set each time it changes. */
   start(update: (groups: TargetGroup[]) => void): Promise<void> | void;
   stop(): Promise<void> | void;

@@ -11,6 +11,7 @@ import { createHttpClient, type HttpClient } from "../../../../core/http/client.
 import type { Logger } from "../../../../core/telemetry/logger.ts";
 import type { DiscoveryStatus } from "../../../../core/status.ts";
 import type { Discoverer, TargetGroup } from "../target_group.ts";
+import { type DiscoveryFailureReason, DiscoveryHealth } from "../health.ts";
 import type { KubernetesSdConfig } from "./config.ts";
 import { type ConnectionEnv, ownNamespace, processEnv, resolveConnection } from "./connection.ts";
 import { Reflector } from "./reflector.ts";
@@ -44,10 +45,8 @@ export class KubernetesDiscoverer implements Discoverer {
   readonly #errors = new Map<Reflector, string>();
   #client: HttpClient | undefined;
   #server = "";
-  #setupError = "";
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
-  #targets = 0;
   #update: (groups: TargetGroup[]) => void = () => {};
 
   constructor(
@@ -55,6 +54,7 @@ export class KubernetesDiscoverer implements Discoverer {
     logger: Logger,
     userAgent: string,
     options: KubernetesDiscovererOptions = {},
+    readonly health: DiscoveryHealth = new DiscoveryHealth("kubernetes_sd"),
   ) {
     this.#config = config;
     this.#logger = logger;
@@ -76,10 +76,11 @@ export class KubernetesDiscoverer implements Discoverer {
         if (!namespaces.includes(own)) namespaces.push(own);
       }
     } catch (error) {
-      this.#setupError = (error as Error).message;
+      const message = (error as Error).message;
+      this.health.failed("config", message);
       this.#logger.error("kubernetes_sd: cannot start discovery", {
         role: this.#config.role,
-        error: this.#setupError,
+        error: message,
       });
       return;
     }
@@ -99,7 +100,7 @@ export class KubernetesDiscoverer implements Discoverer {
           labelSelector: selector?.label ?? "",
           fieldSelector: selector?.field ?? "",
           onChange: () => this.#schedule(),
-          onError: (message) => this.#onError(reflector, message),
+          onError: (message, reason) => this.#onError(reflector, message, reason),
           backoff: this.#options.backoff,
           watchTimeoutSeconds: this.#options.watchTimeoutSeconds,
         });
@@ -109,16 +110,24 @@ export class KubernetesDiscoverer implements Discoverer {
     for (const { reflector } of this.#reflectors) reflector.start();
   }
 
-  #onError(reflector: Reflector, message: string | undefined): void {
+  #onError(
+    reflector: Reflector,
+    message: string | undefined,
+    reason: DiscoveryFailureReason = "unreachable",
+  ): void {
     const before = this.#errors.get(reflector);
     if (message === undefined) {
       if (before !== undefined) {
         this.#errors.delete(reflector);
         this.#logger.info("kubernetes_sd: API requests succeed again", { role: this.#config.role });
       }
+      const remaining = [...new Set(this.#errors.values())];
+      if (remaining.length === 0) this.health.succeeded();
+      else this.health.stillFailing(remaining.join("; "));
       return;
     }
     this.#errors.set(reflector, message);
+    this.health.failed(reason, [...new Set(this.#errors.values())].join("; "));
     // Log each new kind of failure once; repeats go to debug.
     if (before !== message) {
       this.#logger.warn("kubernetes_sd: API request failed", { error: message });
@@ -155,24 +164,23 @@ export class KubernetesDiscoverer implements Discoverer {
       merged as unknown as Stores,
       effectiveAttach(this.#config.role, this.#config.attach_metadata),
     );
-    this.#targets = groups.reduce((n, g) => n + g.targets.length, 0);
+    this.health.targets = groups.reduce((n, g) => n + g.targets.length, 0);
     this.#update(groups);
   }
 
   /** Health for the status page. */
   status(componentId: string): DiscoveryStatus {
-    const errors = [...new Set(this.#errors.values())];
-    const lastError = this.#setupError || errors.join("; ");
     const synced = this.#reflectors.length > 0 &&
       this.#reflectors.every(({ reflector }) => reflector.synced);
+    const { health, last_error, targets } = this.health.state();
     return {
       component_id: componentId,
       mechanism: "kubernetes_sd",
       role: this.#config.role,
       api_server: this.#server,
-      health: lastError ? "down" : synced ? "up" : "unknown",
-      last_error: lastError,
-      targets: this.#targets,
+      health: health === "down" ? "down" : synced ? "up" : "unknown",
+      last_error,
+      targets,
     };
   }
 

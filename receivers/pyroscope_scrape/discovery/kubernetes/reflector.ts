@@ -10,6 +10,12 @@
  */
 
 import type { HttpClient } from "../../../../core/http/client.ts";
+import {
+  DiscoveryError,
+  type DiscoveryFailureReason,
+  reasonOf,
+  reasonOfStatus,
+} from "../health.ts";
 import type { KubeObject } from "./roles.ts";
 import { objectKey } from "./roles.ts";
 
@@ -24,8 +30,11 @@ export interface ReflectorOptions {
   readonly fieldSelector: string;
   /** Called after the store changed (relist or event). */
   readonly onChange: () => void;
-  /** Called with a message when a request fails, and with `undefined` once one succeeds. */
-  readonly onError: (message: string | undefined) => void;
+  /**
+   * Called with a message and its reason when a request fails, and with `undefined` once one
+   * succeeds.
+   */
+  readonly onError: (message: string | undefined, reason?: DiscoveryFailureReason) => void;
   /** First retry delay and its cap (ms). */
   readonly backoff?: { initialMs: number; maxMs: number };
   /** Server-side watch timeout (s); the client gives up 30 s after it. */
@@ -123,7 +132,7 @@ export class Reflector {
           needList = true;
           continue;
         }
-        this.#o.onError((error as Error).message);
+        this.#o.onError((error as Error).message, reasonOf(error));
         await this.#sleep(delay);
         delay = Math.min(maxMs, delay * 2);
       }
@@ -150,10 +159,16 @@ export class Reflector {
         headers: { accept: "application/json" },
       });
     } catch (error) {
-      throw new Error(`Listing ${this.#o.resource} at ${url} failed: ${(error as Error).message}`);
+      throw new DiscoveryError(
+        `Listing ${this.#o.resource} at ${url} failed: ${(error as Error).message}`,
+        reasonOf(error),
+      );
     }
     if (response.status !== 200) {
-      throw new Error(await describeFailure(response, `Listing ${this.#o.resource} at ${url}`));
+      throw new DiscoveryError(
+        await describeFailure(response, `Listing ${this.#o.resource} at ${url}`),
+        reasonOfStatus(response.status),
+      );
     }
     const body = await response.json() as {
       metadata?: { resourceVersion?: string };
@@ -184,14 +199,20 @@ export class Reflector {
       signal: this.#abort.signal,
       headers: { accept: "application/json" },
     }).catch((error: Error) => {
-      throw new Error(`Watching ${this.#o.resource} at ${url} failed: ${error.message}`);
+      throw new DiscoveryError(
+        `Watching ${this.#o.resource} at ${url} failed: ${error.message}`,
+        reasonOf(error),
+      );
     });
     if (response.status === 410) {
       await response.body?.cancel();
       throw new Gone();
     }
     if (response.status !== 200 || !response.body) {
-      throw new Error(await describeFailure(response, `Watching ${this.#o.resource} at ${url}`));
+      throw new DiscoveryError(
+        await describeFailure(response, `Watching ${this.#o.resource} at ${url}`),
+        reasonOfStatus(response.status),
+      );
     }
     connected();
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -228,7 +249,10 @@ export class Reflector {
     try {
       event = JSON.parse(line);
     } catch {
-      throw new Error(`Watching ${this.#o.resource}: the server sent a line that is not JSON`);
+      throw new DiscoveryError(
+        `Watching ${this.#o.resource}: the server sent a line that is not JSON`,
+        "invalid_response",
+      );
     }
     const object = event.object;
     if (event.type === "ERROR") {
