@@ -56,7 +56,15 @@ Deno.test("admin: health, readiness, metrics with process gauges", async () => {
     assert(/^process_resident_memory_bytes \d+$/m.test(text), "rss");
     assert(/^profcol_uptime_seconds [\d.]+$/m.test(text), "uptime");
     assertEquals(metricValue(text, "profcol_build_info", { version: "1.2.3" }), 1);
-    assertEquals(metricValue(text, "profcol_config_last_reload_successful"), 1);
+    assertEquals(metricValue(text, "alloy_config_last_load_successful"), 1);
+    assertEquals(metricValue(text, "alloy_config_load_failures_total"), 0);
+    // Alloy's controller health: the two test components, both healthy.
+    assertEquals(
+      ["healthy", "unhealthy", "unknown", "exited"].map((health_type) =>
+        metricValue(text, "alloy_component_controller_running_components", { health_type })
+      ),
+      [2, 0, 0, 0],
+    );
     assertStringIncludes(text, "# TYPE profcol_receiver_accepted_profiles_total counter");
   });
 });
@@ -102,7 +110,8 @@ Deno.test("admin: POST /-/reload keeps the running pipeline on a bad config, swa
     assertEquals(ready.status, 200);
     await ready.body?.cancel();
     let metrics = await (await fetch(`${base}/metrics`)).text();
-    assertEquals(metricValue(metrics, "profcol_config_last_reload_successful"), 0);
+    assertEquals(metricValue(metrics, "alloy_config_last_load_successful"), 0);
+    assertEquals(metricValue(metrics, "alloy_config_load_failures_total"), 1);
 
     assert(logLines.some((l) => l.startsWith("ts=") && l.includes("config reload failed")));
     set(
@@ -114,7 +123,7 @@ Deno.test("admin: POST /-/reload keeps the running pipeline on a bad config, swa
     // Log format follows the new config.
     assertEquals(JSON.parse(logLines.at(-1)!).msg, "config reloaded");
     metrics = await (await fetch(`${base}/metrics`)).text();
-    assertEquals(metricValue(metrics, "profcol_config_last_reload_successful"), 1);
+    assertEquals(metricValue(metrics, "alloy_config_last_load_successful"), 1);
   });
 });
 

@@ -86,12 +86,16 @@ export class Collector {
     config ??= await this.load();
     this.#options.logger.configure(config.service.telemetry.logs);
     const reload = this.metrics.gauge(
-      "profcol_config_last_reload_successful",
+      "alloy_config_last_load_successful",
       "Whether the last config reload succeeded (1) or not (0).",
     );
     reload.set(undefined, 1);
+    this.metrics.counter(
+      "alloy_config_load_failures_total",
+      "Config loads (reloads) that failed; the running config was kept.",
+    ).inc(undefined, 0);
     this.metrics.gauge(
-      "profcol_config_last_reload_success_timestamp_seconds",
+      "alloy_config_last_load_success_timestamp_seconds",
       "When the config was last loaded successfully, since the Unix epoch.",
     ).set(undefined, Date.now() / 1000);
     this.#unregisterProcess = registerProcessMetrics(
@@ -197,12 +201,18 @@ export class Collector {
       return { ok: true, message: "config reloaded" };
     })();
     this.#lastReload = { ...outcome, at: new Date().toISOString() };
-    this.metrics.gauge("profcol_config_last_reload_successful", "").set(
+    this.metrics.gauge("alloy_config_last_load_successful", "").set(
       undefined,
       outcome.ok ? 1 : 0,
     );
+    if (!outcome.ok) {
+      this.metrics.counter(
+        "alloy_config_load_failures_total",
+        "Config loads (reloads) that failed; the running config was kept.",
+      ).inc();
+    }
     if (outcome.ok) {
-      this.metrics.gauge("profcol_config_last_reload_success_timestamp_seconds", "")
+      this.metrics.gauge("alloy_config_last_load_success_timestamp_seconds", "")
         .set(undefined, Date.now() / 1000);
       // The one "config reloaded" line of a reload, with what it changed.
       logger.info(outcome.message, summary ? { ...summary } : {});

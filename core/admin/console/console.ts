@@ -134,6 +134,14 @@ function str(value: unknown): string {
     : String(value);
 }
 
+/** Alloy's `health_type` of a component view. */
+function controllerHealth(view: ComponentView): "healthy" | "unhealthy" | "unknown" | "exited" {
+  if (view.state === "stopped") return "exited";
+  if (view.health === "ok") return "healthy";
+  if (view.health === "unknown") return "unknown";
+  return "unhealthy";
+}
+
 /** The console's piece of the admin server. */
 export class Console {
   readonly #options: ConsoleOptions;
@@ -142,10 +150,23 @@ export class Console {
   readonly #closing = new AbortController();
   readonly #streams = new Set<() => void>();
   readonly #unobserve: () => void;
+  readonly #uncollect: () => void;
 
   constructor(options: ConsoleOptions) {
     this.#options = options;
     const errors = options.state.errors;
+    // Alloy's controller health: the components by the health the graph shows.
+    const running = options.metrics.gauge(
+      "alloy_component_controller_running_components",
+      "Total number of running components, by health (healthy, unhealthy, unknown, exited), as " +
+        "the console's graph colours them (ok; degraded or failing; unknown; stopped).",
+      ["health_type"],
+    );
+    this.#uncollect = running.collect(() => {
+      const counts: Record<string, number> = { healthy: 0, unhealthy: 0, unknown: 0, exited: 0 };
+      for (const view of this.views().values()) counts[controllerHealth(view)]!++;
+      for (const [health_type, n] of Object.entries(counts)) running.set({ health_type }, n);
+    });
     this.#unobserve = options.logger.observe((level, record) => {
       if (level !== "warn" && level !== "error") return;
       const component = record.component_id;
@@ -172,6 +193,7 @@ export class Console {
   /** Ends live streams and a running self-profile; stops observing logs. */
   close(): void {
     this.#unobserve();
+    this.#uncollect();
     for (const end of [...this.#streams]) end();
     this.#closing.abort();
   }
