@@ -1,13 +1,8 @@
 import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { LabelSet } from "../../core/labels.ts";
 import { scrapeConfigSchema } from "./config.ts";
-import {
-  buildScrapeTargets,
-  defaultJobName,
-  exportLabels,
-  inferServiceName,
-  TargetError,
-} from "./targets.ts";
+import { buildScrapeTargets, defaultJobName, exportLabels, TargetError } from "./targets.ts";
+import { inferServiceName } from "../../core/pyroscope_labels/mod.ts";
 import { addressPort, buildScrapeUrl, cleanPath, encodeQuery, joinUrlPath } from "./url.ts";
 
 const build = (labels: Record<string, string>, config: Record<string, unknown> = {}) => {

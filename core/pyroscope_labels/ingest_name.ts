@@ -47,6 +47,24 @@ function badCharacter(text: string, allowSlashDash: boolean): string | undefined
   return undefined;
 }
 
+/** Whether the server accepts `app` as the application name: `[A-Za-z0-9_.\-/]+`. */
+export function isIngestAppName(app: string): boolean {
+  return app !== "" && badCharacter(app, true) === undefined;
+}
+
+/** Whether `name=` can carry a label of this name: `[A-Za-z0-9_.]+`. */
+export function isIngestLabelName(name: string): boolean {
+  return name !== "" && badCharacter(name, false) === undefined;
+}
+
+/**
+ * Whether `name=` carries `value` back unchanged: no `,` or `}` (they end a value), no `{` or
+ * `=` (kept out so a value never reads as a pair), no edge spaces (the server trims them).
+ */
+export function isIngestLabelValue(value: string): boolean {
+  return !/[,}{=]/.test(value) && value.trim() === value;
+}
+
 /** App names: `[A-Za-z0-9_.\-/]`, non-empty (Pyroscope's messages, for familiarity). */
 function checkAppName(app: string): void {
   if (app === "") throw new IngestNameError("service name is required");
