@@ -107,12 +107,5 @@ Deno.test("isIngest*: what name= can carry, the same charsets parseIngestName ch
   }
   assertEquals(isIngestLabelName(""), false);
   assertEquals(["v", "a b", "http://x:1/p?q"].map(isIngestLabelValue), [true, true, true]);
-  assertEquals([" v", "v ", "a,b", "a}b", "a{b", "a=b"].map(isIngestLabelValue), [
-    false,
-    false,
-    false,
-    false,
-    false,
-    false,
-  ]);
+  assertEquals([" v", "v ", "a,b", "a}b", "a{b", "a=b"].filter(isIngestLabelValue), []);
 });

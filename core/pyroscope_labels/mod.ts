@@ -14,21 +14,5 @@
  * @module
  */
 
-export {
-  inferServiceName,
-  type ItemKind,
-  SESSION_ID_LABEL,
-  TENANT_LABEL,
-  tenantOf,
-  WIRE_INTERNAL_LABELS,
-  wireLabels,
-  withTenant,
-} from "./rules.ts";
-export {
-  formatIngestName,
-  IngestNameError,
-  isIngestAppName,
-  isIngestLabelName,
-  isIngestLabelValue,
-  parseIngestName,
-} from "./ingest_name.ts";
+export * from "./rules.ts";
+export * from "./ingest_name.ts";

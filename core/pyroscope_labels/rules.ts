@@ -55,6 +55,9 @@ export function tenantOf(labels: LabelSet): string | undefined {
 /** The kinds of item, as `Item["kind"]`. */
 export type ItemKind = Item["kind"];
 
+/** The internal label that `/ingest` forwards besides `__name__`. */
+export const SESSION_ID_LABEL = "__session_id__";
+
 /**
  * The internal labels the wire keeps, per item kind: the profile type or application name,
  * `__delta__` on push (the server's delta switch), `__session_id__` on ingest (the server keeps
@@ -62,11 +65,8 @@ export type ItemKind = Item["kind"];
  */
 export const WIRE_INTERNAL_LABELS: Readonly<Record<ItemKind, readonly string[]>> = {
   push: ["__name__", "__delta__"],
-  ingest: ["__name__", "__session_id__"],
+  ingest: ["__name__", SESSION_ID_LABEL],
 };
-
-/** The internal label that `/ingest` forwards besides `__name__`. */
-export const SESSION_ID_LABEL = "__session_id__";
 
 const keptOnPush = new Set(WIRE_INTERNAL_LABELS.push);
 const keptOnIngest = new Set(WIRE_INTERNAL_LABELS.ingest);

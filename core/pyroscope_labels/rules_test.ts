@@ -40,17 +40,20 @@ Deno.test("withTenant: no tenant removes labels a client set under either name",
   assertEquals(withTenant(spoofed, "").toRecord(), base.merge({ __org__: "evil" }).toRecord());
 });
 
+/** Every kind of internal label an item can carry, and public ones (one with a single `_`). */
+const pipelineLabels = LabelSet.from({
+  __name__: "app",
+  __delta__: "false",
+  __session_id__: "s1",
+  __tenant_id__: "t",
+  __address__: "a:1",
+  __meta_kubernetes_namespace: "ns",
+  _single: "kept",
+  env: "prod",
+});
+
 Deno.test("wireLabels: internal labels kept per item kind, every other __ label dropped", () => {
-  const labels = LabelSet.from({
-    __name__: "app",
-    __delta__: "false",
-    __session_id__: "s1",
-    __tenant_id__: "t",
-    __address__: "a:1",
-    __meta_kubernetes_namespace: "ns",
-    _single: "kept",
-    env: "prod",
-  });
+  const labels = pipelineLabels;
   assertEquals(wireLabels(labels, "push").toRecord(), {
     __name__: "app",
     __delta__: "false",
@@ -69,15 +72,18 @@ Deno.test("wireLabels: internal labels kept per item kind, every other __ label 
   });
 });
 
+/** Discovery metadata of every kind that can name a service. */
+const everySource = LabelSet.from({
+  __meta_kubernetes_pod_annotation_pyroscope_io_service_name: "annot",
+  __meta_kubernetes_namespace: "ns",
+  __meta_kubernetes_pod_container_name: "c",
+  __meta_docker_container_name: "/docker",
+  __meta_dockerswarm_container_label_service_name: "swarmlabel",
+  __meta_dockerswarm_service_name: "swarm",
+});
+
 Deno.test("inferServiceName: first match wins, in spec §8.3 step 5 order", () => {
-  let labels = LabelSet.from({
-    __meta_kubernetes_pod_annotation_pyroscope_io_service_name: "annot",
-    __meta_kubernetes_namespace: "ns",
-    __meta_kubernetes_pod_container_name: "c",
-    __meta_docker_container_name: "/docker",
-    __meta_dockerswarm_container_label_service_name: "swarmlabel",
-    __meta_dockerswarm_service_name: "swarm",
-  });
+  let labels = everySource;
   const steps: [string, string | undefined][] = [
     ["__meta_kubernetes_pod_annotation_pyroscope_io_service_name", "ns/c"],
     ["__meta_kubernetes_pod_container_name", "/docker"],
