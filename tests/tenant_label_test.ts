@@ -22,11 +22,11 @@ function freePort(): number {
   return port;
 }
 
-function config(port: number, sinkUrl: string): string {
+function config(port: number, sinkUrl: string, tenant = "{ label: __org__ }"): string {
   return `receivers:
   pyroscope.receive_http/sdks:
     http: { listen_address: 127.0.0.1, listen_port: ${port} }
-    tenant: { label: __org__ }
+    tenant: ${tenant}
 processors:
   relabel/org:
     rule:
@@ -54,24 +54,33 @@ function pushBody(serviceName: string, extra: Record<string, string> = {}): Body
   }]) as BodyInit;
 }
 
-Deno.test("tenant.label __org__: X-Scope-OrgID reaches pyroscope.write's X-Scope-OrgID", async () => {
-  const sink = await startSink({ validateTimeWindow: false });
-  const port = freePort();
+async function startCollector(yaml: string): Promise<Collector> {
   const collector = new Collector({
     configFiles: ["c.yaml"],
     registry: new Registry(builtinFactories),
     version: "test",
     logger: new Logger({ write: () => {} }),
-    loadOptions: { readFile: () => config(port, sink.url), env: () => undefined },
+    loadOptions: { readFile: () => yaml, env: () => undefined },
   });
   await collector.start();
+  return collector;
+}
+
+function pusher(port: number) {
+  return (body: BodyInit, headers: Record<string, string>) =>
+    fetch(`http://127.0.0.1:${port}/push.v1.PusherService/Push`, {
+      method: "POST",
+      headers: { "content-type": "application/proto", ...headers },
+      body,
+    });
+}
+
+Deno.test("tenant.label __org__: X-Scope-OrgID reaches pyroscope.write's X-Scope-OrgID", async () => {
+  const sink = await startSink({ validateTimeWindow: false });
+  const port = freePort();
+  const collector = await startCollector(config(port, sink.url));
   try {
-    const push = (body: BodyInit, headers: Record<string, string>) =>
-      fetch(`http://127.0.0.1:${port}/push.v1.PusherService/Push`, {
-        method: "POST",
-        headers: { "content-type": "application/proto", ...headers },
-        body,
-      });
+    const push = pusher(port);
     const fromHeader = await push(pushBody("api"), { "X-Scope-OrgID": "team-a" });
     assertEquals(fromHeader.status, 200, await fromHeader.text());
     // No header: the labels this client sends under both tenant names are not a tenant.
@@ -97,6 +106,23 @@ Deno.test("tenant.label __org__: X-Scope-OrgID reaches pyroscope.write's X-Scope
       sink.pushes.filter((p) => "__tenant_id__" in p.labels || "__org__" in p.labels).length,
       0,
     );
+  } finally {
+    await collector.shutdown();
+    await sink.close();
+  }
+});
+
+Deno.test("tenant off: a client's own __tenant_id__ label is not a tenant either", async () => {
+  const sink = await startSink({ validateTimeWindow: false });
+  const port = freePort();
+  const collector = await startCollector(config(port, sink.url, "{ enabled: false }"));
+  try {
+    const res = await pusher(port)(pushBody("spoof", { __tenant_id__: "evil" }), {
+      "X-Scope-OrgID": "ignored",
+    });
+    assertEquals(res.status, 200, await res.text());
+    await sink.waitFor(1);
+    assertEquals(sink.pushes.map((p) => [p.labels.service_name, p.tenant]), [["spoof", undefined]]);
   } finally {
     await collector.shutdown();
     await sink.close();

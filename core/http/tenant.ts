@@ -40,14 +40,15 @@ export type TenantConfig = z.output<typeof tenantConfigSchema>;
 
 /**
  * The label change that carries `request`'s tenant header; throws {@linkcode HttpError} 401
- * when the header is required and absent. Without the header the labels are removed, so a
- * client's own label of either name never passes as a tenant.
+ * when the header is required and absent. Without the header, or with `enabled: false`, the
+ * tenant labels are removed, so a client's own label never passes as a tenant (a later rule may
+ * still set one).
  */
 export function tenantLabeler(
   config: TenantConfig,
   request: Request,
 ): (labels: LabelSet) => LabelSet {
-  if (!config.enabled) return (labels) => labels;
+  if (!config.enabled) return (labels) => withTenant(labels, "");
   const value = request.headers.get(config.from_header)?.trim() ?? "";
   if (value === "" && config.required) {
     throw new HttpError(401, `missing ${config.from_header} header (tenant required)`, "no_tenant");
