@@ -68,15 +68,15 @@ export const WIRE_INTERNAL_LABELS: Readonly<Record<ItemKind, readonly string[]>>
   ingest: ["__name__", SESSION_ID_LABEL],
 };
 
-const keptOnPush = new Set(WIRE_INTERNAL_LABELS.push);
-const keptOnIngest = new Set(WIRE_INTERNAL_LABELS.ingest);
+const keptOnPush = WIRE_INTERNAL_LABELS.push;
+const keptOnIngest = WIRE_INTERNAL_LABELS.ingest;
 
 function keepOnPush(name: string): boolean {
-  return !isInternalLabel(name) || keptOnPush.has(name);
+  return !isInternalLabel(name) || keptOnPush.includes(name);
 }
 
 function keepOnIngest(name: string): boolean {
-  return !isInternalLabel(name) || keptOnIngest.has(name);
+  return !isInternalLabel(name) || keptOnIngest.includes(name);
 }
 
 /** `labels` as an exporter sends them for an item of `kind`: see {@linkcode WIRE_INTERNAL_LABELS}. */
