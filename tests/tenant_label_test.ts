@@ -6,26 +6,16 @@
  */
 
 import { assertEquals } from "./support/assert.ts";
+import { startInProcess } from "./support/in_process.ts";
 import { startSink } from "./support/strict_sink.ts";
-import { builtinFactories } from "../components.ts";
-import { Registry } from "../core/registry.ts";
-import { Collector } from "../core/service/collector.ts";
-import { Logger } from "../core/telemetry/logger.ts";
 import { LabelSet } from "../core/labels.ts";
 import { encodePushRequest } from "../core/wire/push_proto.ts";
 import { profileBytes } from "./support/profiles.ts";
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-function config(port: number, sinkUrl: string, tenant = "{ label: __org__ }"): string {
+function config(sinkUrl: string, tenant = "{ label: __org__ }"): string {
   return `receivers:
   pyroscope.receive_http/sdks:
-    http: { listen_address: 127.0.0.1, listen_port: ${port} }
+    http: { listen_address: 127.0.0.1, listen_port: 0 }
     tenant: ${tenant}
 processors:
   relabel/org:
@@ -38,7 +28,7 @@ exporters:
     endpoint:
       - url: ${sinkUrl}
 service:
-  telemetry: { http: { listen_port: 0 }, logs: { level: error } }
+  telemetry: { http: { listen_address: 127.0.0.1, listen_port: 0 } }
   pipelines:
     pushed:
       receivers: [pyroscope.receive_http/sdks]
@@ -54,21 +44,9 @@ function pushBody(serviceName: string, extra: Record<string, string> = {}): Body
   }]) as BodyInit;
 }
 
-async function startCollector(yaml: string): Promise<Collector> {
-  const collector = new Collector({
-    configFiles: ["c.yaml"],
-    registry: new Registry(builtinFactories),
-    version: "test",
-    logger: new Logger({ write: () => {} }),
-    loadOptions: { readFile: () => yaml, env: () => undefined },
-  });
-  await collector.start();
-  return collector;
-}
-
-function pusher(port: number) {
+function pusher(url: string) {
   return (body: BodyInit, headers: Record<string, string>) =>
-    fetch(`http://127.0.0.1:${port}/push.v1.PusherService/Push`, {
+    fetch(`${url}/push.v1.PusherService/Push`, {
       method: "POST",
       headers: { "content-type": "application/proto", ...headers },
       body,
@@ -77,10 +55,9 @@ function pusher(port: number) {
 
 Deno.test("tenant.label __org__: X-Scope-OrgID reaches pyroscope.write's X-Scope-OrgID", async () => {
   const sink = await startSink({ validateTimeWindow: false });
-  const port = freePort();
-  const collector = await startCollector(config(port, sink.url));
+  const { collector, url } = await startInProcess(config(sink.url));
   try {
-    const push = pusher(port);
+    const push = pusher(url);
     const fromHeader = await push(pushBody("api"), { "X-Scope-OrgID": "team-a" });
     assertEquals(fromHeader.status, 200, await fromHeader.text());
     // No header: the labels this client sends under both tenant names are not a tenant.
@@ -90,7 +67,7 @@ Deno.test("tenant.label __org__: X-Scope-OrgID reaches pyroscope.write's X-Scope
     );
     assertEquals(spoofed.status, 200, await spoofed.text());
     const ingest = await fetch(
-      `http://127.0.0.1:${port}/ingest?name=web&format=pprof`,
+      `${url}/ingest?name=web&format=pprof`,
       { method: "POST", headers: { "X-Scope-OrgID": "team-b" }, body: profileBytes(9) as BodyInit },
     );
     assertEquals(ingest.status, 200, await ingest.text());
@@ -114,10 +91,9 @@ Deno.test("tenant.label __org__: X-Scope-OrgID reaches pyroscope.write's X-Scope
 
 Deno.test("tenant off: a client's own __tenant_id__ label is not a tenant either", async () => {
   const sink = await startSink({ validateTimeWindow: false });
-  const port = freePort();
-  const collector = await startCollector(config(port, sink.url, "{ enabled: false }"));
+  const { collector, url } = await startInProcess(config(sink.url, "{ enabled: false }"));
   try {
-    const res = await pusher(port)(pushBody("spoof", { __tenant_id__: "evil" }), {
+    const res = await pusher(url)(pushBody("spoof", { __tenant_id__: "evil" }), {
       "X-Scope-OrgID": "ignored",
     });
     assertEquals(res.status, 200, await res.text());
