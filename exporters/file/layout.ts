@@ -14,6 +14,7 @@
 
 import type { IngestItem } from "../../core/items.ts";
 import type { LabelSet } from "../../core/labels.ts";
+import { formatIngestName, wireLabels } from "../../core/pyroscope_labels/mod.ts";
 import { isGzip } from "../../pprof/sniff.ts";
 
 /** Name of the active index file. */
@@ -53,32 +54,7 @@ export function ingestExtension(item: IngestItem): string {
   return "folded.txt";
 }
 
-/**
- * The labels written to the index, as `pyroscope.write` sends them: private `__*` labels
- * (`__address__`, `__meta_*`, `__tmp_*`, …) are dropped, except `__name__`, `__delta__` on push
- * items and `__session_id__` on ingest items.
- */
-export function exportedLabels(labels: LabelSet, kind: "push" | "ingest"): LabelSet {
-  const keep = kind === "push" ? "__delta__" : "__session_id__";
-  return labels.filter((name) => !name.startsWith("__") || name === "__name__" || name === keep);
-}
-
-/**
- * The normalized legacy name `<__name__>{k1=v1,k2=v2}` (keys sorted, every label but
- * `__name__`), as `pyroscope.write` rebuilds it for `/ingest` (spec §4.3).
- */
-export function ingestName(labels: LabelSet): string {
-  // LabelSet names are already sorted in byte order, as Go sorts the keys.
-  const pairs: string[] = [];
-  const names = labels.names;
-  const values = labels.values;
-  for (let i = 0; i < names.length; i++) {
-    if (names[i] !== "__name__") pairs.push(`${names[i]}=${values[i]}`);
-  }
-  return `${labels.get("__name__") ?? ""}{${pairs.join(",")}}`;
-}
-
-/** One index line for a push sample. */
+/** One index line for a push sample, its labels as `pyroscope.write` sends them. */
 export function pushIndexLine(
   ts: number,
   labels: LabelSet,
@@ -89,7 +65,7 @@ export function pushIndexLine(
   const record: Record<string, unknown> = {
     ts: new Date(ts).toISOString(),
     kind: "push",
-    labels: exportedLabels(labels, "push").toRecord(),
+    labels: wireLabels(labels, "push").toRecord(),
     file,
     bytes,
   };
@@ -97,13 +73,17 @@ export function pushIndexLine(
   return JSON.stringify(record) + "\n";
 }
 
-/** One index line for an ingest item. */
+/**
+ * One index line for an ingest item: its labels as `pyroscope.write` sends them and the
+ * `name=` it rebuilds from them.
+ */
 export function ingestIndexLine(ts: number, item: IngestItem, file: string): string {
+  const labels = wireLabels(item.labels, "ingest");
   return JSON.stringify({
     ts: new Date(ts).toISOString(),
     kind: "ingest",
-    labels: exportedLabels(item.labels, "ingest").toRecord(),
-    name: ingestName(exportedLabels(item.labels, "ingest")),
+    labels: labels.toRecord(),
+    name: formatIngestName(labels),
     file,
     bytes: item.body.byteLength,
     content_type: item.contentType,

@@ -16,7 +16,7 @@ import {
   type Outcome,
 } from "../../core/delivery/outcome.ts";
 import { encodePushRequest, type PushSeries } from "../../core/wire/push_proto.ts";
-import { formatIngestName } from "../../core/wire/ingest_name.ts";
+import { formatIngestName } from "../../core/pyroscope_labels/mod.ts";
 import { otlpPost } from "./otlp_sender.ts";
 import type { EndpointTransport, Post, PostOptions } from "./transport.ts";
 

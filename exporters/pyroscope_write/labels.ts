@@ -1,7 +1,7 @@
 /**
  * The labels `pyroscope.write` sends (spec §4.2–4.3, §1.3 and §7): private `__*` labels are
- * stripped (keeping `__name__` and `__delta__`, plus `__session_id__` on the ingest path where
- * the server keeps it), `__tenant_id__` becomes the tenant, `external_labels` override (an
+ * stripped and `__tenant_id__` becomes the tenant (both rules from `core/pyroscope_labels/`,
+ * shared with the receivers and the `file` exporter), `external_labels` override (an
  * empty value deletes), and the result is checked against what the server would refuse: such
  * an item is refused at admission ({@linkcode InvalidItemError}: receive_http answers 400, the
  * pipeline counts it by reason) instead of being sent.
@@ -26,14 +26,18 @@
 
 import { InvalidItemError } from "../../core/component.ts";
 import type { LabelSet } from "../../core/labels.ts";
+import {
+  isIngestAppName,
+  isIngestLabelName,
+  isIngestLabelValue,
+  tenantOf,
+  wireLabels,
+} from "../../core/pyroscope_labels/mod.ts";
 
 /** Pyroscope's default limits (spec §7.4). */
 export const MAX_LABEL_NAME_BYTES = 1024;
 export const MAX_LABEL_VALUE_BYTES = 2048;
 export const MAX_LABEL_NAMES_PER_SERIES = 30;
-
-/** The label that carries a tenant from a receiver to the `X-Scope-OrgID` header. */
-export const TENANT_LABEL = "__tenant_id__";
 
 /** Labels to send and the tenant to send them for. */
 export interface PreparedLabels {
@@ -47,17 +51,6 @@ function utf8Length(text: string): number {
   return text.length * 3 <= MAX_LABEL_NAME_BYTES ? text.length : encoder.encode(text).byteLength;
 }
 
-function keepOnPush(name: string): boolean {
-  return !name.startsWith("__") || name === "__name__" || name === "__delta__";
-}
-
-function keepOnIngest(name: string): boolean {
-  return !name.startsWith("__") || name === "__name__" || name === "__session_id__";
-}
-
-const LEGACY_KEY = /^[A-Za-z0-9_.]+$/;
-const LEGACY_APP_NAME = /^[A-Za-z0-9_.\-/]+$/;
-
 /**
  * Builds the outgoing labels of an item. Throws {@linkcode InvalidItemError} (reason as in the
  * server's discarded-samples reasons) when the server would refuse them.
@@ -67,8 +60,8 @@ export function prepareLabels(
   incoming: LabelSet,
   external: readonly (readonly [string, string])[],
 ): PreparedLabels {
-  const tenant = incoming.get(TENANT_LABEL);
-  let labels = incoming.filter(kind === "push" ? keepOnPush : keepOnIngest);
+  const tenant = tenantOf(incoming);
+  let labels = wireLabels(incoming, kind);
   for (const [name, value] of external) labels = labels.with(name, value);
   if (kind === "push") checkPush(labels);
   else checkIngest(labels);
@@ -100,7 +93,7 @@ function checkIngest(labels: LabelSet): void {
   if (app === undefined) {
     refuse("invalid_labels", `labels ${labels} have no __name__ (the application name)`);
   }
-  if (!LEGACY_APP_NAME.test(app)) {
+  if (!isIngestAppName(app)) {
     refuse(
       "invalid_labels",
       `application name ${JSON.stringify(app)} may only use A-Z, a-z, 0-9, _, ., - and / in name=`,
@@ -112,13 +105,13 @@ function checkIngest(labels: LabelSet): void {
     const name = names[i]!;
     const value = values[i]!;
     if (name === "__name__") continue;
-    if (!LEGACY_KEY.test(name)) {
+    if (!isIngestLabelName(name)) {
       refuse(
         "invalid_labels",
         `label name ${JSON.stringify(name)} cannot be sent in name= (only A-Z, a-z, 0-9, _ and .)`,
       );
     }
-    if (/[,}{=]/.test(value) || value.trim() !== value) {
+    if (!isIngestLabelValue(value)) {
       refuse(
         "invalid_labels",
         `label ${name}=${

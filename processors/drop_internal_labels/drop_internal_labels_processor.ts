@@ -9,6 +9,7 @@
 import type { ComponentSettings, Processor } from "../../core/component.ts";
 import { type Item, itemProfiles, withLabels } from "../../core/items.ts";
 import { isInternalLabel } from "../../core/labels.ts";
+import { SESSION_ID_LABEL } from "../../core/pyroscope_labels/mod.ts";
 import type { Counter } from "../../core/telemetry/metrics.ts";
 import type { DropInternalLabelsConfig } from "./config.ts";
 
@@ -22,7 +23,7 @@ export class DropInternalLabelsProcessor implements Processor {
   constructor(settings: ComponentSettings, config: DropInternalLabelsConfig) {
     this.#keep = new Set(config.keep);
     this.#keepIngest = config.keep_ingest_session_id
-      ? new Set([...config.keep, "__session_id__"])
+      ? new Set([...config.keep, SESSION_ID_LABEL])
       : this.#keep;
     this.#labels = { component_id: settings.id, reason: "empty_labels" };
     this.#dropped = settings.metrics.counter(

@@ -8,7 +8,7 @@ import type { ProcessorFactory } from "../../core/component.ts";
 import { createDefaultServiceNameConfig, serviceNameConfigSchema } from "./config.ts";
 import { ServiceNameProcessor } from "./service_name_processor.ts";
 
-export { inferServiceName, ServiceNameProcessor } from "./service_name_processor.ts";
+export { ServiceNameProcessor } from "./service_name_processor.ts";
 export { type ServiceNameConfig, serviceNameConfigSchema } from "./config.ts";
 
 /** Factory of the `service_name` processor. */

@@ -2,11 +2,8 @@
  * The `service_name` processor: gives items that lack `service_name` one, in this order:
  *
  * 1. the configured `source_labels`, first non-empty value;
- * 2. with `infer_from_metadata` (default), pyroscope.scrape's inference (spec §8.3 step 5):
- *    `__meta_kubernetes_pod_annotation_pyroscope_io_service_name`; then
- *    `__meta_kubernetes_namespace` + `/` + `__meta_kubernetes_pod_container_name` when both
- *    are set; then `__meta_docker_container_name` as is; then
- *    `__meta_dockerswarm_container_label_service_name`; then `__meta_dockerswarm_service_name`;
+ * 2. with `infer_from_metadata` (default), pyroscope.scrape's inference from discovery
+ *    metadata, `inferServiceName` of `core/pyroscope_labels/` (the one both use);
  * 3. `fallback` (default `unspecified`), counted in `profcol_service_name_fallbacks_total`.
  *
  * Items that already carry `service_name` pass unchanged.
@@ -17,20 +14,9 @@
 import type { ComponentSettings, Processor } from "../../core/component.ts";
 import { type Item, itemProfiles, withLabels } from "../../core/items.ts";
 import type { LabelSet } from "../../core/labels.ts";
+import { inferServiceName } from "../../core/pyroscope_labels/mod.ts";
 import type { Counter } from "../../core/telemetry/metrics.ts";
 import type { ServiceNameConfig } from "./config.ts";
-
-/** pyroscope.scrape's `inferServiceName`, or undefined when no metadata names the service. */
-export function inferServiceName(labels: LabelSet): string | undefined {
-  const annotation = labels.get("__meta_kubernetes_pod_annotation_pyroscope_io_service_name");
-  if (annotation) return annotation;
-  const namespace = labels.get("__meta_kubernetes_namespace");
-  const container = labels.get("__meta_kubernetes_pod_container_name");
-  if (namespace && container) return `${namespace}/${container}`;
-  return labels.get("__meta_docker_container_name") ??
-    labels.get("__meta_dockerswarm_container_label_service_name") ??
-    labels.get("__meta_dockerswarm_service_name");
-}
 
 /** Sets `service_name` where it is missing; see the module doc. */
 export class ServiceNameProcessor implements Processor {

@@ -9,7 +9,7 @@
 import type { IngestItem } from "../../core/items.ts";
 import type { LabelSet } from "../../core/labels.ts";
 import { HttpError } from "../../core/http/server.ts";
-import { IngestNameError, parseIngestName } from "../../core/wire/ingest_name.ts";
+import { IngestNameError, parseIngestName } from "../../core/pyroscope_labels/mod.ts";
 import { sniffProfile } from "../../pprof/sniff.ts";
 import { validateProfileBytes } from "../../pprof/validate.ts";
 

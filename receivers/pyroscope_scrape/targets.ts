@@ -11,6 +11,7 @@
 
 import { parseComponentId } from "../../core/component.ts";
 import type { LabelSet } from "../../core/labels.ts";
+import { inferServiceName } from "../../core/pyroscope_labels/mod.ts";
 import { relabel, type RelabelRule } from "../../core/relabel/mod.ts";
 import { inShard, type ShardingConfig } from "./sharding.ts";
 import { effectiveDeltaDuration, type ScrapeConfig } from "./config.ts";
@@ -46,25 +47,6 @@ export interface TargetBuildContext {
   readonly rules?: readonly RelabelRule[];
   /** Keep only this instance's shard (after relabeling). */
   readonly sharding?: ShardingConfig;
-}
-
-/**
- * `service_name` inference (spec §8.3 step 5), first match wins; `undefined` when nothing
- * names the service (the caller applies the fallback).
- */
-export function inferServiceName(labels: LabelSet): string | undefined {
-  const annotation = labels.get("__meta_kubernetes_pod_annotation_pyroscope_io_service_name");
-  if (annotation) return annotation;
-  const ns = labels.get("__meta_kubernetes_namespace");
-  const container = labels.get("__meta_kubernetes_pod_container_name");
-  if (ns && container) return `${ns}/${container}`;
-  const docker = labels.get("__meta_docker_container_name");
-  if (docker) return docker;
-  const swarmLabel = labels.get("__meta_dockerswarm_container_label_service_name");
-  if (swarmLabel) return swarmLabel;
-  const swarmService = labels.get("__meta_dockerswarm_service_name");
-  if (swarmService) return swarmService;
-  return undefined;
 }
 
 function setIfEmpty(labels: LabelSet, name: string, value: string): LabelSet {
@@ -212,7 +194,7 @@ function populate(
 /**
  * Labels a forwarded profile carries: every target label, private ones (`__address__`,
  * `__meta_*`, `__tmp_*`, …) included, so processors (`relabel`, `service_name`) can use them.
- * Exporters remove private labels other than `__name__` and `__delta__`.
+ * Exporters send only the private labels `wireLabels` of `core/pyroscope_labels/` keeps.
  */
 export function exportLabels(labels: LabelSet): LabelSet {
   return labels;

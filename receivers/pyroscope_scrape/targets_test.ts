@@ -1,13 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { LabelSet } from "../../core/labels.ts";
 import { scrapeConfigSchema } from "./config.ts";
-import {
-  buildScrapeTargets,
-  defaultJobName,
-  exportLabels,
-  inferServiceName,
-  TargetError,
-} from "./targets.ts";
+import { buildScrapeTargets, defaultJobName, exportLabels, TargetError } from "./targets.ts";
 import { addressPort, buildScrapeUrl, cleanPath, encodeQuery, joinUrlPath } from "./url.ts";
 
 const build = (labels: Record<string, string>, config: Record<string, unknown> = {}) => {
@@ -171,29 +165,14 @@ Deno.test("godeltaprof types keep their name (as Alloy sends them) and skip the 
   assertEquals(mem.clientDelta, false);
 });
 
-Deno.test("service_name inference order and fallback", () => {
-  const all = {
-    __meta_kubernetes_pod_annotation_pyroscope_io_service_name: "annot",
+// The inference order itself is core/pyroscope_labels/rules_test.ts's.
+Deno.test("service_name inferred from discovery metadata, else the fallback", () => {
+  const pod = build({
+    __address__: "a:1",
     __meta_kubernetes_namespace: "ns",
     __meta_kubernetes_pod_container_name: "c",
-    __meta_docker_container_name: "/docker",
-    __meta_dockerswarm_container_label_service_name: "swarmlabel",
-    __meta_dockerswarm_service_name: "swarm",
-  };
-  const steps: [string, string | undefined][] = [
-    ["__meta_kubernetes_pod_annotation_pyroscope_io_service_name", "ns/c"],
-    ["__meta_kubernetes_namespace", "/docker"],
-    ["__meta_docker_container_name", "swarmlabel"],
-    ["__meta_dockerswarm_container_label_service_name", "swarm"],
-    ["__meta_dockerswarm_service_name", undefined],
-  ];
-  let labels = LabelSet.from(all);
-  assertEquals(inferServiceName(labels), "annot");
-  for (const [remove, expected] of steps) {
-    labels = labels.without(remove);
-    assertEquals(inferServiceName(labels), expected, `after removing ${remove}`);
-  }
-  assertEquals(inferServiceName(LabelSet.from({ __meta_kubernetes_namespace: "ns" })), undefined);
+  });
+  assert(pod.every((t) => t.labels.get("service_name") === "ns/c" && !t.serviceNameFallback));
   const fallback = build({ __address__: "a:1" });
   assert(
     fallback.every((t) => t.labels.get("service_name") === "unspecified" && t.serviceNameFallback),

@@ -16,7 +16,7 @@ import { goPeersBinary, jsonLines, runGoPeer, skipUnlessGoPeers } from "../suppo
 import { goToolPprofRaw } from "../support/peers.ts";
 import { Profcol, tempConfig } from "../support/process.ts";
 import { startSink } from "../support/strict_sink.ts";
-import { parseIngestName } from "../../core/wire/ingest_name.ts";
+import { parseIngestName } from "../../core/pyroscope_labels/mod.ts";
 import { decodeBase64Any as decodeBase64 } from "../../core/wire/push_json.ts";
 
 const ignore = skipUnlessGoPeers("pyroscope-go SDK peer");

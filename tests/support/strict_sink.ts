@@ -14,7 +14,7 @@
 
 import protobuf from "protobufjs";
 import { type ConnectCode, connectErrorResponse, isConnectCode } from "../../core/wire/connect.ts";
-import { parseIngestName } from "../../core/wire/ingest_name.ts";
+import { parseIngestName } from "../../core/pyroscope_labels/mod.ts";
 import { gunzipIfNeeded } from "../../pprof/gzip.ts";
 import { decodeProfile } from "../../pprof/profile.ts";
 

@@ -31,27 +31,41 @@ export class IngestNameError extends Error {
 
 const NAME_LABEL = "__name__";
 
-function isAlnum(code: number): boolean {
-  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) ||
-    (code >= 0x61 && code <= 0x7a);
+// The server's charsets: application names `[A-Za-z0-9_.\-/]+`, label names `[A-Za-z0-9_.]+`.
+const APP_NAME = /^[A-Za-z0-9_.\-/]+$/;
+const LABEL_NAME = /^[A-Za-z0-9_.]+$/;
+const APP_NAME_CHARACTER = /^[A-Za-z0-9_.\-/]$/;
+const LABEL_NAME_CHARACTER = /^[A-Za-z0-9_.]$/;
+
+/** The first character of `text` that `allowed` refuses, for the error message. */
+function badCharacter(text: string, allowed: RegExp): string | undefined {
+  for (const ch of text) if (!allowed.test(ch)) return ch;
+  return undefined;
 }
 
-/** The first character of `text` outside the allowed set, or `undefined`. */
-function badCharacter(text: string, allowSlashDash: boolean): string | undefined {
-  for (const ch of text) {
-    const code = ch.charCodeAt(0);
-    if (isAlnum(code) || code === 0x5f || code === 0x2e) continue;
-    if (allowSlashDash && (code === 0x2d || code === 0x2f)) continue;
-    return ch;
-  }
-  return undefined;
+/** Whether the server accepts `app` as the application name. */
+export function isIngestAppName(app: string): boolean {
+  return APP_NAME.test(app);
+}
+
+/** Whether `name=` can carry a label of this name. */
+export function isIngestLabelName(name: string): boolean {
+  return LABEL_NAME.test(name);
+}
+
+/**
+ * Whether `name=` carries `value` back unchanged: no `,` or `}` (they end a value), no `{` or
+ * `=` (kept out so a value never reads as a pair), no edge spaces (the server trims them).
+ */
+export function isIngestLabelValue(value: string): boolean {
+  return !/[,}{=]/.test(value) && value.trim() === value;
 }
 
 /** App names: `[A-Za-z0-9_.\-/]`, non-empty (Pyroscope's messages, for familiarity). */
 function checkAppName(app: string): void {
   if (app === "") throw new IngestNameError("service name is required");
-  const bad = badCharacter(app, true);
-  if (bad !== undefined) {
+  if (!isIngestAppName(app)) {
+    const bad = badCharacter(app, APP_NAME_CHARACTER);
     throw new IngestNameError(`invalid service name: ${app}: character is not allowed: '${bad}'`);
   }
 }
@@ -60,8 +74,8 @@ function checkAppName(app: string): void {
 function checkKey(key: string): void {
   if (key === NAME_LABEL) return;
   if (key === "") throw new IngestNameError("label name is required");
-  const bad = badCharacter(key, false);
-  if (bad !== undefined) {
+  if (!isIngestLabelName(key)) {
+    const bad = badCharacter(key, LABEL_NAME_CHARACTER);
     throw new IngestNameError(`invalid label name: ${key}: character is not allowed: '${bad}'`);
   }
 }

@@ -1,6 +1,13 @@
 import { assertEquals, assertThrows } from "../../tests/support/assert.ts";
 import { LabelSet } from "../labels.ts";
-import { formatIngestName, IngestNameError, parseIngestName } from "./ingest_name.ts";
+import {
+  formatIngestName,
+  IngestNameError,
+  isIngestAppName,
+  isIngestLabelName,
+  isIngestLabelValue,
+  parseIngestName,
+} from "./ingest_name.ts";
 
 function parsed(name: string): Record<string, string> {
   return parseIngestName(name).toRecord();
@@ -80,4 +87,25 @@ Deno.test("formatIngestName round-trips through parseIngestName", () => {
   for (const name of ["app{}", "my.app.cpu{env=prod,region=eu}", "a/b-c{x.y=1 2}"]) {
     assertEquals(formatIngestName(parseIngestName(name)), name);
   }
+});
+
+Deno.test("isIngest*: what name= can carry, the same charsets parseIngestName checks", () => {
+  for (const app of ["app", "my-app/x.cpu_1"]) {
+    assertEquals([isIngestAppName(app), parsed(`${app}{}`).__name__], [true, app]);
+  }
+  for (const app of ["", "my app", "app:1", "é"]) {
+    assertEquals(isIngestAppName(app), false, app);
+    assertThrows(() => parseIngestName(`${app}{}`), IngestNameError);
+  }
+  for (const key of ["env", "a.b_C9"]) {
+    assertEquals([isIngestLabelName(key), parsed(`app{${key}=v}`)[key]], [true, "v"]);
+  }
+  // Keys take neither `-` nor `/` (application names do).
+  for (const key of ["a-b", "a/b", "é", "a b"]) {
+    assertEquals(isIngestLabelName(key), false, key);
+    assertThrows(() => parseIngestName(`app{${key}=v}`), IngestNameError);
+  }
+  assertEquals(isIngestLabelName(""), false);
+  assertEquals(["v", "a b", "http://x:1/p?q"].map(isIngestLabelValue), [true, true, true]);
+  assertEquals([" v", "v ", "a,b", "a}b", "a{b", "a=b"].filter(isIngestLabelValue), []);
 });
