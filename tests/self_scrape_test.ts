@@ -53,11 +53,12 @@ service:
     const admin = await proc.adminUrl();
     const cpuTarget = async () =>
       ((await (await fetch(`${admin}/api/v1/targets`)).json()) as Target[])
-        .find((t) => t.profile_type === "process_cpu")!;
+        .find((t) => t.profile_type === "process_cpu");
     const scrapedAfter = async (since: number) => {
       for (let i = 0; i < 150; i++) {
         const target = await cpuTarget();
-        if (target.last_scrape !== null && Date.parse(target.last_scrape) > since) return target;
+        // Absent until the scrape component has started (its worker threads load first).
+        if (target?.last_scrape && Date.parse(target.last_scrape) > since) return target;
         await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error("the self-scrape did not run");
