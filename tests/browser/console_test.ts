@@ -215,9 +215,10 @@ service:
       );
       const tree = await (await shown).json();
       const names = new Set<string>(tree.names);
-      // The collector's own frames: the self-profiler that took this very profile.
+      // The collector's own frames: the self-profiler that took this very profile (it starts
+      // the shared sampling session and posts to the inspector).
       assert(
-        names.has("cpu") && names.has("#post"),
+        names.has("#startSampling") && names.has("#post"),
         `collector frames in ${[...names].join(", ")}`,
       );
       // Zoom: click the widest frame below the root; it then spans the whole width.
@@ -243,7 +244,7 @@ service:
       assert(Math.abs(width - full) < 1, `zoomed frame spans ${width} of ${full}`);
       await page.screenshot({ path: `${OUT}flame-zoomed.png`, fullPage: true });
       await page.click("#reset");
-      await page.fill("#search", "cpu");
+      await page.fill("#search", "startSampling");
       assert((await page.locator("#flame g.match").count()) > 0, "search highlights");
       assertStringIncludes((await page.textContent("#match-info"))!, "matched");
       await page.hover(`#flame g[data-i="0"] rect`);
