@@ -1,0 +1,178 @@
+/**
+ * The one process-wide budget for client-side delta state (`service.delta_memory`).
+ *
+ * Every {@linkcode DeltaComputer} (`delta.ts`) reserves the bytes of the state it keeps between
+ * two profiles of its target. While the total stays within the limit, state lives in memory.
+ * A state that would take the total past the limit is written to a file in a private temporary
+ * directory instead ("spilled") and read back (and the file removed) when the next profile of
+ * that target arrives: memory stays bounded while every delta stays correct, at the price of a
+ * small file write and read per scrape of the targets past the limit. When the file cannot be
+ * written either, the state is dropped ("dropped"): the next profile of that target only primes
+ * again, so one delta is lost, never a wrong one sent.
+ *
+ * What happens at the limit is counted per component and reason ({@linkcode limitEvents}) and
+ * warned once, with the root cause, when it starts.
+ *
+ * @module
+ */
+
+/** What a state did instead of growing memory past the limit. */
+export type DeltaLimitReason = "spilled" | "dropped";
+
+/** Where the budget warns (a `core/telemetry` logger fits). */
+export interface DeltaMemoryLogger {
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * Default `service.delta_memory`: 256 MiB. A target's state is about 17 bytes per distinct
+ * allocating stack (a 96-bit identity and two varint counters), about 0.2–0.45 of its
+ * decompressed heap profile: ~150 KB for a large (400 KB) Go heap profile, a few KB for a
+ * typical service. 256 MiB keeps ~1,700 such large targets (tens of thousands of typical ones)
+ * in memory, a quarter of the 1 GiB a 3,000-target collector is given; beyond it a state costs a
+ * file write and read per scrape instead of memory.
+ */
+export const DEFAULT_DELTA_MEMORY = 256 * 1024 * 1024;
+
+/** One budget shared by the delta computers of a process. */
+export class DeltaMemory {
+  #limit: number;
+  #used = 0;
+  #logger: DeltaMemoryLogger | undefined;
+  #events = new Map<string, { owner: string; reason: DeltaLimitReason; count: number }>();
+  /** Reasons already warned about since the limit was last set. */
+  readonly #warned = new Set<DeltaLimitReason>();
+  #spillDir: string | undefined;
+  #spillSeq = 0;
+  #spilledFiles = 0;
+  readonly #spillParent: string | undefined;
+
+  /** `spillParent`: where the private spill directory is made (default: the system temp). */
+  constructor(limitBytes = DEFAULT_DELTA_MEMORY, options: { spillParent?: string } = {}) {
+    this.#limit = limitBytes;
+    this.#spillParent = options.spillParent;
+  }
+
+  /** Sets the limit (and where to warn); a new limit warns again when it is reached. */
+  configure(limitBytes: number, logger?: DeltaMemoryLogger): void {
+    if (limitBytes !== this.#limit) this.#warned.clear();
+    this.#limit = limitBytes;
+    if (logger) this.#logger = logger;
+  }
+
+  /** The limit in bytes. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** Bytes of state held in memory now, across every computer. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** States kept on disk now. */
+  get spilledStates(): number {
+    return this.#spilledFiles;
+  }
+
+  /** Reserves `bytes` when they fit under the limit; returns whether they did. */
+  tryReserve(bytes: number): boolean {
+    if (this.#used + bytes > this.#limit) return false;
+    this.#used += bytes;
+    return true;
+  }
+
+  /** Gives back bytes reserved with {@linkcode tryReserve}. */
+  release(bytes: number): void {
+    this.#used = Math.max(0, this.#used - bytes);
+  }
+
+  /** Writes `parts` to a new spill file; returns its path. Throws when the disk refuses. */
+  spill(parts: readonly Uint8Array[]): string {
+    this.#spillDir ??= this.#makeSpillDir();
+    const path = `${this.#spillDir}/${++this.#spillSeq}.delta`;
+    const file = Deno.openSync(path, { write: true, createNew: true });
+    try {
+      for (const part of parts) {
+        let written = 0;
+        while (written < part.byteLength) written += file.writeSync(part.subarray(written));
+      }
+    } catch (error) {
+      file.close();
+      this.#remove(path);
+      throw error;
+    }
+    file.close();
+    this.#spilledFiles++;
+    return path;
+  }
+
+  /** Reads a spill file back and removes it. Throws when it cannot be read. */
+  unspill(path: string): Uint8Array {
+    try {
+      return Deno.readFileSync(path);
+    } finally {
+      this.discard(path);
+    }
+  }
+
+  /** Removes a spill file that is no longer needed. */
+  discard(path: string): void {
+    this.#spilledFiles = Math.max(0, this.#spilledFiles - 1);
+    this.#remove(path);
+  }
+
+  /** Counts what a component's state did at the limit; warns once per reason. */
+  recordLimit(owner: string, reason: DeltaLimitReason, cause?: unknown): void {
+    const key = `${owner}\u0000${reason}`;
+    const event = this.#events.get(key);
+    if (event) event.count++;
+    else this.#events.set(key, { owner, reason, count: 1 });
+    if (this.#warned.has(reason)) return;
+    this.#warned.add(reason);
+    const fields: Record<string, unknown> = {
+      component_id: owner,
+      delta_memory: this.#limit,
+      used_bytes: this.#used,
+    };
+    if (cause !== undefined) fields.err = cause instanceof Error ? cause.message : String(cause);
+    this.#logger?.warn(
+      reason === "spilled"
+        ? "delta state reached service.delta_memory: further state is spilled to disk " +
+          "(raise delta_memory to keep it in memory)"
+        : "delta state reached service.delta_memory and could not be spilled to disk: " +
+          "states are dropped, their next profile only primes the delta",
+      fields,
+    );
+  }
+
+  /** Every (component, reason) that reached the limit and how often. */
+  limitEvents(): { owner: string; reason: DeltaLimitReason; count: number }[] {
+    return [...this.#events.values()].map((e) => ({ ...e }));
+  }
+
+  #makeSpillDir(): string {
+    const dir = Deno.makeTempDirSync({ dir: this.#spillParent, prefix: "profcol-delta-" });
+    // Spill files only matter to this process: remove them when it ends.
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // Already gone.
+      }
+    });
+    return dir;
+  }
+
+  #remove(path: string): void {
+    try {
+      Deno.removeSync(path);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** The process-wide budget; the service sets its limit from `service.delta_memory`. */
+export const deltaMemory: DeltaMemory = new DeltaMemory();
