@@ -125,7 +125,7 @@ Deno.test("scrape: memory deltas skip the first profile; labels, status and metr
       all,
     );
     assert(
-      /profcol_scrape_delta_state_bytes\{component_id="pyroscope.scrape\/app"\} [1-9]/.test(all),
+      /profcol_delta_state_bytes\{component_id="pyroscope.scrape\/app"\} [1-9]/.test(all),
     );
     assert(
       all.includes(

@@ -12,6 +12,7 @@
  *     console: { profiles_memory: 16MiB }
  *     live_debugging: { enabled: false }
  *   shutdown_timeout: 30s
+ *   delta_memory: 256MiB
  * ```
  *
  * @module
@@ -19,6 +20,7 @@
 
 import { z } from "zod";
 import { byteSizeField, durationField, nonEmptyString, portField } from "./fields.ts";
+import { DEFAULT_DELTA_MEMORY } from "../../pprof/delta_memory.ts";
 
 const componentList = (what: string) =>
   z.array(z.string({ error: `Expected a ${what} id such as "type" or "type/name"` }), {
@@ -75,6 +77,11 @@ export const serviceSchema = z.strictObject({
    * exporters flush or persist. Past it the process exits with status 1.
    */
   shutdown_timeout: durationField().default(30_000),
+  /**
+   * One budget for the client-side delta state of every scrape target (memory, block, mutex):
+   * past it, state is spilled to disk (and read back at the next scrape) rather than grown.
+   */
+  delta_memory: byteSizeField().default(DEFAULT_DELTA_MEMORY),
 });
 
 /** The validated `service` section. */
@@ -93,5 +100,6 @@ export function defaultServiceConfig(): Record<string, unknown> {
       live_debugging: { enabled: false },
     },
     shutdown_timeout: "30s",
+    delta_memory: "256MiB",
   };
 }

@@ -16,6 +16,7 @@ import type { Registry } from "../registry.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { MetricsRegistry } from "../telemetry/metrics.ts";
 import { ReloadError, type ReloadSummary, Service } from "./service.ts";
+import { deltaMemory } from "../../pprof/delta_memory.ts";
 
 /** Options of a {@linkcode Collector}. */
 export interface CollectorOptions {
@@ -40,6 +41,7 @@ export class Collector {
   #adminKey = "";
   #lastReload: { ok: boolean; at: string; message: string } | undefined;
   #unregisterProcess: (() => void) | undefined;
+  #deltaLimitMetric: (() => void) | undefined;
   #reloading: Promise<ReloadOutcome> | undefined;
 
   constructor(options: CollectorOptions) {
@@ -76,6 +78,7 @@ export class Collector {
   async start(config?: ValidatedConfig): Promise<void> {
     config ??= await this.load();
     this.#options.logger.configure(config.service.telemetry.logs);
+    this.#configureDeltaMemory(config);
     const reload = this.metrics.gauge(
       "profcol_config_last_reload_successful",
       "Whether the last config reload succeeded (1) or not (0).",
@@ -99,6 +102,26 @@ export class Collector {
       this.#unregisterProcess?.();
       throw error;
     }
+  }
+
+  /** `service.delta_memory` to the process-wide delta budget; its limit events to `/metrics`. */
+  #configureDeltaMemory(config: ValidatedConfig): void {
+    deltaMemory.configure(
+      config.service.delta_memory,
+      this.#options.logger.child({ component: "delta" }),
+    );
+    if (this.#deltaLimitMetric) return;
+    const counter = this.metrics.counter(
+      "profcol_delta_state_limit_total",
+      "Delta states that reached service.delta_memory, by what was done instead of growing " +
+        "memory (spilled: written to disk; dropped: forgotten, the next profile primes).",
+      ["component_id", "reason"],
+    );
+    this.#deltaLimitMetric = counter.collect(() => {
+      for (const event of deltaMemory.limitEvents()) {
+        counter.setTotal({ component_id: event.owner, reason: event.reason }, event.count);
+      }
+    });
   }
 
   async #startAdmin(config: ValidatedConfig): Promise<void> {
@@ -159,6 +182,7 @@ export class Collector {
         return { ok: false, message: (error as Error).message };
       }
       logger.configure(config.service.telemetry.logs);
+      this.#configureDeltaMemory(config);
       try {
         await this.#startAdmin(config);
       } catch (error) {

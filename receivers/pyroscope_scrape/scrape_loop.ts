@@ -88,7 +88,7 @@ export class ScrapeLoop {
     this.#ctx = ctx;
     this.#health = new LogRepeater(ctx.logger, { intervalMs: ctx.repeatIntervalMs });
     this.#delta = target.clientDelta
-      ? new DeltaComputer(target.profileType as DeltaKind)
+      ? new DeltaComputer(target.profileType as DeltaKind, { owner: ctx.componentId })
       : undefined;
     let labels = exportLabels(target.labels);
     if (!labels.has("otel.scope.name")) labels = labels.with("otel.scope.name", SCOPE_NAME);
@@ -258,6 +258,8 @@ export class ScrapeLoop {
     this.#startTimer = this.#ticker = undefined;
     this.#abort.abort();
     await this.#inFlight;
+    // Gives the state's share of service.delta_memory back (or removes its spill file).
+    this.#delta?.reset();
   }
 
   /** The status entry of this loop. */
