@@ -105,5 +105,7 @@ for (const key of [...KEYS, ...Object.keys(results).filter((k) => !KEYS.includes
 for (const note of notes) console.log(`note: ${note}`);
 console.log(`(${((performance.now() - started) / 1000).toFixed(0)} s)`);
 const json: Record<string, Value> = {};
-for (const key of KEYS) json[key] = results[key] ?? null;
+for (const key of [...KEYS, ...Object.keys(results).filter((k) => !KEYS.includes(k))]) {
+  json[key] = results[key] ?? null;
+}
 console.log(JSON.stringify(json));
