@@ -340,9 +340,14 @@ function packValue(v: number, out: Uint8Array, at: number): number {
   }
   out[at++] = (m % 0x40) | sign | 0x80;
   m = Math.floor(m / 0x40);
-  while (m >= 0x80) {
+  // Below 2^31 (nearly always) with integer shifts; above, exact float arithmetic.
+  while (m >= 0x80000000) {
     out[at++] = (m % 0x80) | 0x80;
     m = Math.floor(m / 0x80);
+  }
+  while (m >= 0x80) {
+    out[at++] = (m & 0x7f) | 0x80;
+    m >>>= 7;
   }
   out[at++] = m;
   return at;

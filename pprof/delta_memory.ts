@@ -22,7 +22,6 @@ export type DeltaLimitReason = "spilled" | "dropped";
 /** Where the budget warns (a `core/telemetry` logger fits). */
 export interface DeltaMemoryLogger {
   warn(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
 }
 
 /**
