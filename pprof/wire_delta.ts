@@ -943,6 +943,17 @@ export function scanProfile(buf: Uint8Array): Scanned {
   return { types, table: s.table, sums: s.sums, timeNanos: s.timeNanos };
 }
 
+/** Reused mark arrays of {@linkcode writeDelta} (strings, locations, functions). */
+const markScratch = [new Uint8Array(1024), new Uint8Array(1024), new Uint8Array(1024)];
+
+/** Mark array `which`, zeroed, exactly `n` long (a view: bounds checks stay as before). */
+function marks(which: number, n: number): Uint8Array {
+  let a = markScratch[which]!;
+  if (a.length < n) a = markScratch[which] = new Uint8Array(Math.max(n, a.length * 2));
+  else a.fill(0, 0, n);
+  return a.subarray(0, n);
+}
+
 function markString(used: Uint8Array, i: number): void {
   if (i > 0 && i < used.length) used[i] = 1;
 }
@@ -964,9 +975,9 @@ export function writeDelta(
   const s = scan;
   const buf = s.buf;
   const nStr = Math.max(1, s.nStr);
-  const usedStr = new Uint8Array(nStr);
-  const usedLoc = new Uint8Array(s.nLoc);
-  const usedFn = new Uint8Array(s.nFn);
+  const usedStr = marks(0, nStr);
+  const usedLoc = marks(1, s.nLoc);
+  const usedFn = marks(2, s.nFn);
   const locIndex = s.locIndex;
   const dense = locIndex.sparse ? undefined : locIndex.dense;
   // Mark what kept samples reference.
