@@ -22,6 +22,7 @@ export type DeltaLimitReason = "spilled" | "dropped";
 /** Where the budget warns (a `core/telemetry` logger fits). */
 export interface DeltaMemoryLogger {
   warn(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
 }
 
 /**
@@ -75,10 +76,20 @@ export class DeltaMemory {
     return this.#spilledFiles;
   }
 
-  /** Reserves `bytes` when they fit under the limit; returns whether they did. */
+  /**
+   * Reserves `bytes` when they fit under the limit; returns whether they did. The first fit
+   * after the limit was reached with nothing left on disk says so (info) and re-arms the warning.
+   */
   tryReserve(bytes: number): boolean {
     if (this.#used + bytes > this.#limit) return false;
     this.#used += bytes;
+    if (this.#warned.size > 0 && this.#spilledFiles === 0) {
+      this.#warned.clear();
+      this.#logger?.info("delta state is within service.delta_memory again", {
+        delta_memory: this.#limit,
+        used_bytes: this.#used,
+      });
+    }
     return true;
   }
 
@@ -91,7 +102,13 @@ export class DeltaMemory {
   spill(parts: readonly Uint8Array[]): string {
     this.#spillDir ??= this.#makeSpillDir();
     const path = `${this.#spillDir}/${++this.#spillSeq}.delta`;
-    const file = Deno.openSync(path, { write: true, createNew: true });
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(path, { write: true, createNew: true });
+    } catch (error) {
+      this.#spillDir = undefined;
+      throw error;
+    }
     try {
       for (const part of parts) {
         let written = 0;
@@ -100,6 +117,8 @@ export class DeltaMemory {
     } catch (error) {
       file.close();
       this.#remove(path);
+      // The directory may have been removed under us (a temp cleaner): make it again next time.
+      this.#spillDir = undefined;
       throw error;
     }
     file.close();

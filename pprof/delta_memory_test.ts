@@ -11,9 +11,13 @@ const decompressedSize = (body: Uint8Array) => gunzipIfNeeded(body, 1 << 28).byt
 /** A budget of its own, so tests do not share the process-wide one. */
 function budget(limit: number, spillParent?: string) {
   const warnings: { msg: string; fields?: Record<string, unknown> }[] = [];
+  const infos: string[] = [];
   const memory = new DeltaMemory(limit, { spillParent });
-  memory.configure(limit, { warn: (msg, fields) => warnings.push({ msg, fields }) });
-  return { memory, warnings };
+  memory.configure(limit, {
+    warn: (msg, fields) => warnings.push({ msg, fields }),
+    info: (msg) => infos.push(msg),
+  });
+  return { memory, warnings, infos };
 }
 
 Deno.test("state is at most half of the decompressed profile it remembers (real Go profiles)", () => {
@@ -53,7 +57,7 @@ Deno.test("past the budget, state is spilled to disk, deltas stay the same, warn
     const primed = reference.stateBytes();
 
     // Room for one target's state: the second one spills.
-    const { memory, warnings } = budget(primed + 1024, dir);
+    const { memory, warnings, infos } = budget(primed + 1024, dir);
     const a = new DeltaComputer("memory", { memory, owner: "pyroscope.scrape/a" });
     const b = new DeltaComputer("memory", { memory, owner: "pyroscope.scrape/b" });
     a.compute(one, 1);
@@ -75,9 +79,20 @@ Deno.test("past the budget, state is spilled to disk, deltas stay the same, warn
     assertEquals(warnings.length, 1);
     assertEquals(warnings[0]!.fields!.component_id, "pyroscope.scrape/b");
 
+    // The spill directory removed under us (a temp cleaner): that state is dropped, the next
+    // spill makes a new directory.
+    Deno.removeSync(`${dir}/${spillDir}`, { recursive: true });
+    assertEquals(b.compute(one, 3), null);
+    assertEquals(memory.limitEvents().map((e) => e.reason), ["spilled", "dropped"]);
+    b.compute(two, 4);
+    assertEquals(b.spilled, true);
+
     b.reset();
     a.reset();
-    assertEquals([files(), memory.spilledStates, memory.used], [0, 0, 0]);
+    assertEquals([memory.spilledStates, memory.used], [0, 0]);
+    assertEquals(infos, []);
+    a.compute(one, 5); // fits, nothing on disk: back within the limit, said once
+    assertEquals(infos.length, 1);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
