@@ -159,7 +159,7 @@ export class DeltaComputer {
 
   #compute(body: Uint8Array, nowNanos: number | undefined): Uint8Array | null {
     try {
-      return this.#delta(gunzipIfNeeded(body, this.#maxBytes), nowNanos);
+      return this.#delta(gunzipIfNeeded(body, this.#maxBytes, { transient: true }), nowNanos);
     } finally {
       releaseScan();
     }
