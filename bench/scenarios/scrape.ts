@@ -5,7 +5,9 @@
  * (~450 KB decompressed) that changes between scrapes, and real CPU, goroutine, block and mutex
  * profiles. For each fleet size: the collector's CPU (cores), its RSS at the end, and delivered
  * ÷ due (profiles the sink received over those the schedule owed in the window, priming
- * excluded), after one interval of warm-up.
+ * excluded), after one interval of warm-up; and, from the collector's `/metrics` at the end,
+ * its delta state in memory (`delta_state_mb`) and the states that went past
+ * `service.delta_memory` (`delta_spilled`: spilled or dropped, counted per profile).
  *
  * Full runs: 1,000 and 3,000 targets at Alloy's 15 s. Quick runs: 200 at 3 s, CPU scaled to
  * 15 s. `service.workers` is passed only when asked (`BENCH_SCRAPE_WORKERS=1,default`: one run
@@ -78,6 +80,17 @@ async function heapProfileKb(port: number): Promise<number> {
   return (await raw.arrayBuffer()).byteLength / 1024;
 }
 
+/** The sum of every series of `name` in Prometheus text. */
+function metricSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
+      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return sum;
+}
+
 /** One fleet size at one `workers` value (undefined: the key left out). */
 async function runOnce(
   targets: number,
@@ -121,11 +134,14 @@ ${workers === undefined ? "" : `  workers: ${workers}\n`}  pipelines:
     const delivered = (await sinkStats(sink.info.port)).series - series0;
     const rss = rssMb(collector.pid);
     const heapKb = await heapProfileKb(fleet.ports[0]!);
+    const metrics = await (await fetch(`${collector.admin}/metrics`)).text();
     const due = (targets * TYPES * windowS) / intervalS;
     return {
       cpu_cores: round((cpu / windowS) * (intervalS / 15), 3),
       rss_mb: round(rss),
       delivered_ratio: round(delivered / due, 3),
+      delta_state_mb: round(metricSum(metrics, "profcol_delta_state_bytes") / 1048576),
+      delta_spilled: metricSum(metrics, "profcol_delta_state_limit_total"),
       heap_profile_kb: round(heapKb),
     };
   } finally {
