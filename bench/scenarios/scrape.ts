@@ -142,6 +142,8 @@ ${workers === undefined ? "" : `  workers: ${workers}\n`}  pipelines:
       delivered_ratio: round(delivered / due, 3),
       delta_state_mb: round(metricSum(metrics, "profcol_delta_state_bytes") / 1048576),
       delta_spilled: metricSum(metrics, "profcol_delta_state_limit_total"),
+      // Healthy targets the collector called down (its own delay blamed on them).
+      targets_down_logged: collector.logged("scrape target down"),
       heap_profile_kb: round(heapKb),
     };
   } finally {
