@@ -89,9 +89,11 @@ interface DeltaState {
   lanes: Uint32Array | undefined;
   /** Their delta columns' cumulative values, packed (`packValue`); undefined while spilled. */
   values: Uint8Array | undefined;
-  /** Byte lengths, for the budget and to split a spill file. */
+  /** Bytes of data in `lanes` and `values` (to split a spill file). */
   readonly lanesBytes: number;
   readonly valuesBytes: number;
+  /** Bytes reserved in the budget: the arrays' capacity (reused arrays may be a little larger). */
+  readonly heldBytes: number;
   /** The spill file while the state is on disk. */
   spillPath: string | undefined;
   readonly timeNanos: number;
@@ -122,7 +124,7 @@ export class DeltaComputer {
   /** Bytes of state held in memory between profiles (0 while it is spilled to disk). */
   stateBytes(): number {
     const s = this.#state;
-    return s && s.spillPath === undefined ? s.lanesBytes + s.valuesBytes : 0;
+    return s && s.spillPath === undefined ? s.heldBytes : 0;
   }
 
   /** Whether the state is on disk (past `service.delta_memory`). */
@@ -181,9 +183,12 @@ export class DeltaComputer {
     // packed from `sums` — the delta below then overwrites `sums` in place.
     const held = this.#state;
     this.#state = undefined;
+    // Its arrays are free once unpacked: the new state reuses them when the sizes fit, which
+    // spares two allocations of a few hundred KB per scrape of a large profile.
+    const recycle = held?.lanes && held.values ? { lanes: held.lanes, values: held.values } : {};
     const previous = held?.signature === signature ? this.#load(held, nDelta) : undefined;
     if (!previous) this.#drop(held);
-    this.#state = this.#pack(signature, current, sums, width, deltaCols, timeNanos);
+    this.#state = this.#pack(signature, current, sums, width, deltaCols, timeNanos, recycle);
     if (!previous) return null;
 
     const prevValues = previous.values;
@@ -243,7 +248,7 @@ export class DeltaComputer {
       }
       lanes = new Uint32Array(bytes.slice(0, held.lanesBytes).buffer);
       packed = bytes.subarray(held.lanesBytes);
-    } else this.#memory.release(held.lanesBytes + held.valuesBytes);
+    } else this.#memory.release(held.heldBytes);
     held.lanes = held.values = undefined;
     const values = unpackScratch(held.count * nDelta);
     unpackValues(packed!, values, held.count * nDelta);
@@ -255,7 +260,7 @@ export class DeltaComputer {
   #drop(state: DeltaState | undefined): void {
     if (!state) return;
     if (state.spillPath !== undefined) this.#memory.discard(state.spillPath);
-    else if (state.lanes) this.#memory.release(state.lanesBytes + state.valuesBytes);
+    else if (state.lanes) this.#memory.release(state.heldBytes);
     state.spillPath = undefined;
     state.lanes = state.values = undefined;
   }
@@ -272,6 +277,7 @@ export class DeltaComputer {
     width: number,
     deltaCols: readonly number[],
     timeNanos: number,
+    recycle: { lanes?: Uint32Array; values?: Uint8Array },
   ): DeltaState | undefined {
     const n = current.size;
     const nDelta = deltaCols.length;
@@ -286,7 +292,7 @@ export class DeltaComputer {
         }
       }
     }
-    const lanes = new Uint32Array(count * 3);
+    const lanes = fits(recycle.lanes, count * 3) ? recycle.lanes! : new Uint32Array(count * 3);
     current.packSlots(slots, count, lanes);
     const packed = packScratch(count * nDelta * MAX_PACKED_VALUE);
     let length = 0;
@@ -296,22 +302,25 @@ export class DeltaComputer {
         length = packValue(sums[base + deltaCols[c]!]!, packed, length);
       }
     }
-    const values = packed.slice(0, length);
+    // Copied out of the shared scratch: the state owns its bytes.
+    const values = fits(recycle.values, length) ? recycle.values! : new Uint8Array(length);
+    values.set(packed.subarray(0, length));
     const state: DeltaState = {
       signature,
       count,
       lanes,
       values,
-      lanesBytes: lanes.byteLength,
-      valuesBytes: values.byteLength,
+      lanesBytes: count * 12,
+      valuesBytes: length,
+      heldBytes: lanes.byteLength + values.byteLength,
       spillPath: undefined,
       timeNanos,
     };
-    if (this.#memory.tryReserve(state.lanesBytes + state.valuesBytes)) return state;
+    if (this.#memory.tryReserve(state.heldBytes)) return state;
     try {
       state.spillPath = this.#memory.spill([
-        new Uint8Array(lanes.buffer, lanes.byteOffset, lanes.byteLength),
-        values,
+        new Uint8Array(lanes.buffer, lanes.byteOffset, state.lanesBytes),
+        values.subarray(0, length),
       ]);
       state.lanes = state.values = undefined;
       this.#memory.recordLimit(this.#owner, "spilled");
@@ -321,6 +330,11 @@ export class DeltaComputer {
       return undefined;
     }
   }
+}
+
+/** Whether a recycled array of `array.length` serves `need` entries (at most 1/16 to spare). */
+function fits(array: { length: number } | undefined, need: number): boolean {
+  return array !== undefined && array.length >= need && array.length <= need + (need >> 4) + 64;
 }
 
 /** Most bytes {@linkcode packValue} writes for one value (a double's 64 bits, 6 + 7 × 8). */

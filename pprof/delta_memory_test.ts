@@ -162,3 +162,21 @@ Deno.test("memory reserved by state is given back on reset and on an error", () 
   d.reset();
   assertEquals(memory.used, 0);
 });
+
+Deno.test("a state reuses its arrays when the next profile's sizes fit, deltas unchanged", () => {
+  const { memory } = budget(1 << 30);
+  const [one, two] = [fixture("fleet_heap_1.pb.gz"), fixture("fleet_heap_2.pb.gz")];
+  const reference = new DeltaComputer("memory", { memory });
+  reference.compute(one, 2);
+  const expected = reference.compute(two, 3);
+  const d = new DeltaComputer("memory", { memory });
+  d.compute(two, 1);
+  const size = d.stateBytes();
+  // Fewer stacks, within 1/16 of the arrays' size: packed into the previous state's arrays.
+  d.compute(one, 2);
+  assertEquals(d.stateBytes(), size);
+  assertEquals(d.compute(two, 3), expected);
+  reference.reset();
+  d.reset();
+  assertEquals(memory.used, 0);
+});
