@@ -159,11 +159,20 @@ export async function scrapeScenario(quick: boolean) {
   const workerRuns = (Deno.env.get("BENCH_SCRAPE_WORKERS") ?? "default").split(",")
     .map((w) => w.trim() === "default" ? undefined : w.trim());
   const dir = Deno.makeTempDirSync({ prefix: "profcol-fleet-" });
-  const result: Record<string, unknown> = {};
+  const notes: string[] = [];
+  const result: Record<string, unknown> = { notes };
   try {
     for (const workers of workerRuns) {
       for (const targets of sizes) {
-        const out = await runOnce(targets, workers, quick, dir);
+        let out: Record<string, number>;
+        try {
+          out = await runOnce(targets, workers, quick, dir);
+        } catch (error) {
+          // E.g. `service.workers` on a build without it: say why, go on with the other runs.
+          const why = (error as Error).message.trim().split("\n").slice(-3).join(" | ");
+          notes.push(`scrape: ${targets} targets, workers ${workers ?? "default"}: failed: ${why}`);
+          continue;
+        }
         const prefix = `scrape_${targets}${workers === undefined ? "" : `_w${workers}`}_`;
         for (const [key, value] of Object.entries(out)) {
           if (key === "heap_profile_kb") result.scrape_heap_profile_kb = value;
