@@ -89,18 +89,20 @@ const depth = 5 // 8^5 = 32,768 possible stacks
 func visit(p int) { fns[p&7](depth, p>>3) }
 
 // workload allocates along every one of `stacks` paths once, then along a drifting window of
-// them, so the cumulative alloc counts of a changing subset grow between scrapes.
+// them, so the cumulative alloc counts of a changing subset grow between scrapes. One call site
+// of visit, so a path is one stack whether it is the first sweep or the window.
 func workload(stacks int) {
-	for p := 0; p < stacks; p++ {
-		visit(p)
-	}
 	r := rand.New(rand.NewSource(1))
-	for tick := 0; ; tick++ {
-		base := (tick * 97) % stacks
-		for i := 0; i < 300; i++ {
-			visit((base + r.Intn(stacks/4)) % stacks)
+	for i := 0; ; i++ {
+		p := i
+		if i >= stacks {
+			tick := (i - stacks) / 300
+			if (i-stacks)%300 == 0 {
+				time.Sleep(100 * time.Millisecond)
+			}
+			p = (tick*97 + r.Intn(stacks/4)) % stacks
 		}
-		time.Sleep(100 * time.Millisecond)
+		visit(p)
 	}
 }
 
@@ -185,7 +187,7 @@ func cpuProfile() []byte {
 
 func main() {
 	ports := flag.Int("ports", 100, "listeners to open on 127.0.0.1")
-	stacks := flag.Int("stacks", 8000, "distinct allocating call stacks (heap profile size)")
+	stacks := flag.Int("stacks", 13000, "distinct allocating call stacks (heap profile size)")
 	refresh := flag.Duration("refresh", 2*time.Second, "how often profiles are regenerated")
 	flag.Parse()
 	fns = []func(int, int){f0, f1, f2, f3, f4, f5, f6, f7}
