@@ -97,7 +97,7 @@ console.log(
   `profcol bench (${quick ? "quick" : "full"}) on ${navigator.hardwareConcurrency} × ${cpu}`,
 );
 console.log("");
-console.log("metric                          value         target");
+console.log("metric                              value         target");
 for (const key of [...KEYS, ...Object.keys(results).filter((k) => !KEYS.includes(k))]) {
   const value = results[key];
   const target = TARGETS[key];
@@ -107,7 +107,7 @@ for (const key of [...KEYS, ...Object.keys(results).filter((k) => !KEYS.includes
     ? "  met"
     : "  NOT met";
   console.log(
-    `${key.padEnd(32)}${String(value ?? "null").padEnd(14)}${target?.[0] ?? ""}${mark}`,
+    `${key.padEnd(36)}${String(value ?? "null").padEnd(14)}${target?.[0] ?? ""}${mark}`,
   );
 }
 for (const note of notes) console.log(`note: ${note}`);
