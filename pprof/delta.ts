@@ -57,6 +57,7 @@ import type { Profile } from "./profile.ts";
 import { gunzipIfNeeded, gzip } from "./gzip.ts";
 import { IdentityTable } from "./identity.ts";
 import { type DeltaMemory, deltaMemory } from "./delta_memory.ts";
+import { MAX_PACKED_VALUE, packValue, unpackValues } from "./packed_values.ts";
 import { releaseScan, scannedDurationNanos, scanProfile, writeDelta } from "./wire_delta.ts";
 
 /** Which cumulative profile a {@linkcode DeltaComputer} handles. */
@@ -87,7 +88,7 @@ interface DeltaState {
   readonly count: number;
   /** Their identities, `a, b, c` interleaved (`identity.ts`); undefined while spilled. */
   lanes: Uint32Array | undefined;
-  /** Their delta columns' cumulative values, packed (`packValue`); undefined while spilled. */
+  /** Their delta columns' cumulative values, packed (`packed_values.ts`); undefined while spilled. */
   values: Uint8Array | undefined;
   /** Bytes of data in `lanes` and `values` (to split a spill file). */
   readonly lanesBytes: number;
@@ -335,53 +336,6 @@ export class DeltaComputer {
 /** Whether a recycled array of `array.length` serves `need` entries (at most 1/16 to spare). */
 function fits(array: { length: number } | undefined, need: number): boolean {
   return array !== undefined && array.length >= need && array.length <= need + (need >> 4) + 64;
-}
-
-/** Most bytes {@linkcode packValue} writes for one value (a double's 64 bits, 6 + 7 × 8). */
-const MAX_PACKED_VALUE = 10;
-
-/**
- * Writes integer `v` at `out[at]` as a sign-and-magnitude varint (6 magnitude bits and the
- * sign in the first byte, 7 bits in the next): exact for every integral double, since it only
- * takes remainders and quotients by powers of two. Returns the end.
- */
-function packValue(v: number, out: Uint8Array, at: number): number {
-  let m = v < 0 ? -v : v;
-  const sign = v < 0 ? 0x40 : 0;
-  if (m < 0x40) {
-    out[at] = m | sign;
-    return at + 1;
-  }
-  out[at++] = (m % 0x40) | sign | 0x80;
-  m = Math.floor(m / 0x40);
-  // Below 2^31 (nearly always) with integer shifts; above, exact float arithmetic.
-  while (m >= 0x80000000) {
-    out[at++] = (m % 0x80) | 0x80;
-    m = Math.floor(m / 0x80);
-  }
-  while (m >= 0x80) {
-    out[at++] = (m & 0x7f) | 0x80;
-    m >>>= 7;
-  }
-  out[at++] = m;
-  return at;
-}
-
-/** Reads `n` values written by {@linkcode packValue} into `out`. */
-function unpackValues(bytes: Uint8Array, out: Float64Array, n: number): void {
-  let p = 0;
-  for (let i = 0; i < n; i++) {
-    let b = bytes[p++]!;
-    const negative = (b & 0x40) !== 0;
-    let m = b & 0x3f;
-    let scale = 0x40;
-    while (b >= 0x80) {
-      b = bytes[p++]!;
-      m += (b & 0x7f) * scale;
-      scale *= 0x80;
-    }
-    out[i] = negative ? -m : m;
-  }
 }
 
 // Scratch shared by every computer (one compute runs at a time).
