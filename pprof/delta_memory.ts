@@ -171,7 +171,11 @@ export class DeltaMemory {
   }
 
   #makeSpillDir(): string {
-    const dir = Deno.makeTempDirSync({ dir: this.#spillParent, prefix: "profcol-delta-" });
+    removeStaleSpillDirs(this.#spillParent);
+    const dir = Deno.makeTempDirSync({
+      dir: this.#spillParent,
+      prefix: `${SPILL_PREFIX}${Deno.pid}-`,
+    });
     // Spill files only matter to this process: remove them when it ends.
     globalThis.addEventListener("unload", () => {
       try {
@@ -189,6 +193,30 @@ export class DeltaMemory {
     } catch {
       // Already gone.
     }
+  }
+}
+
+const SPILL_PREFIX = "profcol-delta-";
+
+/**
+ * Removes spill directories of processes that are gone (killed before their `unload`), named
+ * `profcol-delta-<pid>-…`. Where `/proc` does not exist nothing is removed.
+ */
+function removeStaleSpillDirs(parent: string | undefined): void {
+  try {
+    Deno.statSync("/proc/self");
+    const dir = parent ?? Deno.env.get("TMPDIR") ?? "/tmp";
+    for (const entry of Deno.readDirSync(dir)) {
+      const pid = /^profcol-delta-(\d+)-/.exec(entry.name)?.[1];
+      if (!entry.isDirectory || pid === undefined || Number(pid) === Deno.pid) continue;
+      try {
+        Deno.statSync(`/proc/${pid}`);
+      } catch {
+        Deno.removeSync(`${dir}/${entry.name}`, { recursive: true });
+      }
+    }
+  } catch {
+    // No /proc, or the directory cannot be read: leave everything as it is.
   }
 }
 

@@ -181,3 +181,26 @@ Deno.test("a state reuses its arrays when the next profile's sizes fit, deltas u
   d.reset();
   assertEquals(memory.used, 0);
 });
+
+Deno.test("spill directories left by killed processes are removed; live ones are not", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const stale = `${dir}/profcol-delta-999999999-abc`; // no such process
+    const live = `${dir}/profcol-delta-1-abc`; // init: alive
+    for (const d of [stale, live]) {
+      Deno.mkdirSync(d);
+      Deno.writeFileSync(`${d}/1.delta`, new Uint8Array(8));
+    }
+    const { memory } = budget(0, dir);
+    const d = new DeltaComputer("memory", { memory });
+    d.compute(fixture("allocs.pb.gz"));
+    assertEquals(d.spilled, true);
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assertEquals(names.length, 2);
+    assert(names.includes("profcol-delta-1-abc"));
+    assert(names.some((n) => n.startsWith(`profcol-delta-${Deno.pid}-`)));
+    d.reset();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
