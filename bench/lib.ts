@@ -77,7 +77,10 @@ export async function startCollector(config: string): Promise<Collector> {
   const needReceiver = config.includes("pyroscope.receive_http");
   while (!admin || (needReceiver && !receiver)) {
     const { value, done } = await reader.read();
-    if (done) throw new Error(`collector exited:\n${log}`);
+    if (done) {
+      Deno.removeSync(dir, { recursive: true });
+      throw new Error(`collector exited:\n${log}`);
+    }
     log += value;
     admin ??= /admin server listening"? address=(http:\/\/[\d.]+:\d+)/.exec(log)?.[1];
     receiver ??= /receiving profiles.*url=(http:\/\/[\d.]+:\d+)/.exec(log)?.[1];
