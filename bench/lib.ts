@@ -53,6 +53,8 @@ export interface Collector {
   admin: string;
   receiver: string | undefined;
   readyMs: number;
+  /** Log lines so far whose `msg` is `message` (e.g. "scrape target down"). */
+  logged(message: string): number;
   stop(): Promise<void>;
 }
 
@@ -75,13 +77,32 @@ export async function startCollector(config: string): Promise<Collector> {
   const needReceiver = config.includes("pyroscope.receive_http");
   while (!admin || (needReceiver && !receiver)) {
     const { value, done } = await reader.read();
-    if (done) throw new Error(`collector exited:\n${log}`);
+    if (done) {
+      Deno.removeSync(dir, { recursive: true });
+      throw new Error(`collector exited:\n${log}`);
+    }
     log += value;
     admin ??= /admin server listening"? address=(http:\/\/[\d.]+:\d+)/.exec(log)?.[1];
     receiver ??= /receiving profiles.*url=(http:\/\/[\d.]+:\d+)/.exec(log)?.[1];
   }
+  // Keep reading the log (a full pipe would block the collector), counting messages.
+  const counts = new Map<string, number>();
+  const count = (text: string) => {
+    for (const m of text.matchAll(/msg="([^"]*)"/g)) {
+      counts.set(m[1]!, (counts.get(m[1]!) ?? 0) + 1);
+    }
+  };
+  count(log);
+  let partial = "";
   void (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const text = partial + value;
+      const end = text.lastIndexOf("\n");
+      count(text.slice(0, end + 1));
+      partial = text.slice(end + 1);
+    }
   })().catch(() => {});
   let readyMs = 0;
   while (true) {
@@ -99,6 +120,7 @@ export async function startCollector(config: string): Promise<Collector> {
     admin,
     receiver,
     readyMs,
+    logged: (message) => counts.get(message) ?? 0,
     stop: async () => {
       try {
         proc.kill("SIGKILL");

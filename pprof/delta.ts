@@ -19,8 +19,14 @@
  * - Output drops locations and functions no kept sample references, and blanks unreferenced
  *   strings while keeping their indices; it is always gzipped.
  *
- * State is one {@linkcode IdentityTable} plus a `Float64Array` of the previous cumulative
- * values of the delta columns only — never the decoded profile.
+ * State is only what the next delta needs, in bytes of its own (never a view of the scraped
+ * buffer, never the decoded profile): the 96-bit identity of each sample whose delta columns
+ * are not all zero (12 bytes; a sample missing from the state is treated exactly like one whose
+ * previous values were zero) and those cumulative values as sign-and-magnitude varints (usually
+ * 4–6 bytes for two columns). That is about 0.2–0.45 of the decompressed profile for real Go
+ * heap profiles. Its bytes are reserved in the process-wide {@linkcode DeltaMemory} budget
+ * (`service.delta_memory`); past it the state is spilled to disk and read back at the next
+ * profile (`delta_memory.ts`).
  *
  * The work is streamed over the wire format (`wire_delta.ts`, in the style of fastdelta): no
  * `Sample` objects are built; unchanged messages are copied through as byte ranges.
@@ -50,6 +56,8 @@
 import type { Profile } from "./profile.ts";
 import { gunzipIfNeeded, gzip } from "./gzip.ts";
 import { IdentityTable } from "./identity.ts";
+import { type DeltaMemory, deltaMemory } from "./delta_memory.ts";
+import { MAX_PACKED_VALUE, packValue, unpackValues } from "./packed_values.ts";
 import { releaseScan, scannedDurationNanos, scanProfile, writeDelta } from "./wire_delta.ts";
 
 /** Which cumulative profile a {@linkcode DeltaComputer} handles. */
@@ -66,14 +74,29 @@ export const DELTA_VALUE_TYPES: Readonly<Record<DeltaKind, readonly string[]>> =
 export interface DeltaOptions {
   /** Cap on a decompressed profile, in bytes (default 256 MiB). */
   maxDecompressedBytes?: number;
+  /** The budget the state is reserved in (default: the process-wide `deltaMemory`). */
+  memory?: DeltaMemory;
+  /** Who the state belongs to in the budget's limit counters (a component id). */
+  owner?: string;
 }
 
+/** What the next delta needs from the previous profile. */
 interface DeltaState {
   /** `type/unit` of every value type, joined: a change restarts priming. */
   readonly signature: string;
-  readonly table: IdentityTable;
-  /** Previous cumulative values of the delta columns, `table slot × columns`. */
-  readonly values: Float64Array;
+  /** Entries: samples whose delta columns were not all zero. */
+  readonly count: number;
+  /** Their identities, `a, b, c` interleaved (`identity.ts`); undefined while spilled. */
+  lanes: Uint32Array | undefined;
+  /** Their delta columns' cumulative values, packed (`packed_values.ts`); undefined while spilled. */
+  values: Uint8Array | undefined;
+  /** Bytes of data in `lanes` and `values` (to split a spill file). */
+  readonly lanesBytes: number;
+  readonly valuesBytes: number;
+  /** Bytes reserved in the budget: the arrays' capacity (reused arrays may be a little larger). */
+  readonly heldBytes: number;
+  /** The spill file while the state is on disk. */
+  spillPath: string | undefined;
   readonly timeNanos: number;
 }
 
@@ -81,6 +104,8 @@ interface DeltaState {
 export class DeltaComputer {
   readonly #columns: readonly string[];
   readonly #maxBytes: number;
+  readonly #memory: DeltaMemory;
+  readonly #owner: string;
   #state: DeltaState | undefined;
   #poisoned = false;
   #error: Error | undefined;
@@ -88,6 +113,8 @@ export class DeltaComputer {
   constructor(readonly kind: DeltaKind, options: DeltaOptions = {}) {
     this.#columns = DELTA_VALUE_TYPES[kind];
     this.#maxBytes = options.maxDecompressedBytes ?? 256 * 1024 * 1024;
+    this.#memory = options.memory ?? deltaMemory;
+    this.#owner = options.owner ?? "";
   }
 
   /** The error that poisoned the computer, until a later profile is processed. */
@@ -95,14 +122,20 @@ export class DeltaComputer {
     return this.#error;
   }
 
-  /** Approximate bytes of state kept between profiles (typed arrays; exact for them). */
+  /** Bytes of state held in memory between profiles (0 while it is spilled to disk). */
   stateBytes(): number {
     const s = this.#state;
-    return s ? s.table.bytes + s.values.byteLength : 0;
+    return s && s.spillPath === undefined ? s.heldBytes : 0;
   }
 
-  /** Forgets the previous profile: the next one only primes again. */
+  /** Whether the state is on disk (past `service.delta_memory`). */
+  get spilled(): boolean {
+    return this.#state?.spillPath !== undefined;
+  }
+
+  /** Forgets the previous profile (giving back its memory): the next one only primes again. */
   reset(): void {
+    this.#drop(this.#state);
     this.#state = undefined;
     this.#poisoned = false;
   }
@@ -119,6 +152,7 @@ export class DeltaComputer {
       this.#error = undefined;
       return result;
     } catch (error) {
+      this.#drop(this.#state);
       this.#state = undefined;
       this.#poisoned = true;
       this.#error = error instanceof Error ? error : new Error(String(error));
@@ -128,7 +162,7 @@ export class DeltaComputer {
 
   #compute(body: Uint8Array, nowNanos: number | undefined): Uint8Array | null {
     try {
-      return this.#delta(gunzipIfNeeded(body, this.#maxBytes), nowNanos);
+      return this.#delta(gunzipIfNeeded(body, this.#maxBytes, { transient: true }), nowNanos);
     } finally {
       releaseScan();
     }
@@ -141,16 +175,23 @@ export class DeltaComputer {
     const width = types.length;
     const deltaCols: number[] = [];
     types.forEach((t, i) => this.#columns.includes(t) && deltaCols.push(i));
+    const nDelta = deltaCols.length;
     const timeNanos = scanned.timeNanos || nowNanos || Date.now() * 1e6;
     const current = scanned.table;
     const sums = scanned.sums;
 
-    const previous = this.#state?.signature === signature ? this.#state : undefined;
-    this.#state = this.#nextState(signature, current, sums, width, deltaCols, timeNanos);
+    // The previous state, back in scratch (a table and plain values), before the new one is
+    // packed from `sums` — the delta below then overwrites `sums` in place.
+    const held = this.#state;
+    this.#state = undefined;
+    // Its arrays are free once unpacked: the new state reuses them when the sizes fit, which
+    // spares two allocations of a few hundred KB per scrape of a large profile.
+    const recycle = held?.lanes && held.values ? { lanes: held.lanes, values: held.values } : {};
+    const previous = held?.signature === signature ? this.#load(held, nDelta) : undefined;
+    if (!previous) this.#drop(held);
+    this.#state = this.#pack(signature, current, sums, width, deltaCols, timeNanos, recycle);
     if (!previous) return null;
 
-    // current − previous in place (the new state is already copied out of `sums`).
-    const nDelta = deltaCols.length;
     const prevValues = previous.values;
     const keep = keepScratch(current.size);
     const prevSlots = prevScratch(current.size);
@@ -180,31 +221,137 @@ export class DeltaComputer {
     return gzip(writeDelta(keep, nKeep, sums, width, timeNanos, duration));
   }
 
-  #nextState(
+  /**
+   * `held` unpacked into scratch (read back from disk when spilled), its memory given back;
+   * undefined when its spill file cannot be read (counted as dropped: this profile primes).
+   */
+  #load(
+    held: DeltaState,
+    nDelta: number,
+  ): { table: IdentityTable; values: Float64Array; timeNanos: number } | undefined {
+    let lanes = held.lanes, packed = held.values;
+    if (held.spillPath !== undefined) {
+      const path = held.spillPath;
+      held.spillPath = undefined;
+      let bytes: Uint8Array;
+      try {
+        bytes = this.#memory.unspill(path);
+        if (bytes.byteLength !== held.lanesBytes + held.valuesBytes) {
+          throw new Error(
+            `delta state file ${path} has ${bytes.byteLength} bytes, expected ${
+              held.lanesBytes + held.valuesBytes
+            }`,
+          );
+        }
+      } catch (error) {
+        this.#memory.recordLimit(this.#owner, "dropped", error);
+        return undefined;
+      }
+      lanes = new Uint32Array(bytes.slice(0, held.lanesBytes).buffer);
+      packed = bytes.subarray(held.lanesBytes);
+    } else this.#memory.release(held.heldBytes);
+    held.lanes = held.values = undefined;
+    const values = unpackScratch(held.count * nDelta);
+    unpackValues(packed!, values, held.count * nDelta);
+    prevTable = IdentityTable.unpack(lanes!, held.count, prevTable);
+    return { table: prevTable, values, timeNanos: held.timeNanos };
+  }
+
+  /** Gives back what `state` holds: its reserved memory or its spill file. */
+  #drop(state: DeltaState | undefined): void {
+    if (!state) return;
+    if (state.spillPath !== undefined) this.#memory.discard(state.spillPath);
+    else if (state.lanes) this.#memory.release(state.heldBytes);
+    state.spillPath = undefined;
+    state.lanes = state.values = undefined;
+  }
+
+  /**
+   * The state for the next delta, packed from the grouped current profile: entries whose
+   * delta columns are not all zero, in bytes of their own, in memory when the budget allows,
+   * else spilled to disk, else dropped (counted by reason).
+   */
+  #pack(
     signature: string,
     current: IdentityTable,
     sums: Float64Array,
     width: number,
     deltaCols: readonly number[],
     timeNanos: number,
-  ): DeltaState {
-    // A right-sized copy: the grouping table was sized for every sample, duplicates included.
+    recycle: { lanes?: Uint32Array; values?: Uint8Array },
+  ): DeltaState | undefined {
     const n = current.size;
-    const table = IdentityTable.copyOf(current);
     const nDelta = deltaCols.length;
-    const values = new Float64Array(n * nDelta);
+    const slots = keepScratch(n);
+    let count = 0;
     for (let slot = 0; slot < n; slot++) {
+      const base = slot * width;
       for (let k = 0; k < nDelta; k++) {
-        values[slot * nDelta + k] = sums[slot * width + deltaCols[k]!]!;
+        if (sums[base + deltaCols[k]!] !== 0) {
+          slots[count++] = slot;
+          break;
+        }
       }
     }
-    return { signature, table, values, timeNanos };
+    const lanes = fits(recycle.lanes, count * 3) ? recycle.lanes! : new Uint32Array(count * 3);
+    current.packSlots(slots, count, lanes);
+    const packed = packScratch(count * nDelta * MAX_PACKED_VALUE);
+    let length = 0;
+    for (let k = 0; k < count; k++) {
+      const base = slots[k]! * width;
+      for (let c = 0; c < nDelta; c++) {
+        length = packValue(sums[base + deltaCols[c]!]!, packed, length);
+      }
+    }
+    // Copied out of the shared scratch: the state owns its bytes.
+    const values = fits(recycle.values, length) ? recycle.values! : new Uint8Array(length);
+    values.set(packed.subarray(0, length));
+    const state: DeltaState = {
+      signature,
+      count,
+      lanes,
+      values,
+      lanesBytes: count * 12,
+      valuesBytes: length,
+      heldBytes: lanes.byteLength + values.byteLength,
+      spillPath: undefined,
+      timeNanos,
+    };
+    if (this.#memory.tryReserve(state.heldBytes)) return state;
+    try {
+      state.spillPath = this.#memory.spill([
+        new Uint8Array(lanes.buffer, lanes.byteOffset, state.lanesBytes),
+        values.subarray(0, length),
+      ]);
+      state.lanes = state.values = undefined;
+      this.#memory.recordLimit(this.#owner, "spilled");
+      return state;
+    } catch (error) {
+      this.#memory.recordLimit(this.#owner, "dropped", error);
+      return undefined;
+    }
   }
+}
+
+/** Whether a recycled array of `array.length` serves `need` entries (at most 1/16 to spare). */
+function fits(array: { length: number } | undefined, need: number): boolean {
+  return array !== undefined && array.length >= need && array.length <= need + (need >> 4) + 64;
 }
 
 // Scratch shared by every computer (one compute runs at a time).
 let keepSlots = new Int32Array(1024);
 let prevSlots = new Int32Array(1024);
+let packBytes = new Uint8Array(1 << 16);
+let unpacked = new Float64Array(1024);
+let prevTable: IdentityTable | undefined;
+function packScratch(n: number): Uint8Array {
+  if (packBytes.length < n) packBytes = new Uint8Array(Math.max(n, packBytes.length * 2));
+  return packBytes;
+}
+function unpackScratch(n: number): Float64Array {
+  if (unpacked.length < n) unpacked = new Float64Array(Math.max(n, unpacked.length * 2));
+  return unpacked;
+}
 function keepScratch(n: number): Int32Array {
   if (keepSlots.length < n) keepSlots = new Int32Array(Math.max(n, keepSlots.length * 2));
   return keepSlots;

@@ -244,16 +244,16 @@ Deno.test("reset forgets the previous profile", () => {
   assertEquals(d.compute(build([{ stack: [1], values: [2, 2, 0, 0] }])), null);
 });
 
-Deno.test("state stays small: typed arrays only, bounded by distinct stacks", () => {
+Deno.test("state is 12 bytes of identity plus packed values per stack with non-zero deltas", () => {
   const d = new DeltaComputer("memory");
   const specs = Array.from({ length: 10_000 }, (_, i) => ({
     stack: [i + 1, i + 2, i + 3, 100_000 + (i % 7)],
     values: [i, i * 8, 0, 0],
   }));
   d.compute(build(specs));
-  // 10k identities: 12 B of hash + 16 B of values + buckets (≤ 16 B) each.
-  assert(d.stateBytes() <= 10_000 * 44 + 64, `stateBytes ${d.stateBytes()}`);
-  assert(d.stateBytes() >= 10_000 * 28);
+  // Stack 0 allocated nothing: not kept. i and i * 8 are below 2^20: at most 3 bytes each.
+  assert(d.stateBytes() <= 9_999 * (12 + 6), `stateBytes ${d.stateBytes()}`);
+  assert(d.stateBytes() >= 9_999 * (12 + 2), `stateBytes ${d.stateBytes()}`);
 });
 
 Deno.test("unreferenced strings become empty, indices kept; unused locations are dropped", () => {

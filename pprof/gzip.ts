@@ -44,6 +44,26 @@ export class GzipCorruptError extends GunzipError {
 export interface GunzipOptions {
   /** Largest decompressed size accepted; `Infinity` for no cap. */
   readonly maxBytes: number;
+  /**
+   * The output is dropped before the caller returns (the client-side delta): decompress into
+   * one buffer sized from the gzip trailer's length (capped at 16 MiB and `maxBytes`) instead of
+   * 16 KiB chunks joined at the end. A lying trailer only changes that buffer's size, which is
+   * why this is not for output that is kept.
+   */
+  readonly transient?: boolean;
+}
+
+/** Upper bound of the one output buffer of a transient gunzip. */
+const TRANSIENT_CHUNK_MAX = 16 << 20;
+
+/** zlib's chunk size for `bytes`: the trailer's ISIZE (mod 2^32) plus room for its end. */
+function chunkSizeHint(bytes: Uint8Array, maxBytes: number): number | undefined {
+  if (bytes.byteLength < 18) return undefined;
+  const at = bytes.byteLength - 4;
+  const isize = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) |
+    (bytes[at + 3]! << 24)) >>> 0;
+  const size = Math.min(isize + 64, maxBytes + 64, TRANSIENT_CHUNK_MAX);
+  return size > 16 * 1024 ? size : undefined;
 }
 
 function view(buffer: Uint8Array): Uint8Array {
@@ -56,10 +76,14 @@ function view(buffer: Uint8Array): Uint8Array {
  * so a small gzip bomb cannot blow up memory. Throws {@linkcode GzipTooLargeError} when the
  * output would exceed `maxBytes`, {@linkcode GzipCorruptError} when the input is not valid gzip.
  */
-export function gunzip(bytes: Uint8Array, { maxBytes }: GunzipOptions): Uint8Array {
+export function gunzip(bytes: Uint8Array, { maxBytes, transient }: GunzipOptions): Uint8Array {
   const capped = Number.isFinite(maxBytes);
+  const chunkSize = transient ? chunkSizeHint(bytes, maxBytes) : undefined;
   try {
-    return view(gunzipSync(bytes, capped ? { maxOutputLength: Math.max(1, maxBytes) } : {}));
+    return view(gunzipSync(bytes, {
+      ...(capped ? { maxOutputLength: Math.max(1, maxBytes) } : {}),
+      ...(chunkSize ? { chunkSize } : {}),
+    }));
   } catch (error) {
     // zlib refuses to grow its output past maxOutputLength with ERR_BUFFER_TOO_LARGE.
     if (capped && (error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
@@ -73,8 +97,12 @@ export function gunzip(bytes: Uint8Array, { maxBytes }: GunzipOptions): Uint8Arr
  * Returns `bytes` decompressed when they start with the gzip magic, else `bytes` itself
  * (no copy). Throws what {@linkcode gunzip} throws.
  */
-export function gunzipIfNeeded(bytes: Uint8Array, maxBytes: number): Uint8Array {
-  return isGzip(bytes) ? gunzip(bytes, { maxBytes }) : bytes;
+export function gunzipIfNeeded(
+  bytes: Uint8Array,
+  maxBytes: number,
+  options: { transient?: boolean } = {},
+): Uint8Array {
+  return isGzip(bytes) ? gunzip(bytes, { maxBytes, ...options }) : bytes;
 }
 
 /**

@@ -73,3 +73,26 @@ Deno.test("gunzip: typed errors carry the limit and the cause", () => {
   assertEquals(gunzipIfNeeded(plain, 1000), plain);
   assertEquals(new GzipTooLargeError(1) instanceof GunzipError, true);
 });
+
+Deno.test("transient gunzip sizes its buffer from the trailer, and a lying trailer changes nothing else", () => {
+  const plain = bytesOf(300_000);
+  const packed = gzip(plain);
+  assertEquals(gunzip(packed, { maxBytes: 1 << 20, transient: true }), plain);
+  // One buffer of the trailer's size, not 16 KiB chunks joined.
+  assertEquals(gunzip(packed, { maxBytes: 1 << 20, transient: true }).buffer.byteLength, 300_064);
+  const lying = (isize: number) => {
+    const copy = packed.slice();
+    new DataView(copy.buffer).setUint32(copy.byteLength - 4, isize, true);
+    return copy;
+  };
+  // A trailer claiming less, or more, than the data: zlib's own check refuses it, the cap holds.
+  assertThrows(
+    () => gunzip(lying(20_000), { maxBytes: 1 << 20, transient: true }),
+    GzipCorruptError,
+  );
+  assertThrows(
+    () => gunzip(lying(0xffffffff), { maxBytes: 1 << 20, transient: true }),
+    GzipCorruptError,
+  );
+  assertThrows(() => gunzip(packed, { maxBytes: 100_000, transient: true }), GzipTooLargeError);
+});

@@ -93,22 +93,41 @@ export class IdentityTable {
   }
 
   /**
-   * A right-sized copy of `src` (its `size` entries): every slot keeps its number. The loops
-   * live here so the lanes never cross a call (a call would box values above 2^30).
+   * Copies the identities of `slots[0..n)` into `out` as interleaved lanes (`a, b, c` per
+   * entry, 12 bytes): the compact form delta state keeps. The loop lives here so the lanes
+   * never cross a call (a call would box values above 2^30).
    */
-  static copyOf(src: IdentityTable): IdentityTable {
-    const n = src.size;
-    const t = new IdentityTable(n);
-    t.a.set(src.a.subarray(0, n));
-    t.b.set(src.b.subarray(0, n));
-    t.c.set(src.c.subarray(0, n));
-    const buckets = t.buckets, mask = t.mask, a = t.a;
-    for (let slot = 0; slot < n; slot++) {
-      let i = a[slot]! & mask;
+  packSlots(slots: Int32Array, n: number, out: Uint32Array): void {
+    const a = this.a, b = this.b, c = this.c;
+    for (let k = 0, o = 0; k < n; k++, o += 3) {
+      const slot = slots[k]!;
+      out[o] = a[slot]!;
+      out[o + 1] = b[slot]!;
+      out[o + 2] = c[slot]!;
+    }
+  }
+
+  /**
+   * A table holding the `count` interleaved identities of `lanes` (as written by
+   * {@linkcode packSlots}), entry `i` in slot `i`. `reuse` is emptied and refilled when its
+   * capacity fits (so a scratch table serves every target), else a new table is made.
+   */
+  static unpack(lanes: Uint32Array, count: number, reuse?: IdentityTable): IdentityTable {
+    const fits = reuse !== undefined && reuse.capacity >= count &&
+      reuse.capacity <= count * 4 + 4096;
+    const t = fits ? reuse : new IdentityTable(count);
+    if (fits) t.clear();
+    const buckets = t.buckets, mask = t.mask, ta = t.a, tb = t.b, tc = t.c;
+    for (let slot = 0, o = 0; slot < count; slot++, o += 3) {
+      const a = lanes[o]!;
+      ta[slot] = a;
+      tb[slot] = lanes[o + 1]!;
+      tc[slot] = lanes[o + 2]!;
+      let i = a & mask;
       while (buckets[i]! >= 0) i = (i + 1) & mask;
       buckets[i] = slot;
     }
-    t.size = n;
+    t.size = count;
     return t;
   }
 

@@ -15,3 +15,10 @@ export {
   type DeltaOptions,
   pruneUnreferenced,
 } from "./delta.ts";
+export {
+  DEFAULT_DELTA_MEMORY,
+  type DeltaLimitReason,
+  DeltaMemory,
+  deltaMemory,
+  type DeltaMemoryLogger,
+} from "./delta_memory.ts";

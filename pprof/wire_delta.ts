@@ -595,8 +595,55 @@ function missingLocation(id: number): ProfileDecodeError {
 /** Lanes of the last label hashed by {@linkcode hashLabel} (a typed array: no boxing). */
 const LABEL = new Int32Array(3);
 
-/** Hashes the label whose content is `[start, end)` into `L0..L2`. */
+/**
+ * Labels already hashed in this profile, by content: most samples of a heap profile carry one of
+ * a few `bytes` labels, so a label's bytes are usually seen before. Direct-mapped on a hash of
+ * the (short) content; a hit compares the bytes, so a collision only costs a recomputation.
+ * Valid for one buffer: emptied by {@linkcode groupSamples}.
+ */
+const LABEL_CACHE_SLOTS = 256;
+const labelCacheStart = new Int32Array(LABEL_CACHE_SLOTS);
+const labelCacheLength = new Int32Array(LABEL_CACHE_SLOTS).fill(-1);
+const labelCacheLanes = new Int32Array(LABEL_CACHE_SLOTS * 3);
+/** Labels longer than this are not cached (their bytes would cost more to compare). */
+const LABEL_CACHE_MAX_BYTES = 24;
+
+/** Hashes the label whose content is `[start, end)` into `LABEL`. */
 function hashLabel(s: Scan, buf: Uint8Array, start: number, end: number): void {
+  const length = end - start;
+  let slot = -1;
+  if (length <= LABEL_CACHE_MAX_BYTES) {
+    let k = length;
+    for (let i = start; i < end; i++) k = Math.imul(k ^ buf[i]!, 0x01000193);
+    slot = (k ^ (k >>> 15)) & (LABEL_CACHE_SLOTS - 1);
+    if (labelCacheLength[slot] === length) {
+      const at = labelCacheStart[slot]!;
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (buf[at + i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        LABEL[0] = labelCacheLanes[slot * 3]!;
+        LABEL[1] = labelCacheLanes[slot * 3 + 1]!;
+        LABEL[2] = labelCacheLanes[slot * 3 + 2]!;
+        return;
+      }
+    }
+  }
+  hashLabelContent(s, buf, start, end);
+  if (slot >= 0) {
+    labelCacheStart[slot] = start;
+    labelCacheLength[slot] = length;
+    labelCacheLanes[slot * 3] = LABEL[0]!;
+    labelCacheLanes[slot * 3 + 1] = LABEL[1]!;
+    labelCacheLanes[slot * 3 + 2] = LABEL[2]!;
+  }
+}
+
+function hashLabelContent(s: Scan, buf: Uint8Array, start: number, end: number): void {
   P = start;
   let key = 0, str = 0, numLo = 0, numHi = 0, unit = 0;
   while (P < end) {
@@ -637,6 +684,7 @@ function hashLabel(s: Scan, buf: Uint8Array, start: number, end: number): void {
  */
 function groupSamples(s: Scan, width: number): void {
   const n = s.nSample;
+  labelCacheLength.fill(-1);
   if (s.table.capacity < n) s.table = new IdentityTable(Math.max(n, s.table.capacity * 2));
   else s.table.clear();
   const table = s.table;
@@ -943,6 +991,17 @@ export function scanProfile(buf: Uint8Array): Scanned {
   return { types, table: s.table, sums: s.sums, timeNanos: s.timeNanos };
 }
 
+/** Reused mark arrays of {@linkcode writeDelta} (strings, locations, functions). */
+const markScratch = [new Uint8Array(1024), new Uint8Array(1024), new Uint8Array(1024)];
+
+/** Mark array `which`, zeroed, exactly `n` long (a view: bounds checks stay as before). */
+function marks(which: number, n: number): Uint8Array {
+  let a = markScratch[which]!;
+  if (a.length < n) a = markScratch[which] = new Uint8Array(Math.max(n, a.length * 2));
+  else a.fill(0, 0, n);
+  return a.subarray(0, n);
+}
+
 function markString(used: Uint8Array, i: number): void {
   if (i > 0 && i < used.length) used[i] = 1;
 }
@@ -964,9 +1023,9 @@ export function writeDelta(
   const s = scan;
   const buf = s.buf;
   const nStr = Math.max(1, s.nStr);
-  const usedStr = new Uint8Array(nStr);
-  const usedLoc = new Uint8Array(s.nLoc);
-  const usedFn = new Uint8Array(s.nFn);
+  const usedStr = marks(0, nStr);
+  const usedLoc = marks(1, s.nLoc);
+  const usedFn = marks(2, s.nFn);
   const locIndex = s.locIndex;
   const dense = locIndex.sparse ? undefined : locIndex.dense;
   // Mark what kept samples reference.

@@ -195,7 +195,7 @@ scrapeTest("scrape: memory deltas skip the first profile; labels, status and met
       all,
     );
     assert(
-      /profcol_scrape_delta_state_bytes\{component_id="pyroscope.scrape\/app"\} [1-9]/.test(all),
+      /profcol_delta_state_bytes\{component_id="pyroscope.scrape\/app"\} [1-9]/.test(all),
     );
     assert(
       all.includes(

@@ -1,35 +1,115 @@
 /**
- * Scraping N simulated Go targets (all default profile types): the collector's CPU time over
- * a window after one interval of warm-up, as a fraction of a core at Alloy's 15 s interval
- * (measured at 15 s in full runs; at 3 s and scaled in quick runs, which overstates nothing
- * but understates fixed costs), and its RSS at the end.
+ * Scraping a fleet of real Go targets (all five default profile types) into `pyroscope.write`
+ * and a sink: ONE Go process (`bench/fleet`, standard library only) listens on every target's
+ * port and serves its own runtime/pprof profiles — a heap profile of ~13,000 allocating stacks
+ * (~450–520 KB decompressed) that changes between scrapes, and real CPU, goroutine, block and mutex
+ * profiles. For each fleet size: the collector's CPU (cores), its RSS at the end, and delivered
+ * ÷ due (profiles the sink received over those the schedule owed in the window, priming
+ * excluded), after one interval of warm-up; and, from the collector's `/metrics` at the end,
+ * its delta state in memory (`delta_state_mb`) and the states that went past
+ * `service.delta_memory` (`delta_spilled`: spilled or dropped, counted per profile).
+ *
+ * Full runs: 1,000 and 3,000 targets at Alloy's 15 s. Quick runs: 200 at 3 s, CPU scaled to
+ * 15 s. `service.workers` is passed only when asked (`BENCH_SCRAPE_WORKERS=1,default`: one run
+ * per value, `default` leaving the key out), so the scenario runs before and after that
+ * setting exists. `BENCH_SCRAPE_TARGETS=1000,3000` chooses the fleet sizes.
  */
 
-import { cpuSeconds, round, rssMb, sinkStats, spawnJson, startCollector } from "../lib.ts";
+import { ROOT, round, rssMb, sinkStats, spawnJson, startCollector } from "../lib.ts";
+import { cpuSeconds } from "../lib.ts";
+import { goBinary } from "./delta.ts";
 
-export async function scrapeScenario(quick: boolean) {
-  // BENCH_SCRAPE_TARGETS=10000 gives the 10,000-target figures (README), which have no target.
-  const targets = Number(Deno.env.get("BENCH_SCRAPE_TARGETS") ?? (quick ? 200 : 1000));
-  // Full runs scrape at Alloy's 15 s for real; quick runs at 3 s and scale the CPU to 15 s.
-  const intervalS = Number(Deno.env.get("BENCH_SCRAPE_INTERVAL") ?? (quick ? "3" : "15"));
-  const windowS = quick ? 9 : 30;
-  // Each fake-target process holds a listener and a connection per target: past a few thousand
-  // targets one process would run out of file descriptors, so they are split.
-  const perProcess = 4000;
-  const fakes = await Promise.all(
-    Array.from(
-      { length: Math.ceil(targets / perProcess) },
-      (_, i) =>
-        spawnJson<{ ports: number[] }>("bench/load/targets.ts", [
-          String(Math.min(perProcess, targets - i * perProcess)),
-        ]),
-    ),
+const TYPES = 5;
+
+interface Fleet {
+  ports: number[];
+  stop(): Promise<void>;
+}
+
+/** Builds and starts the Go fleet with `n` ports. */
+async function startFleet(n: number, dir: string): Promise<Fleet> {
+  const go = goBinary();
+  if (!go) throw new Error("Go is not installed (needed to build bench/fleet)");
+  const binary = `${dir}/fleet`;
+  const built = await new Deno.Command(go, {
+    args: ["build", "-o", binary, "."],
+    cwd: `${ROOT}bench/fleet`,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!built.success) {
+    throw new Error(`go build bench/fleet: ${new TextDecoder().decode(built.stderr)}`);
+  }
+  const proc = new Deno.Command(binary, {
+    args: ["-ports", String(n)],
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("bench/fleet exited before printing its ports");
+    text += value;
+  }
+  void (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })().catch(() => {});
+  const { ports } = JSON.parse(text.slice(0, text.indexOf("\n"))) as { ports: number[] };
+  return {
+    ports,
+    stop: async () => {
+      try {
+        proc.kill("SIGKILL");
+      } catch {
+        // Gone.
+      }
+      await proc.status;
+    },
+  };
+}
+
+async function heapProfileKb(port: number): Promise<number> {
+  const body = new Uint8Array(
+    await (await fetch(`http://127.0.0.1:${port}/debug/pprof/allocs`)).arrayBuffer(),
   );
-  const ports = fakes.flatMap((fake) => fake.info.ports);
+  const raw = new Response(
+    new Blob([body]).stream().pipeThrough(new DecompressionStream("gzip")),
+  );
+  return (await raw.arrayBuffer()).byteLength / 1024;
+}
+
+/** The sum of every series of `name` in Prometheus text. */
+function metricSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) {
+      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return sum;
+}
+
+/** One fleet size at one `workers` value (undefined: the key left out). */
+async function runOnce(
+  targets: number,
+  workers: string | undefined,
+  quick: boolean,
+  dir: string,
+): Promise<Record<string, number>> {
+  const intervalS = Number(Deno.env.get("BENCH_SCRAPE_INTERVAL") ?? (quick ? "3" : "15"));
+  const windowS = quick ? 9 : 45;
+  const fleet = await startFleet(targets, dir);
   const sink = await spawnJson<{ port: number }>("bench/load/sink.ts");
   let collector: Awaited<ReturnType<typeof startCollector>> | undefined;
   try {
-    const list = ports.map((p) => `      - { __address__: "127.0.0.1:${p}" }`).join("\n");
+    // The workload reaches its full set of stacks within seconds: start once it has.
+    const ready = performance.now();
+    while (await heapProfileKb(fleet.ports[0]!) < 300 && performance.now() - ready < 20_000) {
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const list = fleet.ports.map((p) => `      - { __address__: "127.0.0.1:${p}" }`).join("\n");
     collector = await startCollector(`receivers:
   pyroscope.scrape/fleet:
     targets:
@@ -41,7 +121,7 @@ exporters:
     endpoint:
       - url: http://127.0.0.1:${sink.info.port}
 service:
-  pipelines:
+${workers === undefined ? "" : `  workers: ${workers}\n`}  pipelines:
     profiles: { receivers: [pyroscope.scrape/fleet], exporters: [pyroscope.write/out] }
   telemetry: { http: { listen_address: 127.0.0.1, listen_port: 0 } }
 `);
@@ -53,17 +133,60 @@ service:
     const cpu = cpuSeconds(collector.pid) - cpu0;
     const delivered = (await sinkStats(sink.info.port)).series - series0;
     const rss = rssMb(collector.pid);
-    const fractionAtInterval = cpu / windowS;
+    const heapKb = await heapProfileKb(fleet.ports[0]!);
+    const metrics = await (await fetch(`${collector.admin}/metrics`)).text();
+    const due = (targets * TYPES * windowS) / intervalS;
     return {
-      scrape_targets: targets,
-      scrape_cpu_core_fraction: round(fractionAtInterval * (intervalS / 15), 3),
-      scrape_rss_mb: round(rss),
-      scrape_profiles_per_s: round(delivered / windowS),
-      [`scrape_cpu_core_fraction_at_${intervalS}s`]: round(fractionAtInterval, 3),
+      cpu_cores: round((cpu / windowS) * (intervalS / 15), 3),
+      rss_mb: round(rss),
+      delivered_ratio: round(delivered / due, 3),
+      delta_state_mb: round(metricSum(metrics, "profcol_delta_state_bytes") / 1048576),
+      delta_spilled: metricSum(metrics, "profcol_delta_state_limit_total"),
+      // Healthy targets the collector called down (its own delay blamed on them).
+      targets_down_logged: collector.logged("scrape target down"),
+      heap_profile_kb: round(heapKb),
     };
   } finally {
     await collector?.stop();
     await sink.stop();
-    for (const fake of fakes) await fake.stop();
+    await fleet.stop();
   }
+}
+
+export async function scrapeScenario(quick: boolean) {
+  const sizes = (Deno.env.get("BENCH_SCRAPE_TARGETS") ?? (quick ? "200" : "1000,3000"))
+    .split(",").map(Number);
+  const workerRuns = (Deno.env.get("BENCH_SCRAPE_WORKERS") ?? "default").split(",")
+    .map((w) => w.trim() === "default" ? undefined : w.trim());
+  const dir = Deno.makeTempDirSync({ prefix: "profcol-fleet-" });
+  const notes: string[] = [];
+  const result: Record<string, unknown> = { notes };
+  try {
+    for (const workers of workerRuns) {
+      for (const targets of sizes) {
+        let out: Record<string, number>;
+        try {
+          out = await runOnce(targets, workers, quick, dir);
+        } catch (error) {
+          // E.g. `service.workers` on a build without it: say why, go on with the other runs.
+          const why = (error as Error).message.trim().split("\n").slice(-3).join(" | ");
+          notes.push(`scrape: ${targets} targets, workers ${workers ?? "default"}: failed: ${why}`);
+          continue;
+        }
+        const prefix = `scrape_${targets}${workers === undefined ? "" : `_w${workers}`}_`;
+        for (const [key, value] of Object.entries(out)) {
+          result[prefix + key] = value;
+        }
+        // The first size at the default workers keeps the historical keys.
+        if (workers === undefined && targets === sizes[0]) {
+          result.scrape_targets = targets;
+          result.scrape_cpu_core_fraction = out.cpu_cores;
+          result.scrape_rss_mb = out.rss_mb;
+        }
+      }
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+  return result;
 }

@@ -68,7 +68,15 @@ Deno.test("config: a valid config parses with defaults applied and durations in 
   });
   assertEquals(config.service.telemetry.logs, { level: "info", format: "logfmt" });
   assertEquals(config.service.shutdown_timeout, 30_000);
+  assertEquals(config.service.delta_memory, 256 * 1024 * 1024);
   assertEquals(config.warnings, []);
+});
+
+Deno.test("config: service.delta_memory takes a byte size", () => {
+  const config = load({ "c.yaml": `${VALID}  delta_memory: 64MiB\n` });
+  assertEquals(config.service.delta_memory, 64 * 1024 * 1024);
+  const [message] = errors({ "c.yaml": `${VALID}  delta_memory: lots\n` });
+  assert(message!.startsWith("service::delta_memory: "), message);
 });
 
 Deno.test("config: a misspelled key names the path, the line and the likely key", () => {

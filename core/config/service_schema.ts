@@ -19,6 +19,7 @@
  *     live_debugging: { enabled: false }
  *   shutdown_timeout: 30s
  *   workers: 4            # default: the CPUs available to the process (cgroup-aware)
+ *   delta_memory: 256MiB
  * ```
  *
  * @module
@@ -26,6 +27,7 @@
 
 import { z } from "zod";
 import { byteSizeField, durationField, nonEmptyString, portField } from "./fields.ts";
+import { DEFAULT_DELTA_MEMORY } from "../../pprof/delta_memory.ts";
 
 const componentList = (what: string) =>
   z.array(z.string({ error: `Expected a ${what} id such as "type" or "type/name"` }), {
@@ -135,6 +137,11 @@ export const serviceSchema = z.strictObject({
     .min(1, { error: "Expected a whole number of worker threads (1 or more)" })
     .max(256, { error: "Expected at most 256 worker threads" })
     .optional(),
+  /**
+   * One budget for the client-side delta state of every scrape target (memory, block, mutex):
+   * past it, state is spilled to disk (and read back at the next scrape) rather than grown.
+   */
+  delta_memory: byteSizeField().default(DEFAULT_DELTA_MEMORY),
 });
 
 /** The validated `service` section. */
@@ -153,5 +160,6 @@ export function defaultServiceConfig(): Record<string, unknown> {
       live_debugging: { enabled: false },
     },
     shutdown_timeout: "30s",
+    delta_memory: "256MiB",
   };
 }

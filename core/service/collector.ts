@@ -18,6 +18,7 @@ import type { Registry } from "../registry.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { MetricsRegistry } from "../telemetry/metrics.ts";
 import { ReloadError, type ReloadSummary, Service } from "./service.ts";
+import { deltaMemory } from "../../pprof/delta_memory.ts";
 
 /** Options of a {@linkcode Collector}. */
 export interface CollectorOptions {
@@ -44,6 +45,7 @@ export class Collector {
   #adminKey = "";
   #lastReload: { ok: boolean; at: string; message: string } | undefined;
   #unregisterProcess: (() => void) | undefined;
+  #deltaLimitMetric: (() => void) | undefined;
   #reloading: Promise<ReloadOutcome> | undefined;
 
   constructor(options: CollectorOptions) {
@@ -85,6 +87,7 @@ export class Collector {
   async start(config?: ValidatedConfig): Promise<void> {
     config ??= await this.load();
     this.#options.logger.configure(config.service.telemetry.logs);
+    this.#configureDeltaMemory(config);
     const reload = this.metrics.gauge(
       "alloy_config_last_load_successful",
       "Whether the last config reload succeeded (1) or not (0).",
@@ -112,6 +115,26 @@ export class Collector {
       this.#unregisterProcess?.();
       throw error;
     }
+  }
+
+  /** `service.delta_memory` to the process-wide delta budget; its limit events to `/metrics`. */
+  #configureDeltaMemory(config: ValidatedConfig): void {
+    deltaMemory.configure(
+      config.service.delta_memory,
+      this.#options.logger.child({ component_id: "delta" }),
+    );
+    if (this.#deltaLimitMetric) return;
+    const counter = this.metrics.counter(
+      "profcol_delta_state_limit_total",
+      "Delta states that reached service.delta_memory, by what was done instead of growing " +
+        "memory (spilled: written to disk; dropped: forgotten, the next profile primes).",
+      ["component_id", "reason"],
+    );
+    this.#deltaLimitMetric = counter.collect(() => {
+      for (const event of deltaMemory.limitEvents()) {
+        counter.setTotal({ component_id: event.owner, reason: event.reason }, event.count);
+      }
+    });
   }
 
   async #startAdmin(config: ValidatedConfig, guard: AdminGuard): Promise<void> {
@@ -188,6 +211,7 @@ export class Collector {
         return { ok: false, message: (error as Error).message };
       }
       logger.configure(config.service.telemetry.logs);
+      this.#configureDeltaMemory(config);
       try {
         await this.#startAdmin(config, guard);
       } catch (error) {

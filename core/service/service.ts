@@ -177,7 +177,7 @@ export class Service {
     if (this.#workerCount <= 1) return inlineRunner;
     return this.#pool ??= new WorkerPool(
       this.#workerCount,
-      this.#options.logger.child({ component: "workers" }),
+      this.#options.logger.child({ component_id: "workers" }),
     );
   }
 

@@ -69,8 +69,8 @@ export function scrapeMetrics(registry: MetricsRegistry): ScrapeMetrics {
       ["component_id", "reason"],
     ),
     deltaStateBytes: registry.gauge(
-      "profcol_scrape_delta_state_bytes",
-      "Bytes held by client-side delta state across all loops.",
+      "profcol_delta_state_bytes",
+      "Bytes of client-side delta state held in memory across all loops (service.delta_memory).",
       ["component_id"],
     ),
     serviceNameFallbacks: registry.counter(

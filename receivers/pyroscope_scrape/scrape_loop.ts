@@ -26,6 +26,7 @@ import type { Logger } from "../../core/telemetry/logger.ts";
 import { LogRepeater } from "../../core/telemetry/log_repeat.ts";
 import { formatDuration } from "../../core/duration.ts";
 import type { DeltaKind } from "../../pprof/delta.ts";
+import { deltaMemory } from "../../pprof/delta_memory.ts";
 import type { TaskRunner } from "../../core/workers/pool.ts";
 import type { SaturationReporter } from "../../core/workers/saturation.ts";
 import {
@@ -231,6 +232,9 @@ export class ScrapeLoop {
       });
       if (out.kind === "no_client") throw new Error("the scrape client could not be opened");
       this.#stateBytes = out.stateBytes;
+      for (const event of out.limitEvents ?? []) {
+        deltaMemory.recordLimit(this.#ctx.componentId, event.reason, undefined, event.count);
+      }
       if (this.#stopped) return;
       if (out.kind === "failed") {
         metrics.bytes.inc(id, out.scrapedBytes);

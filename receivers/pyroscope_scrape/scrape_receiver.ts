@@ -24,6 +24,7 @@ import type { Discoverer, TargetGroup } from "./discovery/target_group.ts";
 import { httpClientConfigShape } from "../../core/http/client.ts";
 import type { HttpClientConfig } from "../../core/http/client.ts";
 import { threadLag } from "../../core/workers/lag.ts";
+import { deltaMemory } from "../../pprof/delta_memory.ts";
 import { inlineRunner, type TaskRunner } from "../../core/workers/pool.ts";
 import { SaturationReporter } from "../../core/workers/saturation.ts";
 import { type OpenClientInput, SCRAPE_TASKS } from "./scrape_task.ts";
@@ -101,6 +102,12 @@ export class ScrapeReceiver implements Receiver {
       clientKey: `${id}\0${receiverSerial++}`,
       config: httpClientConfig(this.#config),
       userAgent,
+      owner: id,
+      // On worker threads each holds its share of the one delta budget (the main thread's
+      // `deltaMemory`, set from service.delta_memory); inline, the main thread's budget is used.
+      ...(this.#runner === inlineRunner
+        ? {}
+        : { threadDeltaMemory: Math.floor(deltaMemory.limit / Math.max(1, this.#runner.threads)) }),
     };
     this.#saturation = new SaturationReporter({
       logger,

@@ -22,6 +22,7 @@ import {
 import { threadLag } from "../../core/workers/lag.ts";
 import type { TaskHandler, TaskResult } from "../../core/workers/task.ts";
 import { DeltaComputer, type DeltaKind } from "../../pprof/delta.ts";
+import { type DeltaLimitReason, deltaMemory } from "../../pprof/delta_memory.ts";
 import { fetchProfile, ScrapeError } from "./fetch_profile.ts";
 
 /** The URL the runner imports this module from. */
@@ -32,6 +33,14 @@ export interface OpenClientInput {
   readonly clientKey: string;
   readonly config: HttpClientConfig;
   readonly userAgent: string;
+  /** The component id, owner of its loops' delta state in `service.delta_memory`. */
+  readonly owner: string;
+  /**
+   * Set when this runs on a worker thread: the thread's share of `service.delta_memory` (the
+   * budget divided by the threads), and its limit events go back with each scrape to the main
+   * thread's budget, which counts and warns for the process.
+   */
+  readonly threadDeltaMemory?: number;
 }
 
 /** `scrape`: one scrape of one loop. */
@@ -48,11 +57,17 @@ export interface ScrapeInput {
   readonly nowNanos: number;
 }
 
+/** Delta budget events of a worker thread, for the main thread's budget. */
+export interface DeltaLimitEvents {
+  readonly limitEvents?: readonly { reason: DeltaLimitReason; count: number }[];
+}
+
 /** What a scrape produced; `stateBytes` is the loop's delta state afterwards. */
 export type ScrapeOutput =
   | { kind: "profile"; body: Uint8Array; scrapedBytes: number; stateBytes: number }
-  | { kind: "primed"; scrapedBytes: number; stateBytes: number }
-  | {
+    & DeltaLimitEvents
+  | { kind: "primed"; scrapedBytes: number; stateBytes: number } & DeltaLimitEvents
+  | DeltaLimitEvents & {
     kind: "failed";
     message: string;
     reason: ScrapeError["reason"] | "internal";
@@ -64,37 +79,63 @@ export type ScrapeOutput =
   }
   | { kind: "no_client" };
 
-const clients = new Map<string, HttpClient>();
+const clients = new Map<
+  string,
+  { client: HttpClient; owner: string; remote: boolean }
+>();
 const deltas = new Map<string, DeltaComputer>();
 
 const done = <T>(value: T, transfer?: ArrayBuffer[]): TaskResult<T> => ({ value, transfer });
 
 const open: TaskHandler = (payload) => {
-  const { clientKey, config, userAgent } = payload as OpenClientInput;
-  if (!clients.has(clientKey)) clients.set(clientKey, createHttpClient(config, { userAgent }));
+  const { clientKey, config, userAgent, owner, threadDeltaMemory } = payload as OpenClientInput;
+  if (threadDeltaMemory !== undefined) deltaMemory.configure(threadDeltaMemory);
+  if (!clients.has(clientKey)) {
+    clients.set(clientKey, {
+      client: createHttpClient(config, { userAgent }),
+      owner,
+      remote: threadDeltaMemory !== undefined,
+    });
+  }
   return done(null);
 };
 
 const close: TaskHandler = (payload) => {
   const { clientKey } = payload as { clientKey: string };
-  clients.get(clientKey)?.close();
+  clients.get(clientKey)?.client.close();
   clients.delete(clientKey);
   const prefix = `${clientKey}\0`;
-  for (const key of deltas.keys()) if (key.startsWith(prefix)) deltas.delete(key);
+  for (const [key, delta] of deltas) {
+    if (!key.startsWith(prefix)) continue;
+    // Gives the state's share of service.delta_memory back (or removes its spill file).
+    delta.reset();
+    deltas.delete(key);
+  }
   return done(null);
 };
 
 const forget: TaskHandler = (payload) => {
-  deltas.delete((payload as { loopKey: string }).loopKey);
+  const { loopKey } = payload as { loopKey: string };
+  deltas.get(loopKey)?.reset();
+  deltas.delete(loopKey);
   return done(null);
 };
 
 const scrape: TaskHandler = async (payload, signal) => {
   const input = payload as ScrapeInput;
-  const client = clients.get(input.clientKey);
-  if (!client) return done<ScrapeOutput>({ kind: "no_client" });
+  const opened = clients.get(input.clientKey);
+  if (!opened) return done<ScrapeOutput>({ kind: "no_client" });
+  const { client, owner, remote } = opened;
+  // On a worker thread the budget events are the main thread's to count and warn about.
+  const limits = (): DeltaLimitEvents => {
+    if (!remote) return {};
+    const events = deltaMemory.takeNewLimitEvents(owner);
+    return events.length > 0 ? { limitEvents: events } : {};
+  };
   let delta = deltas.get(input.loopKey);
-  if (!delta && input.delta) deltas.set(input.loopKey, delta = new DeltaComputer(input.delta));
+  if (!delta && input.delta) {
+    deltas.set(input.loopKey, delta = new DeltaComputer(input.delta, { owner }));
+  }
   const stalledAtStart = threadLag.stalledMs();
   let scrapedBytes = 0;
   try {
@@ -120,10 +161,12 @@ const scrape: TaskHandler = async (payload, signal) => {
       }
     }
     const stateBytes = delta?.stateBytes() ?? 0;
-    if (out === null) return done<ScrapeOutput>({ kind: "primed", scrapedBytes, stateBytes });
+    if (out === null) {
+      return done<ScrapeOutput>({ kind: "primed", scrapedBytes, stateBytes, ...limits() });
+    }
     const owned = ownBytes(out);
     return done<ScrapeOutput>(
-      { kind: "profile", body: owned, scrapedBytes, stateBytes },
+      { kind: "profile", body: owned, scrapedBytes, stateBytes, ...limits() },
       [owned.buffer as ArrayBuffer],
     );
   } catch (cause) {
@@ -136,6 +179,7 @@ const scrape: TaskHandler = async (payload, signal) => {
       stalledMs: threadLag.stalledMs() - stalledAtStart,
       scrapedBytes,
       stateBytes: delta?.stateBytes() ?? 0,
+      ...limits(),
     });
   }
 };

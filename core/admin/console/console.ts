@@ -419,6 +419,11 @@ export class Console {
       endpoints,
       targets: this.targetRows(status).filter((row) => row.component === view.id),
       liveEnabled: this.#liveEnabled,
+      deltaStateBytes: view.type === "pyroscope.scrape"
+        ? ((status.published.targets ?? []) as unknown[]).filter(isRecord)
+          .filter((t) => t.component_id === view.id)
+          .reduce((n: number, t) => n + (Number(t.delta_state_bytes) || 0), 0)
+        : undefined,
     });
   }
 

@@ -592,3 +592,27 @@ Deno.test("console: a CPU profile in flight ends at shutdown; heap sampling outl
   assertEquals(await heapStatus.promise, 200);
   await second;
 });
+
+Deno.test("component page: a scrape receiver shows its delta state in memory", () => {
+  const view = {
+    id: "pyroscope.scrape/app",
+    kind: "receiver",
+    type: "pyroscope.scrape",
+    pipelines: ["profiles"],
+    state: "running",
+    health: "healthy",
+  } as unknown as Parameters<typeof renderComponentPage>[0]["view"];
+  const page = (deltaStateBytes?: number) =>
+    renderComponentPage({
+      view,
+      configYaml: "",
+      errors: [],
+      endpoints: [],
+      targets: [],
+      liveEnabled: false,
+      deltaStateBytes,
+    });
+  const row = /<tr><td>delta state<\/td><td>([\d.]+) MiB in memory/;
+  assertEquals(Number(row.exec(page(3 * 1048576))?.[1]), 3);
+  assertEquals(row.exec(page(undefined)), null);
+});

@@ -217,6 +217,8 @@ export interface ComponentPage {
   /** Scrape targets of this receiver, grouped. */
   readonly targets: readonly TargetRow[];
   readonly liveEnabled: boolean;
+  /** Bytes of client-side delta state this component holds in memory (scrape receivers). */
+  readonly deltaStateBytes?: number;
 }
 
 /** The figures an endpoint publishes, in page order. */
@@ -262,7 +264,13 @@ export function renderComponentPage(page: ComponentPage): string {
     e(view.type)
   }</td></tr>
 <tr><td>pipelines</td><td>${e(view.pipelines.join(", "))}</td></tr>
-<tr><td>state</td><td>${e(view.state)}</td></tr>
+<tr><td>state</td><td>${e(view.state)}</td></tr>${
+    page.deltaStateBytes === undefined
+      ? ""
+      : `\n<tr><td>delta state</td><td>${
+        (page.deltaStateBytes / 1048576).toFixed(1)
+      } MiB in memory (<code>service.delta_memory</code>)</td></tr>`
+  }
 <tr><td>health</td><td><span class="badge health-${view.health}" data-health-of="${
     e(id)
   }" data-health-text>${e(view.health)}</span> ${e(view.reason ?? "")}</td></tr></table>

@@ -1,0 +1,3 @@
+module profcol.local/bench/fleet
+
+go 1.26.0
