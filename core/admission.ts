@@ -92,10 +92,18 @@ export interface Admission {
   reserve(items: readonly SizedItem[]): Promise<Reservation>;
 }
 
-/** Refused for now: a queue is full (or too many requests are in flight). Receivers answer 429 with `Retry-After`. */
+/**
+ * Refused for now: a queue is full (or too many requests are in flight). Receivers answer 429
+ * with `Retry-After`; `reason` is the metric label value (`queue_full` unless told otherwise,
+ * e.g. `max_requests_in_flight`).
+ */
 export class BackpressureError extends Error {
   override readonly name = "BackpressureError";
-  constructor(message: string, readonly retryAfterSeconds = 1) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+    readonly reason: string = "queue_full",
+  ) {
     super(message);
   }
 }
@@ -129,7 +137,11 @@ export function isRefusal(error: unknown): error is Refusal {
 /** The same refusal with `context` before its message (e.g. which exporter refused). */
 export function refusalIn(context: string, error: unknown): unknown {
   if (error instanceof BackpressureError) {
-    return new BackpressureError(`${context}: ${error.message}`, error.retryAfterSeconds);
+    return new BackpressureError(
+      `${context}: ${error.message}`,
+      error.retryAfterSeconds,
+      error.reason,
+    );
   }
   if (error instanceof TooLargeError) return new TooLargeError(`${context}: ${error.message}`);
   if (error instanceof InvalidItemError) {
@@ -138,11 +150,13 @@ export function refusalIn(context: string, error: unknown): unknown {
   return error;
 }
 
-/** The metric `reason` of a refusal (`queue_full`, `too_large`, the invalid reason, `error`). */
+/**
+ * The metric `reason` of a refusal, the one vocabulary of refusals from admission to the
+ * receivers' answers: the refusal's own reason (`queue_full`, `max_requests_in_flight`,
+ * `too_large`, an invalid-item reason such as `invalid_labels`), or `error` for anything else.
+ */
 export function refusalReason(error: unknown): string {
-  if (error instanceof BackpressureError) return "queue_full";
-  if (error instanceof TooLargeError || error instanceof InvalidItemError) return error.reason;
-  return "error";
+  return isRefusal(error) ? error.reason : "error";
 }
 
 /**

@@ -84,3 +84,22 @@ export function gunzipIfNeeded(bytes: Uint8Array, maxBytes: number): Uint8Array 
 export function gzip(bytes: Uint8Array): Uint8Array {
   return view(gzipSync(bytes, { level: constants.Z_BEST_SPEED }));
 }
+
+/** Compressed sizes above this may inflate to megabytes (deflate reaches ~1000:1). */
+const LARGE_INFLATE_INPUT = 4096;
+
+/** Resolves in a later turn of the event loop (a timer), letting timers and I/O run first. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * {@linkcode gunzip} in its own turn of the event loop when the input could inflate to more
+ * than a few megabytes, so many large (or bomb) bodies arriving together are decompressed one
+ * per turn instead of back to back: the loop stays responsive, and each turn's work is bounded
+ * by `maxBytes` of output.
+ */
+export async function gunzipInTurn(bytes: Uint8Array, options: GunzipOptions): Promise<Uint8Array> {
+  if (bytes.byteLength > LARGE_INFLATE_INPUT) await nextTurn();
+  return gunzip(bytes, options);
+}

@@ -4,8 +4,7 @@
  * at `conn_limit`, answers a handler that outlives `server_write_timeout` with 503, and shuts
  * down cleanly (stops accepting, aborts body reads in progress, waits for handlers).
  *
- * Also {@linkcode readBody}: reads a request body with a byte limit enforced while reading
- * (never buffering more) and a read deadline (`server_read_timeout`) for slow clients.
+ * Request bodies are read by `readBody` (`read_body.ts`).
  *
  * Limits of Deno's server, documented rather than faked: there is no connection count hook,
  * so `conn_limit` limits concurrent requests (a request over it gets 429 with `Retry-After`);
@@ -28,26 +27,34 @@
 
 import type { Logger } from "../telemetry/logger.ts";
 import { type HttpServerConfig, loadServerTls, type TlsServerConfig } from "./server_config.ts";
-import { concatBytes } from "../bytes.ts";
 
-/** An error that maps to an HTTP status, thrown by {@linkcode readBody} and handlers. */
+/**
+ * An error that maps to an HTTP status, thrown by `readBody` and handlers: `reason` is the
+ * metric label value, `headers` go on the answer (e.g. `Allow`, `Accept-Post`).
+ */
 export class HttpError extends Error {
   override readonly name = "HttpError";
-  constructor(readonly status: number, message: string, readonly reason: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly reason: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
     super(message);
   }
 }
 
 /** Context given to handlers beside the request. */
 export interface HandlerContext {
-  /** Aborted when the server shuts down; pass it to {@linkcode readBody}. */
+  /** Aborted when the server shuts down; pass it to `readBody`. */
   readonly signal: AbortSignal;
   readonly remoteAddr: Deno.NetAddr;
 }
 
 /** Options of {@linkcode serve}. */
 export interface ServeOptions {
-  readonly http: HttpServerConfig;
+  /** The `http` block; the slow-client settings are the body reader's, not the server's. */
+  readonly http: Omit<HttpServerConfig, "server_min_body_rate" | "server_min_body_rate_grace">;
   readonly tls?: TlsServerConfig;
   readonly handler: (request: Request, context: HandlerContext) => Response | Promise<Response>;
   readonly logger?: Logger;
@@ -108,7 +115,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       });
       return await Promise.race([work, timeout]);
     } catch (error) {
-      if (error instanceof HttpError) return plain(error.status, error.message);
+      if (error instanceof HttpError) return plain(error.status, error.message, error.headers);
       logger?.error("request handler failed", { err: error });
       return plain(500, "internal error");
     } finally {
@@ -152,126 +159,4 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       return stopped;
     },
   };
-}
-
-/** Options of {@linkcode readBody}. */
-export interface ReadBodyOptions {
-  /** Largest body accepted, in bytes; larger → 413 (checked while reading). 0 = no limit. */
-  readonly maxBytes: number;
-  /** Deadline for the whole body (`server_read_timeout`); slower → 408. 0 = none. */
-  readonly timeoutMs: number;
-  /** Aborts the read (server shutdown) → 503. */
-  readonly signal?: AbortSignal;
-}
-
-/**
- * Reads a request body into one buffer. Refuses a declared `Content-Length` over the limit
- * without reading, stops reading as soon as the limit is passed, and gives up at the deadline.
- * Throws {@linkcode HttpError} (413 `body_too_large`, 408 `read_timeout`, 400 `read_error`).
- */
-export async function readBody(request: Request, options: ReadBodyOptions): Promise<Uint8Array> {
-  const { maxBytes } = options;
-  const declared = request.headers.get("content-length");
-  if (maxBytes > 0 && declared !== null && Number(declared) > maxBytes) {
-    throw new HttpError(
-      413,
-      `request body of ${declared} bytes is larger than the limit of ${maxBytes} bytes`,
-      "body_too_large",
-    );
-  }
-  if (request.body === null) return new Uint8Array(0);
-  if (declared !== null) return await readSized(request, options);
-  const reader = request.body.getReader();
-  let failure: HttpError | undefined;
-  const stop = (error: HttpError) => {
-    failure ??= error;
-    reader.cancel(error).catch(() => {});
-  };
-  const timer = options.timeoutMs > 0
-    ? setTimeout(
-      () =>
-        stop(
-          new HttpError(
-            408,
-            `request body not received within ${options.timeoutMs}ms (server_read_timeout)`,
-            "read_timeout",
-          ),
-        ),
-      options.timeoutMs,
-    )
-    : undefined;
-  const onAbort = () => stop(new HttpError(503, "server is shutting down", "shutdown"));
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (failure) throw failure;
-      if (done) break;
-      total += value.byteLength;
-      if (maxBytes > 0 && total > maxBytes) {
-        stop(
-          new HttpError(
-            413,
-            `request body is larger than the limit of ${maxBytes} bytes`,
-            "body_too_large",
-          ),
-        );
-        throw failure;
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (failure) throw failure;
-    if (error instanceof HttpError) throw error;
-    throw new HttpError(400, `reading request body: ${(error as Error).message}`, "read_error");
-  } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
-  }
-  return concatBytes(chunks, total);
-}
-
-/**
- * A body with a declared length (already checked against the limit) is read by the runtime in
- * one piece (`bytes()`), without a JavaScript stream step per chunk; the deadline and shutdown
- * still apply.
- */
-async function readSized(request: Request, options: ReadBodyOptions): Promise<Uint8Array> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    if (options.timeoutMs > 0) {
-      timer = setTimeout(() =>
-        reject(
-          new HttpError(
-            408,
-            `request body not received within ${options.timeoutMs}ms (server_read_timeout)`,
-            "read_timeout",
-          ),
-        ), options.timeoutMs);
-    }
-    onAbort = () => reject(new HttpError(503, "server is shutting down", "shutdown"));
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-  });
-  const reading = request.bytes();
-  reading.catch(() => {}); // May settle after a deadline already answered the request.
-  try {
-    const body = await Promise.race([reading, stopped]);
-    if (options.maxBytes > 0 && body.byteLength > options.maxBytes) {
-      throw new HttpError(
-        413,
-        `request body is larger than the limit of ${options.maxBytes} bytes`,
-        "body_too_large",
-      );
-    }
-    return body;
-  } catch (error) {
-    if (error instanceof HttpError) throw error;
-    throw new HttpError(400, `reading request body: ${(error as Error).message}`, "read_error");
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
-  }
 }

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
-import { HttpError, readBody, serve } from "./server.ts";
+import { HttpError, serve } from "./server.ts";
+import { readBody } from "./read_body.ts";
 import {
   type HttpServerConfig,
   httpServerConfigSchema,
@@ -24,6 +25,8 @@ Deno.test("http block: Alloy's defaults and port messages", () => {
     server_read_timeout: 30_000,
     server_write_timeout: 30_000,
     server_idle_timeout: 120_000,
+    server_min_body_rate: 1024,
+    server_min_body_rate_grace: 1000,
   });
   assertEquals(httpServerConfigSchema.parse({ listen_port: "9999" }).listen_port, 9999);
   for (const bad of ["abc", 70000, -1, 1.5]) {

@@ -12,6 +12,7 @@ import { HttpError } from "../../core/http/server.ts";
 import { IngestNameError, parseIngestName } from "../../core/wire/ingest_name.ts";
 import { sniffProfile } from "../../pprof/sniff.ts";
 import { validateProfileBytes } from "../../pprof/validate.ts";
+import { nextTurn } from "../../pprof/gzip.ts";
 
 /** Values of `format` the Pyroscope server understands (absent means folded text). */
 export const INGEST_FORMATS: readonly string[] = [
@@ -158,15 +159,29 @@ async function fileBytes(part: FormDataEntryValue | null): Promise<Uint8Array | 
 /**
  * How profile bytes are checked: `full` gunzips (capped) and walks the protobuf structure, so
  * a truncated or bit-flipped profile is refused here; `sniff` only looks at the first bytes.
+ * Resolves to why the bytes are not a profile, or `undefined`.
  */
-export type ProfileCheck = (bytes: Uint8Array) => string | undefined;
+export type ProfileCheck = (bytes: Uint8Array) => Promise<string | undefined>;
 
-/** The check for `validate_profiles` (true → full, false → sniff). */
+const sniffCheck: ProfileCheck = (bytes) => Promise.resolve(sniffProfile(bytes));
+
+/**
+ * The check for `validate_profiles` (true → full, false → sniff). The full check inflates a
+ * large gzip in its own turn of the event loop, with the output capped at
+ * `maxDecompressedBytes`: the work a gzip bomb costs before its verdict is bounded by the cap.
+ */
 export function profileCheck(full: boolean, maxDecompressedBytes: number): ProfileCheck {
-  return full
-    ? (bytes) => sniffProfile(bytes) ?? validateProfileBytes(bytes, maxDecompressedBytes)
-    : sniffProfile;
+  if (!full) return sniffCheck;
+  return async (bytes) => {
+    const problem = sniffProfile(bytes);
+    if (problem !== undefined) return problem;
+    if (bytes.byteLength > LARGE_CHECK_INPUT) await nextTurn();
+    return validateProfileBytes(bytes, maxDecompressedBytes);
+  };
 }
+
+/** Profile bytes above this are validated in their own turn of the event loop. */
+const LARGE_CHECK_INPUT = 4096;
 
 async function checkPprofMultipart(form: FormData, check: ProfileCheck): Promise<void> {
   if (form.get("prev_profile") instanceof File) {
@@ -178,7 +193,7 @@ async function checkPprofMultipart(form: FormData, check: ProfileCheck): Promise
   const profile = await fileBytes(form.get("profile"));
   // An empty or missing profile part is accepted by the server as "nothing to store".
   if (profile !== undefined && profile.length > 0) {
-    const problem = check(profile);
+    const problem = await check(profile);
     if (problem) throw notAProfile(`multipart part profile is not a pprof profile: ${problem}`);
   }
   const config = await fileBytes(form.get("sample_type_config"));
@@ -202,7 +217,7 @@ export async function checkIngestBody(
   format: string | null,
   contentType: string,
   body: Uint8Array,
-  check: ProfileCheck = sniffProfile,
+  check: ProfileCheck = sniffCheck,
 ): Promise<void> {
   if (format !== null && format !== "" && !INGEST_FORMATS.includes(format)) {
     throw bad(
@@ -231,7 +246,7 @@ export async function checkIngestBody(
     return;
   }
   if (format === "pprof") {
-    const problem = check(body);
+    const problem = await check(body);
     if (problem) throw notAProfile(`format=pprof body is not a pprof profile: ${problem}`);
     return;
   }
