@@ -6,8 +6,9 @@
  *
  * The cap is counted fairly: a slot is held only while its body arrives at the minimum rate
  * (`server_min_body_rate`). When every slot is taken and a new request comes, a request still
- * reading its body below that rate (after the grace period) is cut with 408 `body_too_slow`
- * and its slot goes to the newcomer, so clients trickling bytes cannot lock others out.
+ * reading its body below that rate (for at least `evictAfterMs`) is cut with 408
+ * `body_too_slow` and its slot goes to the newcomer, so clients trickling bytes cannot lock
+ * others out. (Without contention, `readBody` cuts such reads after the grace period.)
  *
  * @example
  * ```ts
@@ -34,12 +35,14 @@ export interface RequestGateOptions {
   readonly retryAfterSeconds: number;
   /** Slowest body rate that keeps a slot when others wait, bytes/s; `0` never cuts. */
   readonly minBytesPerSecond?: number;
-  /** How long a new request may read below that rate before it can lose its slot, in ms. */
-  readonly minRateGraceMs?: number;
+  /**
+   * How long a request may read below that rate before a waiting request can take its slot,
+   * in ms (default 250: long enough for any client that is sending to show bytes, short
+   * enough that clients reconnecting to trickle cannot keep every slot young).
+   */
+  readonly evictAfterMs?: number;
   /** Told +1 and −1 as requests enter and leave (an in-flight gauge). */
   readonly onChange?: (delta: number) => void;
-  /** Told when a slow body read lost its slot to a new request. */
-  readonly onEvicted?: () => void;
 }
 
 /** One request in flight. */
@@ -89,7 +92,7 @@ export class RequestGate {
   #evictSlowest(): boolean {
     const minRate = this.options.minBytesPerSecond ?? 0;
     if (minRate <= 0) return false;
-    const grace = this.options.minRateGraceMs ?? 0;
+    const grace = this.options.evictAfterMs ?? 250;
     const now = performance.now();
     let slowest: Slot | undefined;
     let slowestRate = Infinity;
@@ -114,7 +117,6 @@ export class RequestGate {
     slowest.given = true;
     this.#slots.delete(slowest);
     this.options.onChange?.(-1);
-    this.options.onEvicted?.();
     return true;
   }
 

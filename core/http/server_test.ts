@@ -192,3 +192,19 @@ Deno.test("readBody: shutdown aborts a pending read with 503", async () => {
   const error = await pending;
   assertEquals([error.status, error.reason], [503, "shutdown"]);
 });
+
+Deno.test("readBody: a body under server_min_body_rate after the grace gives 408", async () => {
+  const stalled = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new Uint8Array([1]));
+    },
+  });
+  const error = await readBody(postRequest(stalled), {
+    maxBytes: 0,
+    timeoutMs: 10_000,
+    minBytesPerSecond: 1000,
+    minRateGraceMs: 100,
+  }).catch((e) => e);
+  assert(error instanceof HttpError);
+  assertEquals([error.status, error.reason], [408, "body_too_slow"]);
+});

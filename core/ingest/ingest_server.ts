@@ -91,7 +91,6 @@ export class IngestServer {
       maxInFlight: options.maxRequestsInFlight,
       retryAfterSeconds: options.retryAfterSeconds,
       minBytesPerSecond: http.server_min_body_rate,
-      minRateGraceMs: http.server_min_body_rate_grace,
       onChange: (delta) => this.#metrics.inFlight(delta),
     });
   }
