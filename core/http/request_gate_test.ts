@@ -2,7 +2,7 @@ import { assertEquals, assertRejects } from "../../tests/support/assert.ts";
 import { BackpressureError } from "../admission.ts";
 import type { BodyProgress } from "./read_body.ts";
 import { RequestGate } from "./request_gate.ts";
-import { HttpError } from "./server.ts";
+import type { HttpError } from "./server.ts";
 
 /** Holds a slot with the given progress until `release` resolves; records a cut. */
 function hold(gate: RequestGate, received: number, release: Promise<void>) {
