@@ -449,7 +449,7 @@ export function endpointsGroup(ep: Endpoints, stores: Stores, opts: BuildOptions
       for (const addr of subset.notReadyAddresses ?? []) add(addr, port, "false");
     }
   }
-  targets.push(...uncoveredPodPorts(seen));
+  for (const target of uncoveredPodPorts(seen)) targets.push(target);
   return { source: `endpoints/${ns}/${ep.metadata.name}`, targets, labels };
 }
 
@@ -516,7 +516,7 @@ export function endpointSliceGroup(
       }
     }
   }
-  targets.push(...uncoveredPodPorts(seen));
+  for (const target of uncoveredPodPorts(seen)) targets.push(target);
   return { source: `endpointslice/${ns}/${slice.metadata.name}`, targets, labels };
 }
 
