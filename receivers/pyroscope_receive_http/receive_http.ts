@@ -14,11 +14,7 @@
 import type { ComponentSettings, Consumer, Receiver } from "../../core/component.ts";
 import { tenantLabeler } from "../../core/http/tenant.ts";
 import { type HandlerContext, HttpError } from "../../core/http/server.ts";
-import {
-  type IngestRequest,
-  type IngestRoute,
-  IngestServer,
-} from "../../core/ingest/ingest_server.ts";
+import { type IngestRequest, IngestServer } from "../../core/ingest/ingest_server.ts";
 import type { FailureAnswer } from "../../core/ingest/refusal.ts";
 import { type ConnectCode, connectErrorBody } from "../../core/wire/connect.ts";
 import { Authenticator } from "./auth.ts";
@@ -123,15 +119,6 @@ export class ReceiveHttpReceiver implements Receiver {
     // A decompressed profile over the body limit is refused (4× Pyroscope's default
     // max_profile_size_bytes of 4 MiB), which also bounds the work a gzip bomb costs.
     this.#checkProfile = profileCheck(config.validate_profiles, config.max_request_body_size);
-    const authorized = (route: IngestRoute["handle"]): IngestRoute["handle"] => (request) => {
-      const denied = this.#auth.check(request.request.headers.get("authorization"));
-      if (denied !== undefined) {
-        throw new HttpError(401, denied, "unauthenticated", {
-          "www-authenticate": this.#auth.challenge,
-        });
-      }
-      return route(request);
-    };
     this.#server = new IngestServer({
       settings,
       metrics: { prefix: "profcol_receive_http", who: "pyroscope.receive_http" },
@@ -145,12 +132,12 @@ export class ReceiveHttpReceiver implements Receiver {
         {
           name: "ingest",
           matches: (path) => path === "/ingest" || path === "/pyroscope/ingest",
-          handle: authorized((request) => this.#ingest(request)),
+          handle: (request) => this.#ingest(request),
         },
         {
           name: "push",
           matches: (path) => path.startsWith(PUSH_SERVICE_PREFIX),
-          handle: authorized((request) => this.#push(request)),
+          handle: (request) => this.#push(request),
           finish: finishPush,
         },
       ],
@@ -188,7 +175,18 @@ export class ReceiveHttpReceiver implements Receiver {
     return this.#server.handle(request, context);
   }
 
+  /** Throws 401 unless the request carries accepted credentials (when `auth` is set). */
+  #authorize(request: IngestRequest): void {
+    const denied = this.#auth.check(request.request.headers.get("authorization"));
+    if (denied !== undefined) {
+      throw new HttpError(401, denied, "unauthenticated", {
+        "www-authenticate": this.#auth.challenge,
+      });
+    }
+  }
+
   #ingest(request: IngestRequest): Promise<Response> {
+    this.#authorize(request);
     const { url } = request;
     // Parse the name before reading the body: a bad name fails without the upload cost.
     const labels = tenantLabeler(this.#config.tenant, request.request)(labelsFromQuery(url));
@@ -213,6 +211,7 @@ export class ReceiveHttpReceiver implements Receiver {
         "not_found",
       );
     }
+    this.#authorize(request);
     const headers = request.request.headers;
     const contentType = headers.get("content-type");
     const grpcWeb = grpcWebCodec(contentType);
