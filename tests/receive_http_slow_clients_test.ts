@@ -87,3 +87,50 @@ Deno.test("slow clients: 64 trickling uploads and 64 slow headers do not starve 
   const status = (answer: string) => answer.slice(9, 12);
   assert(answers.some((answer) => status(answer) === "408"), "a trickler is answered 408");
 });
+
+Deno.test("slow headers: server_read_header_timeout closes late heads; requests through the front work", async () => {
+  await using rx = await startReceiver({ http: { server_read_header_timeout: "500ms" } });
+  const port = Number(new URL(rx.url).port);
+  const started = performance.now();
+  const closedAfter = await Promise.all(Array.from({ length: 20 }, async () => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const head = encoder.encode("POST /ingest?name=slow HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    const reading = conn.read(new Uint8Array(1024)).catch(() => null);
+    let closed = false;
+    reading.then(() => (closed = true));
+    await conn.write(head);
+    for (let i = 0; i < 30 && !closed; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (!closed) await conn.write(encoder.encode("x")).catch(() => {});
+    }
+    // Bounded, so a server that never closes fails the test instead of hanging it.
+    await Promise.race([reading, new Promise((r) => setTimeout(r, 5000))]);
+    const after = performance.now() - started;
+    conn.close();
+    return closed ? after : Infinity;
+  }));
+  assert(closedAfter.every((ms) => ms < 2500), `closed after ${closedAfter.map(Math.round)} ms`);
+  // Content-Length and chunked bodies pass through the front, on kept-alive connections too.
+  const statuses: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode("f;g "));
+        controller.enqueue(encoder.encode(`${i + 1}\n`));
+        controller.close();
+      },
+    });
+    for (const body of [`f;g ${i + 1}`, chunked]) {
+      const response = await rx.fetch(`/ingest?name=fronted`, { method: "POST", body });
+      await response.body?.cancel();
+      statuses.push(response.status);
+    }
+  }
+  assertEquals(statuses, Array(20).fill(200));
+  assertEquals(rx.consumer.items.length, 20);
+  const timedOut = rx.metrics.counter("profcol_receive_http_refused_requests_total", "", [
+    "component_id",
+    "reason",
+  ]).get({ component_id: "pyroscope.receive_http/test", reason: "header_timeout" });
+  assertEquals(timedOut, 20);
+});

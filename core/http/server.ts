@@ -4,7 +4,9 @@
  * at `conn_limit`, answers a handler that outlives `server_write_timeout` with 503, and shuts
  * down cleanly (stops accepting, aborts body reads in progress, waits for handlers).
  *
- * Request bodies are read by `readBody` (`read_body.ts`).
+ * Request bodies are read by `readBody` (`read_body.ts`). With `server_read_header_timeout`
+ * set, connections are accepted by a relaying front (`header_front.ts`) that times request
+ * heads, which `Deno.serve` cannot; the server itself then listens on a private Unix socket.
  *
  * Limits of Deno's server, documented rather than faked: there is no connection count hook,
  * so `conn_limit` limits concurrent requests (a request over it gets 429 with `Retry-After`);
@@ -26,6 +28,7 @@
  */
 
 import type { Logger } from "../telemetry/logger.ts";
+import { type HeaderFront, startHeaderFront } from "./header_front.ts";
 import { type HttpServerConfig, loadServerTls, type TlsServerConfig } from "./server_config.ts";
 
 /**
@@ -53,13 +56,13 @@ export interface HandlerContext {
 
 /** Options of {@linkcode serve}. */
 export interface ServeOptions {
-  /** The `http` block; the slow-client settings are the body reader's, not the server's. */
+  /** The `http` block; the body-rate settings are the body reader's, not the server's. */
   readonly http: Omit<HttpServerConfig, "server_min_body_rate" | "server_min_body_rate_grace">;
   readonly tls?: TlsServerConfig;
   readonly handler: (request: Request, context: HandlerContext) => Response | Promise<Response>;
   readonly logger?: Logger;
   /** Called when a request is refused by `conn_limit` or timed out by the write timeout. */
-  readonly onRefused?: (reason: "conn_limit" | "write_timeout") => void;
+  readonly onRefused?: (reason: "conn_limit" | "write_timeout" | "header_timeout") => void;
 }
 
 /** A running server. */
@@ -124,25 +127,49 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     }
   };
 
-  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const hostname = http.listen_address === "" ? "0.0.0.0" : http.listen_address;
+  const onError = (error: unknown) => {
+    logger?.error("request failed", { err: error });
+    return plain(500, "internal error");
+  };
+  // With a header timeout, a front takes the connections and relays them over a Unix socket.
+  const fronted = http.server_read_header_timeout > 0;
+  const socketDir = fronted ? await Deno.makeTempDir({ prefix: "profcol-http-" }) : undefined;
+  const listening = Promise.withResolvers<Deno.NetAddr | Deno.UnixAddr>();
   const server = Deno.serve({
-    hostname: http.listen_address === "" ? "0.0.0.0" : http.listen_address,
-    port: http.listen_port,
+    ...(socketDir === undefined
+      ? { hostname, port: http.listen_port, ...(tls ?? {}) }
+      : { path: `${socketDir}/http.sock` }),
     signal: closing.signal,
-    ...(tls ?? {}),
-    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
-    onError: (error) => {
-      logger?.error("request failed", { err: error });
-      return plain(500, "internal error");
-    },
+    onListen: (addr) => listening.resolve(addr as Deno.NetAddr | Deno.UnixAddr),
+    onError,
   }, handle);
   server.finished.catch(() => {});
-  const addr = await Promise.race([
+  const bound = await Promise.race([
     listening.promise,
     server.finished.then(() => {
       throw new Error(`server on ${http.listen_address}:${http.listen_port} stopped at once`);
     }),
   ]);
+  let front: HeaderFront | undefined;
+  if (socketDir !== undefined) {
+    try {
+      front = startHeaderFront({
+        hostname,
+        port: http.listen_port,
+        tls,
+        upstream: `${socketDir}/http.sock`,
+        headerTimeoutMs: http.server_read_header_timeout,
+        onHeaderTimeout: () => options.onRefused?.("header_timeout"),
+      });
+    } catch (error) {
+      closing.abort();
+      await server.finished.catch(() => {});
+      await Deno.remove(socketDir, { recursive: true }).catch(() => {});
+      throw error;
+    }
+  }
+  const addr = front?.addr ?? (bound as Deno.NetAddr);
   const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
   const shownHost = host.includes(":") ? `[${host}]` : host;
   let stopped: Promise<void> | undefined;
@@ -152,9 +179,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     inFlight: () => inFlight,
     shutdown() {
       stopped ??= (async () => {
+        front?.stopAccepting();
         closing.abort(new HttpError(503, "server is shutting down", "shutdown"));
         await server.shutdown().catch(() => {});
         await server.finished.catch(() => {});
+        front?.close();
+        if (socketDir !== undefined) {
+          await Deno.remove(socketDir, { recursive: true }).catch(() => {});
+        }
       })();
       return stopped;
     },

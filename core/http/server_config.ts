@@ -30,13 +30,17 @@ import {
 export const DEFAULT_CONN_LIMIT = 16384;
 
 /**
- * The slow-client settings (profcol's, in the `server_*` style of Alloy's block): a body read
+ * The slow-client settings (profcol's, in the `server_*` style of Alloy's block):
+ * `server_read_header_timeout` (Go's `ReadHeaderTimeout`; `0s`, the default, is none) closes a
+ * connection whose request head is not complete in time — served through a relaying front
+ * (`header_front.ts`), as `Deno.serve` has no such timeout; a body read
  * averaging under `server_min_body_rate` bytes per second after `server_min_body_rate_grace`
  * is cut with 408, and may lose its in-flight slot to a waiting request (see `RequestGate`).
  * `0` turns the minimum rate off.
  */
 export function slowClientShape() {
   return {
+    server_read_header_timeout: durationField().prefault("10s"),
     server_min_body_rate: byteSizeField().prefault("1KiB"),
     server_min_body_rate_grace: durationField().prefault("1s"),
   };

@@ -25,6 +25,7 @@ Deno.test("http block: Alloy's defaults and port messages", () => {
     server_read_timeout: 30_000,
     server_write_timeout: 30_000,
     server_idle_timeout: 120_000,
+    server_read_header_timeout: 10_000,
     server_min_body_rate: 1024,
     server_min_body_rate_grace: 1000,
   });

@@ -135,6 +135,7 @@ export class OtlpReceiver implements Receiver {
         server_read_timeout: http.server_read_timeout,
         server_write_timeout: http.server_write_timeout,
         server_idle_timeout: http.server_idle_timeout,
+        server_read_header_timeout: http.server_read_header_timeout,
         server_min_body_rate: http.server_min_body_rate,
         server_min_body_rate_grace: http.server_min_body_rate_grace,
       },
