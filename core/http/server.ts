@@ -134,7 +134,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   };
   // With a header timeout, a front takes the connections and relays them over a Unix socket.
   const fronted = http.server_read_header_timeout > 0;
-  const socketDir = fronted ? await Deno.makeTempDir({ prefix: "profcol-http-" }) : undefined;
+  const socketDir = fronted ? await socketDirectory() : undefined;
   const listening = Promise.withResolvers<Deno.NetAddr | Deno.UnixAddr>();
   const server = Deno.serve({
     ...(socketDir === undefined
@@ -191,4 +191,17 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       return stopped;
     },
   };
+}
+
+/** A private directory for the server's Unix socket behind the header-timeout front. */
+async function socketDirectory(): Promise<string> {
+  try {
+    return await Deno.makeTempDir({ prefix: "profcol-http-" });
+  } catch (error) {
+    throw new Error(
+      "server_read_header_timeout needs a writable temporary directory for the server's Unix " +
+        `socket (${(error as Error).message}); set TMPDIR to one, or set ` +
+        "server_read_header_timeout: 0s to serve without a header timeout",
+    );
+  }
 }
