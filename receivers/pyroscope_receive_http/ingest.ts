@@ -11,8 +11,7 @@ import type { LabelSet } from "../../core/labels.ts";
 import { HttpError } from "../../core/http/server.ts";
 import { IngestNameError, parseIngestName } from "../../core/wire/ingest_name.ts";
 import { sniffProfile } from "../../pprof/sniff.ts";
-import { validateProfileBytes } from "../../pprof/validate.ts";
-import { nextTurn } from "../../pprof/gzip.ts";
+import { validateProfileBytesInTurn } from "../../pprof/validate.ts";
 
 /** Values of `format` the Pyroscope server understands (absent means folded text). */
 export const INGEST_FORMATS: readonly string[] = [
@@ -166,8 +165,9 @@ export type ProfileCheck = (bytes: Uint8Array) => Promise<string | undefined>;
 const sniffCheck: ProfileCheck = (bytes) => Promise.resolve(sniffProfile(bytes));
 
 /**
- * The check for `validate_profiles` (true → full, false → sniff). The full check inflates a
- * large gzip in its own turn of the event loop, with the output capped at
+ * The check for `validate_profiles` (true → full, false → sniff). The full check validates
+ * profiles that inflate past 1 MiB one at a time, each in a turn of the event loop of its own
+ * (`validateProfileBytesInTurn`), with the output capped at
  * `maxDecompressedBytes`: the work a gzip bomb costs before its verdict is bounded by the cap.
  */
 export function profileCheck(full: boolean, maxDecompressedBytes: number): ProfileCheck {
@@ -175,13 +175,9 @@ export function profileCheck(full: boolean, maxDecompressedBytes: number): Profi
   return async (bytes) => {
     const problem = sniffProfile(bytes);
     if (problem !== undefined) return problem;
-    if (bytes.byteLength > LARGE_CHECK_INPUT) await nextTurn();
-    return validateProfileBytes(bytes, maxDecompressedBytes);
+    return await validateProfileBytesInTurn(bytes, maxDecompressedBytes);
   };
 }
-
-/** Profile bytes above this are validated in their own turn of the event loop. */
-const LARGE_CHECK_INPUT = 4096;
 
 async function checkPprofMultipart(form: FormData, check: ProfileCheck): Promise<void> {
   if (form.get("prev_profile") instanceof File) {
