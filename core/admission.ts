@@ -92,10 +92,18 @@ export interface Admission {
   reserve(items: readonly SizedItem[]): Promise<Reservation>;
 }
 
-/** Refused for now: a queue is full (or too many requests are in flight). Receivers answer 429 with `Retry-After`. */
+/**
+ * Refused for now: a queue is full (or too many requests are in flight). Receivers answer 429
+ * with `Retry-After`; `reason` is the metric label value (`queue_full` unless told otherwise,
+ * e.g. `max_requests_in_flight`).
+ */
 export class BackpressureError extends Error {
   override readonly name: string = "BackpressureError";
-  constructor(message: string, readonly retryAfterSeconds = 1) {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+    readonly reason: string = "queue_full",
+  ) {
     super(message);
   }
 }
@@ -109,8 +117,8 @@ export class BackpressureError extends Error {
  */
 export class UnavailableError extends BackpressureError {
   override readonly name: string = "UnavailableError";
-  constructor(message: string, readonly reason: string, retryAfterSeconds = 5) {
-    super(message, retryAfterSeconds);
+  constructor(message: string, reason: string, retryAfterSeconds = 5) {
+    super(message, retryAfterSeconds, reason);
   }
 }
 
@@ -150,7 +158,11 @@ export function refusalIn(context: string, error: unknown): unknown {
     );
   }
   if (error instanceof BackpressureError) {
-    return new BackpressureError(`${context}: ${error.message}`, error.retryAfterSeconds);
+    return new BackpressureError(
+      `${context}: ${error.message}`,
+      error.retryAfterSeconds,
+      error.reason,
+    );
   }
   if (error instanceof TooLargeError) return new TooLargeError(`${context}: ${error.message}`);
   if (error instanceof InvalidItemError) {
@@ -160,14 +172,12 @@ export function refusalIn(context: string, error: unknown): unknown {
 }
 
 /**
- * The metric `reason` of a refusal (`queue_full`, the unavailable reason, `too_large`, the
- * invalid reason, `error`).
+ * The metric `reason` of a refusal, the one vocabulary of refusals from admission to the
+ * receivers' answers: the refusal's own reason (`queue_full`, `max_requests_in_flight`,
+ * `too_large`, an invalid-item reason such as `invalid_labels`), or `error` for anything else.
  */
 export function refusalReason(error: unknown): string {
-  if (error instanceof UnavailableError) return error.reason;
-  if (error instanceof BackpressureError) return "queue_full";
-  if (error instanceof TooLargeError || error instanceof InvalidItemError) return error.reason;
-  return "error";
+  return isRefusal(error) ? error.reason : "error";
 }
 
 /** The HTTP answer of a refusal: status, and the `Retry-After` seconds when it may pass. */

@@ -112,3 +112,44 @@ export function gunzipIfNeeded(
 export function gzip(bytes: Uint8Array): Uint8Array {
   return view(gzipSync(bytes, { level: constants.Z_BEST_SPEED }));
 }
+
+/** Resolves in a later turn of the event loop (a timer), letting timers and I/O run first. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** The heavy jobs waiting for their turn, one after the other. */
+let heavyJobs: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `work` (CPU-heavy and synchronous, e.g. a large inflate) in a turn of the event loop of
+ * its own: jobs run one at a time, each after a timer, so timers and I/O that became due while
+ * one ran go before the next. Many large bodies arriving together then hold the loop for one
+ * job at a time, not for all of them back to back.
+ */
+export function inOwnTurn<T>(work: () => T): Promise<T> {
+  const run = heavyJobs.then(nextTurn).then(work);
+  heavyJobs = run.catch(() => {});
+  return run;
+}
+
+/** Output inflated at once before a job is sent to a turn of its own (a few ms of work). */
+const QUICK_INFLATE_BYTES = 1 << 20;
+
+/**
+ * {@linkcode gunzip} bounded per turn of the event loop: output up to 1 MiB is inflated at once
+ * (every ordinary profile); larger output is inflated again in a turn of its own
+ * ({@linkcode inOwnTurn}), capped at `maxBytes`. So a request full of large (or bomb) bodies
+ * holds the loop for one capped inflate at a time.
+ */
+export function gunzipInTurn(bytes: Uint8Array, options: GunzipOptions): Promise<Uint8Array> {
+  const quick = Math.min(options.maxBytes, QUICK_INFLATE_BYTES);
+  try {
+    return Promise.resolve(gunzip(bytes, { maxBytes: quick }));
+  } catch (error) {
+    if (!(error instanceof GzipTooLargeError) || quick >= options.maxBytes) {
+      return Promise.reject(error);
+    }
+  }
+  return inOwnTurn(() => gunzip(bytes, options));
+}

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { gunzip, GzipTooLargeError } from "./gzip.ts";
+import { gunzip, gunzipInTurn, GzipTooLargeError, inOwnTurn } from "./gzip.ts";
 import { isGzip } from "./sniff.ts";
 
 /** Field numbers of `Profile` that hold nested messages, with their message kind. */
@@ -58,24 +58,60 @@ class WireError extends Error {}
  * `maxBytes` caps the decompressed size.
  */
 export function validateProfileBytes(bytes: Uint8Array, maxBytes: number): string | undefined {
-  let raw = bytes;
-  if (isGzip(bytes)) {
-    try {
-      raw = gunzip(bytes, { maxBytes });
-    } catch (error) {
-      if (error instanceof GzipTooLargeError) {
-        return `decompressed profile is larger than ${maxBytes} bytes`;
-      }
-      const cause = (error as Error).cause ?? error;
-      return `gzip data is corrupt or truncated: ${(cause as Error).message}`;
-    }
-  } else if (bytes.byteLength > maxBytes) {
-    return `profile is larger than ${maxBytes} bytes`;
-  }
+  if (!isGzip(bytes)) return validateRaw(bytes, maxBytes);
+  let raw: Uint8Array;
   try {
-    // A gzip stream's CRC already proves the bytes are what the client compressed, so its
-    // content gets the cheap top-level walk; raw bytes get the full nested walk.
-    return checkProfile(raw, raw === bytes);
+    raw = gunzip(bytes, { maxBytes });
+  } catch (error) {
+    return gunzipProblem(error, maxBytes);
+  }
+  return walk(raw, false);
+}
+
+/**
+ * {@linkcode validateProfileBytes} without holding the event loop for long: a profile that
+ * inflates past 1 MiB (or raw bytes past 1 MiB) is validated in a turn of its own, one at a
+ * time (`inOwnTurn`), so many large or bomb profiles arriving together take turns with timers
+ * and I/O. The work before the verdict is bounded by `maxBytes` of output.
+ */
+export async function validateProfileBytesInTurn(
+  bytes: Uint8Array,
+  maxBytes: number,
+): Promise<string | undefined> {
+  if (!isGzip(bytes)) {
+    return bytes.byteLength > 1 << 20
+      ? await inOwnTurn(() => validateRaw(bytes, maxBytes))
+      : validateRaw(bytes, maxBytes);
+  }
+  let raw: Uint8Array;
+  try {
+    raw = await gunzipInTurn(bytes, { maxBytes });
+  } catch (error) {
+    return gunzipProblem(error, maxBytes);
+  }
+  return walk(raw, false);
+}
+
+function validateRaw(bytes: Uint8Array, maxBytes: number): string | undefined {
+  if (bytes.byteLength > maxBytes) return `profile is larger than ${maxBytes} bytes`;
+  return walk(bytes, true);
+}
+
+function gunzipProblem(error: unknown, maxBytes: number): string {
+  if (error instanceof GzipTooLargeError) {
+    return `decompressed profile is larger than ${maxBytes} bytes`;
+  }
+  const cause = (error as Error).cause ?? error;
+  return `gzip data is corrupt or truncated: ${(cause as Error).message}`;
+}
+
+/**
+ * Walks the structure. A gzip stream's CRC already proves the bytes are what the client
+ * compressed, so its content gets the cheap top-level walk; raw bytes get the full nested walk.
+ */
+function walk(raw: Uint8Array, nested: boolean): string | undefined {
+  try {
+    return checkProfile(raw, nested);
   } catch (error) {
     if (error instanceof WireError) return error.message;
     throw error;

@@ -105,7 +105,7 @@ Deno.test("fan-out: a full exporter in one pipeline means 429-style backpressure
     }
     assertStringIncludes(
       collector.metrics.render(),
-      'profcol_receiver_refused_profiles_total{component_id="test.receiver/in",reason="backpressure"} 1',
+      'profcol_receiver_refused_profiles_total{component_id="test.receiver/in",reason="queue_full"} 1',
     );
   } finally {
     await collector.shutdown();

@@ -4,8 +4,9 @@
  * at `conn_limit`, answers a handler that outlives `server_write_timeout` with 503, and shuts
  * down cleanly (stops accepting, aborts body reads in progress, waits for handlers).
  *
- * Also {@linkcode readBody}: reads a request body with a byte limit enforced while reading
- * (never buffering more) and a read deadline (`server_read_timeout`) for slow clients.
+ * Request bodies are read by `readBody` (`read_body.ts`). With `server_read_header_timeout`
+ * set, connections are accepted by a relaying front (`header_front.ts`) that times request
+ * heads, which `Deno.serve` cannot; the server itself then listens on a private Unix socket.
  *
  * Limits of Deno's server, documented rather than faked: there is no connection count hook,
  * so `conn_limit` limits concurrent requests (a request over it gets 429 with `Retry-After`);
@@ -27,32 +28,41 @@
  */
 
 import type { Logger } from "../telemetry/logger.ts";
+import { type HeaderFront, startHeaderFront } from "./header_front.ts";
 import { type HttpServerConfig, loadServerTls, type TlsServerConfig } from "./server_config.ts";
-import { concatBytes } from "../bytes.ts";
 
-/** An error that maps to an HTTP status, thrown by {@linkcode readBody} and handlers. */
+/**
+ * An error that maps to an HTTP status, thrown by `readBody` and handlers: `reason` is the
+ * metric label value, `headers` go on the answer (e.g. `Allow`, `Accept-Post`).
+ */
 export class HttpError extends Error {
   override readonly name = "HttpError";
-  constructor(readonly status: number, message: string, readonly reason: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly reason: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
     super(message);
   }
 }
 
 /** Context given to handlers beside the request. */
 export interface HandlerContext {
-  /** Aborted when the server shuts down; pass it to {@linkcode readBody}. */
+  /** Aborted when the server shuts down; pass it to `readBody`. */
   readonly signal: AbortSignal;
   readonly remoteAddr: Deno.NetAddr;
 }
 
 /** Options of {@linkcode serve}. */
 export interface ServeOptions {
-  readonly http: HttpServerConfig;
+  /** The `http` block; the body-rate settings are the body reader's, not the server's. */
+  readonly http: Omit<HttpServerConfig, "server_min_body_rate" | "server_min_body_rate_grace">;
   readonly tls?: TlsServerConfig;
   readonly handler: (request: Request, context: HandlerContext) => Response | Promise<Response>;
   readonly logger?: Logger;
   /** Called when a request is refused by `conn_limit` or timed out by the write timeout. */
-  readonly onRefused?: (reason: "conn_limit" | "write_timeout") => void;
+  readonly onRefused?: (reason: "conn_limit" | "write_timeout" | "header_timeout") => void;
 }
 
 /** A running server. */
@@ -108,7 +118,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       });
       return await Promise.race([work, timeout]);
     } catch (error) {
-      if (error instanceof HttpError) return plain(error.status, error.message);
+      if (error instanceof HttpError) return plain(error.status, error.message, error.headers);
       logger?.error("request handler failed", { err: error });
       return plain(500, "internal error");
     } finally {
@@ -117,25 +127,49 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     }
   };
 
-  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const hostname = http.listen_address === "" ? "0.0.0.0" : http.listen_address;
+  const onError = (error: unknown) => {
+    logger?.error("request failed", { err: error });
+    return plain(500, "internal error");
+  };
+  // With a header timeout, a front takes the connections and relays them over a Unix socket.
+  const fronted = http.server_read_header_timeout > 0;
+  const socketDir = fronted ? await socketDirectory() : undefined;
+  const listening = Promise.withResolvers<Deno.NetAddr | Deno.UnixAddr>();
   const server = Deno.serve({
-    hostname: http.listen_address === "" ? "0.0.0.0" : http.listen_address,
-    port: http.listen_port,
+    ...(socketDir === undefined
+      ? { hostname, port: http.listen_port, ...(tls ?? {}) }
+      : { path: `${socketDir}/http.sock` }),
     signal: closing.signal,
-    ...(tls ?? {}),
-    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
-    onError: (error) => {
-      logger?.error("request failed", { err: error });
-      return plain(500, "internal error");
-    },
+    onListen: (addr) => listening.resolve(addr as Deno.NetAddr | Deno.UnixAddr),
+    onError,
   }, handle);
   server.finished.catch(() => {});
-  const addr = await Promise.race([
+  const bound = await Promise.race([
     listening.promise,
     server.finished.then(() => {
       throw new Error(`server on ${http.listen_address}:${http.listen_port} stopped at once`);
     }),
   ]);
+  let front: HeaderFront | undefined;
+  if (socketDir !== undefined) {
+    try {
+      front = startHeaderFront({
+        hostname,
+        port: http.listen_port,
+        tls,
+        upstream: `${socketDir}/http.sock`,
+        headerTimeoutMs: http.server_read_header_timeout,
+        onHeaderTimeout: () => options.onRefused?.("header_timeout"),
+      });
+    } catch (error) {
+      closing.abort();
+      await server.finished.catch(() => {});
+      await Deno.remove(socketDir, { recursive: true }).catch(() => {});
+      throw error;
+    }
+  }
+  const addr = front?.addr ?? (bound as Deno.NetAddr);
   const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname;
   const shownHost = host.includes(":") ? `[${host}]` : host;
   let stopped: Promise<void> | undefined;
@@ -145,133 +179,29 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     inFlight: () => inFlight,
     shutdown() {
       stopped ??= (async () => {
+        front?.stopAccepting();
         closing.abort(new HttpError(503, "server is shutting down", "shutdown"));
         await server.shutdown().catch(() => {});
         await server.finished.catch(() => {});
+        front?.close();
+        if (socketDir !== undefined) {
+          await Deno.remove(socketDir, { recursive: true }).catch(() => {});
+        }
       })();
       return stopped;
     },
   };
 }
 
-/** Options of {@linkcode readBody}. */
-export interface ReadBodyOptions {
-  /** Largest body accepted, in bytes; larger → 413 (checked while reading). 0 = no limit. */
-  readonly maxBytes: number;
-  /** Deadline for the whole body (`server_read_timeout`); slower → 408. 0 = none. */
-  readonly timeoutMs: number;
-  /** Aborts the read (server shutdown) → 503. */
-  readonly signal?: AbortSignal;
-}
-
-/**
- * Reads a request body into one buffer. Refuses a declared `Content-Length` over the limit
- * without reading, stops reading as soon as the limit is passed, and gives up at the deadline.
- * Throws {@linkcode HttpError} (413 `body_too_large`, 408 `read_timeout`, 400 `read_error`).
- */
-export async function readBody(request: Request, options: ReadBodyOptions): Promise<Uint8Array> {
-  const { maxBytes } = options;
-  const declared = request.headers.get("content-length");
-  if (maxBytes > 0 && declared !== null && Number(declared) > maxBytes) {
-    throw new HttpError(
-      413,
-      `request body of ${declared} bytes is larger than the limit of ${maxBytes} bytes`,
-      "body_too_large",
+/** A private directory for the server's Unix socket behind the header-timeout front. */
+async function socketDirectory(): Promise<string> {
+  try {
+    return await Deno.makeTempDir({ prefix: "profcol-http-" });
+  } catch (error) {
+    throw new Error(
+      "server_read_header_timeout needs a writable temporary directory for the server's Unix " +
+        `socket (${(error as Error).message}); set TMPDIR to one, or set ` +
+        "server_read_header_timeout: 0s to serve without a header timeout",
     );
-  }
-  if (request.body === null) return new Uint8Array(0);
-  if (declared !== null) return await readSized(request, options);
-  const reader = request.body.getReader();
-  let failure: HttpError | undefined;
-  const stop = (error: HttpError) => {
-    failure ??= error;
-    reader.cancel(error).catch(() => {});
-  };
-  const timer = options.timeoutMs > 0
-    ? setTimeout(
-      () =>
-        stop(
-          new HttpError(
-            408,
-            `request body not received within ${options.timeoutMs}ms (server_read_timeout)`,
-            "read_timeout",
-          ),
-        ),
-      options.timeoutMs,
-    )
-    : undefined;
-  const onAbort = () => stop(new HttpError(503, "server is shutting down", "shutdown"));
-  options.signal?.addEventListener("abort", onAbort, { once: true });
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (failure) throw failure;
-      if (done) break;
-      total += value.byteLength;
-      if (maxBytes > 0 && total > maxBytes) {
-        stop(
-          new HttpError(
-            413,
-            `request body is larger than the limit of ${maxBytes} bytes`,
-            "body_too_large",
-          ),
-        );
-        throw failure;
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (failure) throw failure;
-    if (error instanceof HttpError) throw error;
-    throw new HttpError(400, `reading request body: ${(error as Error).message}`, "read_error");
-  } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener("abort", onAbort);
-  }
-  return concatBytes(chunks, total);
-}
-
-/**
- * A body with a declared length (already checked against the limit) is read by the runtime in
- * one piece (`bytes()`), without a JavaScript stream step per chunk; the deadline and shutdown
- * still apply.
- */
-async function readSized(request: Request, options: ReadBodyOptions): Promise<Uint8Array> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    if (options.timeoutMs > 0) {
-      timer = setTimeout(() =>
-        reject(
-          new HttpError(
-            408,
-            `request body not received within ${options.timeoutMs}ms (server_read_timeout)`,
-            "read_timeout",
-          ),
-        ), options.timeoutMs);
-    }
-    onAbort = () => reject(new HttpError(503, "server is shutting down", "shutdown"));
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-  });
-  const reading = request.bytes();
-  reading.catch(() => {}); // May settle after a deadline already answered the request.
-  try {
-    const body = await Promise.race([reading, stopped]);
-    if (options.maxBytes > 0 && body.byteLength > options.maxBytes) {
-      throw new HttpError(
-        413,
-        `request body is larger than the limit of ${options.maxBytes} bytes`,
-        "body_too_large",
-      );
-    }
-    return body;
-  } catch (error) {
-    if (error instanceof HttpError) throw error;
-    throw new HttpError(400, `reading request body: ${(error as Error).message}`, "read_error");
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
   }
 }

@@ -1,7 +1,9 @@
 /**
  * HTTP server options shared by every component that listens: Alloy's `http` block
  * (`listen_address`, `listen_port`, `conn_limit`, `server_read_timeout`,
- * `server_write_timeout`, `server_idle_timeout`) and a `tls` block for a server certificate.
+ * `server_write_timeout`, `server_idle_timeout`), profcol's slow-client settings
+ * (`server_min_body_rate`, `server_min_body_rate_grace`) and a `tls` block for a server
+ * certificate.
  *
  * What Deno's server cannot do is refused at validation time with a message that says so,
  * rather than accepted and ignored: requiring or verifying client certificates (mTLS).
@@ -16,10 +18,40 @@
  */
 
 import { z } from "zod";
-import { durationField, intField, portField, stringField } from "../config/fields.ts";
+import {
+  byteSizeField,
+  durationField,
+  intField,
+  portField,
+  stringField,
+} from "../config/fields.ts";
 
 /** Default `conn_limit` of receive_http (Alloy overrides the generic default of 0). */
 export const DEFAULT_CONN_LIMIT = 16384;
+
+/**
+ * The slow-client settings (profcol's, in the `server_*` style of Alloy's block):
+ * `server_read_header_timeout` (Go's `ReadHeaderTimeout`; `0s`, the default, is none) closes a
+ * connection whose request head is not complete in time — served through a relaying front
+ * (`header_front.ts`), as `Deno.serve` has no such timeout; a body read
+ * averaging under `server_min_body_rate` bytes per second after `server_min_body_rate_grace`
+ * is cut with 408, and may lose its in-flight slot to a waiting request (see `RequestGate`).
+ * `0` turns the minimum rate off.
+ */
+export function slowClientShape() {
+  return {
+    server_read_header_timeout: durationField().prefault("10s"),
+    server_min_body_rate: byteSizeField().prefault("1KiB"),
+    server_min_body_rate_grace: durationField().prefault("1s"),
+  };
+}
+
+/**
+ * Default `max_series_per_request` of the ingest receivers: far above what an SDK or Alloy
+ * sends in one request (a few series per target), far below where one request's work (decode,
+ * reserve at every exporter) would hold the event loop for long.
+ */
+export const DEFAULT_MAX_SERIES_PER_REQUEST = 10_000;
 
 /** Fields of Alloy's `http` block, for components that need other defaults. */
 export function httpServerConfigShape(defaults: { port?: number; connLimit?: number } = {}) {
@@ -32,6 +64,7 @@ export function httpServerConfigShape(defaults: { port?: number; connLimit?: num
     server_read_timeout: durationField().prefault("30s"),
     server_write_timeout: durationField().prefault("30s"),
     server_idle_timeout: durationField().prefault("120s"),
+    ...slowClientShape(),
   };
 }
 

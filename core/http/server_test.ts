@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
-import { HttpError, readBody, serve } from "./server.ts";
+import { HttpError, serve } from "./server.ts";
+import { readBody } from "./read_body.ts";
 import {
   type HttpServerConfig,
   httpServerConfigSchema,
@@ -24,6 +25,9 @@ Deno.test("http block: Alloy's defaults and port messages", () => {
     server_read_timeout: 30_000,
     server_write_timeout: 30_000,
     server_idle_timeout: 120_000,
+    server_read_header_timeout: 10_000,
+    server_min_body_rate: 1024,
+    server_min_body_rate_grace: 1000,
   });
   assertEquals(httpServerConfigSchema.parse({ listen_port: "9999" }).listen_port, 9999);
   for (const bad of ["abc", 70000, -1, 1.5]) {
@@ -188,4 +192,20 @@ Deno.test("readBody: shutdown aborts a pending read with 503", async () => {
   controller.abort();
   const error = await pending;
   assertEquals([error.status, error.reason], [503, "shutdown"]);
+});
+
+Deno.test("readBody: a body under server_min_body_rate after the grace gives 408", async () => {
+  const stalled = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new Uint8Array([1]));
+    },
+  });
+  const error = await readBody(postRequest(stalled), {
+    maxBytes: 0,
+    timeoutMs: 10_000,
+    minBytesPerSecond: 1000,
+    minRateGraceMs: 100,
+  }).catch((e) => e);
+  assert(error instanceof HttpError);
+  assertEquals([error.status, error.reason], [408, "body_too_slow"]);
 });

@@ -22,7 +22,6 @@
  */
 
 import {
-  BackpressureError,
   type Demand,
   demandOf,
   isRefusal,
@@ -33,7 +32,6 @@ import {
   reserveAll,
   sized,
   type SizedItem,
-  TooLargeError,
 } from "../admission.ts";
 import type { Consumer, Exporter, Processor } from "../component.ts";
 import { type Item, ownedItem } from "../items.ts";
@@ -175,14 +173,7 @@ export class ReceiverPort implements Consumer, DebuginfoRoutes {
       this.metrics.receiverAcceptedBytes.inc(this.#labels, bytes);
       taps.accepted(this.receiverId, items);
     } catch (error) {
-      const reason = error instanceof BackpressureError
-        ? "backpressure"
-        : error instanceof TooLargeError
-        ? "too_large"
-        : isRefusal(error)
-        ? "invalid"
-        : "error";
-      const labels = { component_id: this.receiverId, reason };
+      const labels = { component_id: this.receiverId, reason: refusalReason(error) };
       this.metrics.receiverRefusedProfiles.inc(labels, profiles);
       this.metrics.receiverRefusedBytes.inc(labels, bytes);
       throw error;

@@ -126,7 +126,7 @@ Deno.test("fanout: a full exporter refuses the item for everyone; nothing is enq
   assertEquals((error as BackpressureError).retryAfterSeconds, 1);
   assertEquals(a.items.length + b.items.length, 0);
   assertEquals(
-    metrics.receiverRefusedProfiles.get({ component_id: "recv", reason: "backpressure" }),
+    metrics.receiverRefusedProfiles.get({ component_id: "recv", reason: "queue_full" }),
     1,
   );
   b.room = true;

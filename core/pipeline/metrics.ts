@@ -6,7 +6,7 @@
  * | metric | meaning |
  * |---|---|
  * | `profcol_receiver_accepted_profiles_total`, `..._bytes_total` | requests a receiver handed in that every target queue took whole |
- * | `profcol_receiver_refused_profiles_total{reason}`, `..._bytes_total` | requests handed back to the caller whole: `backpressure` (429), `too_large` (413), `invalid` (400), `error` |
+ * | `profcol_receiver_refused_profiles_total{reason}`, `..._bytes_total` | requests handed back to the caller whole, by the refusal's reason (`refusalReason`): `queue_full` (429), `too_large` (413), the invalid-item reason (400), `error` |
  * | `profcol_processor_dropped_profiles_total{reason}`, `..._bytes_total` | `filtered` (the processor returned null) or `processor_error` (it threw) |
  * | `profcol_exporter_enqueued_profiles_total`, `..._bytes_total` | accepted into an exporter's queue |
  * | `profcol_exporter_refused_profiles_total{reason}`, `..._bytes_total` | an exporter refused its share of a request, so the whole request was refused everywhere: `queue_full`, `spool_no_space` or `spool_write_error` (a spool the disk cannot take, 503), `too_large`, the invalid-item reason (e.g. `invalid_labels`, `max_label_names_per_series`), `error` |
@@ -52,7 +52,7 @@ export class PipelineMetrics {
     );
     this.receiverRefusedProfiles = c(
       "profcol_receiver_refused_profiles_total",
-      "Profiles handed back to the caller, by reason (backpressure, too_large, invalid, error).",
+      "Profiles handed back to the caller, by refusal reason (queue_full, too_large, ...).",
       ID_REASON,
     );
     this.receiverRefusedBytes = c(

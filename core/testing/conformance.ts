@@ -41,7 +41,7 @@ export class RecordingConsumer implements Consumer {
   readonly requests: (readonly Item[])[] = [];
   consume(items: readonly Item[]): Promise<void> {
     this.requests.push(items);
-    this.items.push(...items);
+    for (const item of items) this.items.push(item);
     return Promise.resolve();
   }
   check(): void {}

@@ -135,7 +135,8 @@ function scalar(value: AnyValue | undefined): string | undefined {
     case "double":
       return String(value.value);
     case "bytes":
-      return btoa(String.fromCharCode(...value.value));
+      // Not a spread into fromCharCode: a bytes attribute can be larger than the stack allows.
+      return value.value.toBase64();
     default:
       return undefined;
   }

@@ -472,3 +472,17 @@ Deno.test("otlp codec: key_strindex and string_value_strindex (as pdata writes) 
     "string_value_strindex 999",
   );
 });
+
+Deno.test("otlp → pprof: a 1 MiB bytes attribute becomes a base64 label (no argument spread)", () => {
+  const request = handMade();
+  const big = new Uint8Array(1 << 20).fill(0xab);
+  request.resourceProfiles[0]!.resource!.attributes.push({
+    key: "blob",
+    value: { kind: "bytes" as const, value: big },
+  });
+  const { profiles, rejected } = otlpToPprof(request);
+  assertEquals(rejected, 0);
+  const label = LabelSet.from(profiles[0]!.labels).get("blob")!;
+  assertEquals(label.length, Math.ceil(big.length / 3) * 4);
+  assertEquals(label.slice(0, 8), "q6urq6ur");
+});

@@ -20,7 +20,7 @@
 
 import { LabelSet } from "../labels.ts";
 import type { RawSample } from "../items.ts";
-import type { DecodedPushSeries } from "./push_proto.ts";
+import { type DecodedPushSeries, TooManySeriesError } from "./push_proto.ts";
 
 class JsonShapeError extends Error {}
 
@@ -129,9 +129,10 @@ function decodeSeries(value: unknown, path: string): DecodedPushSeries {
 
 /**
  * Decodes a JSON `PushRequest`. Throws an Error whose message starts with
- * `unmarshal message:` and names the offending path (e.g. `series[0].samples[1].rawProfile`).
+ * `unmarshal message:` and names the offending path (e.g. `series[0].samples[1].rawProfile`);
+ * `TooManySeriesError` when it has more than `maxSeries` series (before decoding any).
  */
-export function decodePushJson(bytes: Uint8Array): DecodedPushSeries[] {
+export function decodePushJson(bytes: Uint8Array, maxSeries = Infinity): DecodedPushSeries[] {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -152,6 +153,7 @@ export function decodePushJson(bytes: Uint8Array): DecodedPushSeries[] {
   try {
     const request = object(parsed, "request");
     const [seriesPath, series] = list(request, "", "series");
+    if (series.length > maxSeries) throw new TooManySeriesError(maxSeries);
     return series.map((one, i) => decodeSeries(one, `${seriesPath}[${i}]`));
   } catch (error) {
     if (error instanceof JsonShapeError) throw new Error(`unmarshal message: ${error.message}`);

@@ -135,17 +135,27 @@ function utf8Length(text: string): number {
   return n;
 }
 
+/** A request carries more series than the decoder was allowed to decode. */
+export class TooManySeriesError extends Error {
+  override readonly name = "TooManySeriesError";
+  constructor(readonly limit: number) {
+    super(`request carries more than ${limit} series`);
+  }
+}
+
 /**
  * Decodes a `PushRequest`. Unknown fields are skipped, as protobuf requires. Throws an Error
- * whose message starts with `unmarshal message:` on malformed input.
+ * whose message starts with `unmarshal message:` on malformed input, and
+ * {@linkcode TooManySeriesError} as soon as series number `maxSeries + 1` starts.
  */
-export function decodePushRequest(bytes: Uint8Array): DecodedPushSeries[] {
+export function decodePushRequest(bytes: Uint8Array, maxSeries = Infinity): DecodedPushSeries[] {
   try {
     const reader = protobuf.Reader.create(bytes);
     const result: DecodedPushSeries[] = [];
     while (reader.pos < reader.len) {
       const tag = reader.uint32();
       if (tag === 0x0a) {
+        if (result.length >= maxSeries) throw new TooManySeriesError(maxSeries);
         result.push(decodeSeries(reader, reader.uint32(), `series[${result.length}]`));
       } else {
         skip(reader, tag);
@@ -153,6 +163,7 @@ export function decodePushRequest(bytes: Uint8Array): DecodedPushSeries[] {
     }
     return result;
   } catch (error) {
+    if (error instanceof TooManySeriesError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`unmarshal message: ${message}`);
   }

@@ -11,7 +11,12 @@
 import { z } from "zod";
 import { tenantConfigSchema } from "../../core/http/tenant.ts";
 import { byteSizeField, durationField, intField, stringField } from "../../core/config/fields.ts";
-import { DEFAULT_CONN_LIMIT, tlsServerConfigSchema } from "../../core/http/server_config.ts";
+import {
+  DEFAULT_CONN_LIMIT,
+  DEFAULT_MAX_SERIES_PER_REQUEST,
+  slowClientShape,
+  tlsServerConfigSchema,
+} from "../../core/http/server_config.ts";
 
 /** The OpenTelemetry Collector's OTLP/HTTP port, bound to loopback like profcol's defaults. */
 export const DEFAULT_ENDPOINT = "127.0.0.1:4318";
@@ -47,6 +52,7 @@ const httpProtocolSchema = z.strictObject({
   server_read_timeout: durationField().prefault("30s"),
   server_write_timeout: durationField().prefault("30s"),
   server_idle_timeout: durationField().prefault("120s"),
+  ...slowClientShape(),
   tls: tlsServerConfigSchema.optional(),
 });
 
@@ -61,6 +67,8 @@ export const otlpReceiverConfigSchema = z.strictObject({
       ctx.addIssue({ code: "custom", path: ["grpc"], message: GRPC_NOT_SERVED });
     }
   }).prefault({}),
+  /** Profiles one request may carry; more → 413 before anything is converted or reserved. */
+  max_series_per_request: intField({ min: 0 }).default(DEFAULT_MAX_SERIES_PER_REQUEST),
   /** Requests handled at once; more → 429 with `Retry-After`. 0 = no limit. */
   max_requests_in_flight: intField({ min: 0 }).default(64),
   /** Seconds clients are told to wait in `Retry-After`. */

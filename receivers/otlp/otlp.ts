@@ -1,26 +1,21 @@
 /**
  * The `otlp` receiver: OpenTelemetry profiles over OTLP/HTTP (`POST /v1development/profiles`,
- * `application/x-protobuf` or `application/json`, optionally gzip). Each request is decoded
- * (`core/wire/otlp_profiles.ts`), converted to pprof (`core/wire/otlp_pprof.ts`) and handed to
- * the pipeline whole: every profile of it is queued, or none (429/413/400). Profiles that
- * cannot be converted are reported in `partialSuccess` of a 200, as the OTLP spec says.
+ * `application/x-protobuf` or `application/json`, optionally gzip), on the ingest core
+ * (`core/ingest/ingest_server.ts`). Each request is decoded (`core/wire/otlp_profiles.ts`),
+ * converted to pprof (`core/wire/otlp_pprof.ts`) and handed to the pipeline whole: every
+ * profile of it is queued, or none (429/413/400). Profiles that cannot be converted are
+ * reported in `partialSuccess` of a 200, as the OTLP spec says.
  *
  * @module
  */
 
-import { BackpressureError, InvalidItemError, TooLargeError } from "../../core/admission.ts";
 import type { ComponentSettings, Consumer, Receiver } from "../../core/component.ts";
-import { RequestGate } from "../../core/http/request_gate.ts";
 import { tenantLabeler } from "../../core/http/tenant.ts";
 import type { PushItem, RawSample } from "../../core/items.ts";
 import { LabelSet } from "../../core/labels.ts";
-import {
-  type HandlerContext,
-  HttpError,
-  readBody,
-  type RunningServer,
-  serve,
-} from "../../core/http/server.ts";
+import { type HandlerContext, HttpError } from "../../core/http/server.ts";
+import { type IngestRequest, IngestServer } from "../../core/ingest/ingest_server.ts";
+import { checkSeriesCount } from "../../core/ingest/refusal.ts";
 import type { MetricsRegistry } from "../../core/telemetry/metrics.ts";
 import { otlpToPprof } from "../../core/wire/otlp_pprof.ts";
 import {
@@ -38,7 +33,7 @@ import {
   encodeExportResponseJson,
 } from "../../core/wire/otlp_profiles_json.ts";
 import { encodeProfile } from "../../pprof/profile.ts";
-import { gunzip, gzip, GzipCorruptError, GzipTooLargeError } from "../../pprof/gzip.ts";
+import { gzip } from "../../pprof/gzip.ts";
 import { type OtlpReceiverConfig, parseEndpoint } from "./config.ts";
 
 type Codec = "proto" | "json";
@@ -63,6 +58,7 @@ function grpcCode(status: number): number {
       return 5; // NOT_FOUND
     case 408:
       return 4; // DEADLINE_EXCEEDED
+    case 405:
     case 415:
     case 501:
       return 12; // UNIMPLEMENTED
@@ -80,7 +76,7 @@ function statusResponse(
   codec: Codec | undefined,
   status: number,
   message: string,
-  headers: Record<string, string> = {},
+  headers: Readonly<Record<string, string>> = {},
 ): Response {
   const code = grpcCode(status);
   if (codec === "proto") {
@@ -101,43 +97,15 @@ function statusResponse(
   });
 }
 
-const NO_PEER: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 0 };
-
-class Metrics {
-  readonly #requests;
-  readonly #profiles;
+/** Profiles reported as rejected in `partialSuccess` (OTLP's word for them). */
+class PartialSuccessMetrics {
   readonly #rejectedProfiles;
-  readonly #bytes;
   constructor(registry: MetricsRegistry, readonly id: string) {
-    this.#requests = registry.counter(
-      "profcol_otlp_receiver_requests_total",
-      "HTTP requests answered by the otlp receiver, by status code.",
-      ["component_id", "status"],
-    );
-    this.#bytes = registry.counter(
-      "profcol_otlp_receiver_received_bytes_total",
-      "Request body bytes received by the otlp receiver (as sent, before decompression).",
-      ["component_id"],
-    );
-    this.#profiles = registry.counter(
-      "profcol_otlp_receiver_accepted_profiles_total",
-      "OTLP profiles accepted into the pipeline by the otlp receiver.",
-      ["component_id"],
-    );
     this.#rejectedProfiles = registry.counter(
       "profcol_otlp_receiver_rejected_profiles_total",
       "OTLP profiles reported as rejected in partialSuccess by the otlp receiver.",
       ["component_id"],
     );
-  }
-  request(status: number) {
-    this.#requests.inc({ component_id: this.id, status: String(status) });
-  }
-  bytes(n: number) {
-    this.#bytes.inc({ component_id: this.id }, n);
-  }
-  accepted(n: number) {
-    this.#profiles.inc({ component_id: this.id }, n);
   }
   rejected(n: number) {
     this.#rejectedProfiles.inc({ component_id: this.id }, n);
@@ -148,34 +116,18 @@ class Metrics {
 export class OtlpReceiver implements Receiver {
   readonly #settings: ComponentSettings;
   readonly #config: OtlpReceiverConfig;
-  readonly #next: Consumer;
-  readonly #metrics: Metrics;
-  readonly #gate: RequestGate;
-  readonly #closing = new AbortController();
-  #server: RunningServer | undefined;
-  #failureLogged = false;
+  readonly #partial: PartialSuccessMetrics;
+  readonly #server: IngestServer;
 
   constructor(settings: ComponentSettings, config: OtlpReceiverConfig, next: Consumer) {
     this.#settings = settings;
     this.#config = config;
-    this.#next = next;
-    this.#metrics = new Metrics(settings.metrics, settings.id);
-    this.#gate = new RequestGate({
-      maxInFlight: config.max_requests_in_flight,
-      retryAfterSeconds: config.retry_after,
-    });
-  }
-
-  /** The bound server's base URL (after `start`). */
-  get url(): string | undefined {
-    return this.#server?.url;
-  }
-
-  async start(): Promise<void> {
-    if (this.#server) return;
-    const http = this.#config.protocols.http;
+    this.#partial = new PartialSuccessMetrics(settings.metrics, settings.id);
+    const http = config.protocols.http;
     const { host, port } = parseEndpoint(http.endpoint)!;
-    this.#server = await serve({
+    this.#server = new IngestServer({
+      settings,
+      metrics: { prefix: "profcol_otlp_receiver", who: "the otlp receiver" },
       http: {
         listen_address: host,
         listen_port: port,
@@ -183,99 +135,86 @@ export class OtlpReceiver implements Receiver {
         server_read_timeout: http.server_read_timeout,
         server_write_timeout: http.server_write_timeout,
         server_idle_timeout: http.server_idle_timeout,
+        server_read_header_timeout: http.server_read_header_timeout,
+        server_min_body_rate: http.server_min_body_rate,
+        server_min_body_rate_grace: http.server_min_body_rate_grace,
       },
       tls: http.tls,
-      logger: this.#settings.logger,
-      handler: (request, context) => this.handle(request, context),
-    });
-    this.#settings.logger.info("receiving OTLP profiles", {
-      url: `${this.#server.url}${http.profiles_url_path}`,
+      next,
+      maxRequestBodySize: http.max_request_body_size,
+      maxRequestsInFlight: config.max_requests_in_flight,
+      retryAfterSeconds: config.retry_after,
+      routes: [{
+        name: "profiles",
+        matches: (path) => path === http.profiles_url_path,
+        handle: (request) => this.#profiles(request),
+      }],
+      renderFailure: (_route, request, answer) =>
+        statusResponse(
+          otlpCodec(request.headers.get("content-type")),
+          answer.status,
+          answer.message,
+          answer.headers,
+        ),
+      notFound: (path) =>
+        new HttpError(
+          404,
+          `no route ${path}; this receiver takes OTLP profiles at ${http.profiles_url_path} ` +
+            "(traces, metrics and logs are not received)",
+          "not_found",
+        ),
     });
   }
 
-  async shutdown(): Promise<void> {
-    this.#closing.abort();
-    await this.#server?.shutdown();
+  /** The bound server's base URL (after `start`). */
+  get url(): string | undefined {
+    return this.#server.url;
+  }
+
+  async start(): Promise<void> {
+    if (this.#server.url !== undefined) return;
+    const server = await this.#server.start();
+    this.#settings.logger.info("receiving OTLP profiles", {
+      url: `${server.url}${this.#config.protocols.http.profiles_url_path}`,
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.#server.shutdown();
   }
 
   /** Answers one request as the server would, without a socket. */
-  async handle(request: Request, context?: HandlerContext): Promise<Response> {
-    const codec = otlpCodec(request.headers.get("content-type"));
-    let response: Response;
-    try {
-      response = await this.#route(
-        request,
-        codec,
-        context ?? { signal: this.#closing.signal, remoteAddr: NO_PEER },
-      );
-    } catch (error) {
-      response = this.#failure(codec, error);
-    }
-    this.#metrics.request(response.status);
-    return response;
+  handle(request: Request, context?: HandlerContext): Promise<Response> {
+    return this.#server.handle(request, context);
   }
 
-  #failure(codec: Codec | undefined, error: unknown): Response {
-    if (error instanceof HttpError) return statusResponse(codec, error.status, error.message);
-    if (error instanceof BackpressureError) {
-      return statusResponse(codec, 429, error.message, {
-        "retry-after": String(Math.max(1, Math.ceil(error.retryAfterSeconds))),
-      });
-    }
-    if (error instanceof TooLargeError) return statusResponse(codec, 413, error.message);
-    if (error instanceof InvalidItemError) return statusResponse(codec, 400, error.message);
-    if (error instanceof OtlpLayoutError || error instanceof OtlpDecodeError) {
-      return statusResponse(codec, 400, error.message);
-    }
-    const fields = { err: error };
-    if (this.#failureLogged) this.#settings.logger.debug("request failed", fields);
-    else this.#settings.logger.error("request failed (repeats are logged at debug)", fields);
-    this.#failureLogged = true;
-    return statusResponse(codec, 500, `internal error: ${(error as Error)?.message ?? error}`);
-  }
-
-  async #route(request: Request, codec: Codec | undefined, context: HandlerContext) {
-    const http = this.#config.protocols.http;
-    const path = new URL(request.url).pathname;
-    if (path !== http.profiles_url_path) {
-      throw new HttpError(
-        404,
-        `no route ${path}; this receiver takes OTLP profiles at ${http.profiles_url_path} ` +
-          "(traces, metrics and logs are not received)",
-        "not_found",
-      );
-    }
-    if (request.method !== "POST") {
-      return statusResponse(codec, 405, `method ${request.method} not allowed; use POST`, {
-        allow: "POST",
-      });
-    }
+  #profiles(request: IngestRequest): Promise<Response> {
+    const headers = request.request.headers;
+    const codec = otlpCodec(headers.get("content-type"));
     if (codec === undefined) {
-      return statusResponse(
-        undefined,
+      throw new HttpError(
         415,
         `unsupported Content-Type ${
-          JSON.stringify(request.headers.get("content-type") ?? "")
+          JSON.stringify(headers.get("content-type") ?? "")
         }: use application/x-protobuf or application/json`,
+        "unsupported_media_type",
         { "accept-post": "application/x-protobuf, application/json" },
       );
     }
-    checkLayoutHeader(request.headers.get(OTLP_PROFILES_VERSION_HEADER));
-    const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
-    if (encoding !== "identity" && encoding !== "gzip") {
-      throw new HttpError(
-        415,
-        `unsupported Content-Encoding ${JSON.stringify(encoding)}: supported are gzip, identity`,
-        "unsupported_encoding",
-      );
+    try {
+      checkLayoutHeader(headers.get(OTLP_PROFILES_VERSION_HEADER));
+    } catch (error) {
+      throw badMessage(error);
     }
-    const withTenant = tenantLabeler(this.#config.tenant, request);
-    return await this.#gate.run(async () => {
-      let body = await this.#read(request, context);
-      if (encoding === "gzip") body = gunzipLimited(body, http.max_request_body_size);
-      const decoded: ExportProfilesRequest = codec === "proto"
-        ? decodeExportRequest(body)
-        : decodeExportRequestJson(body);
+    const withTenant = tenantLabeler(this.#config.tenant, request.request);
+    return request.withBody(async (body) => {
+      let decoded: ExportProfilesRequest;
+      try {
+        decoded = codec === "proto" ? decodeExportRequest(body) : decodeExportRequestJson(body);
+      } catch (error) {
+        throw badMessage(error);
+      }
+      checkSeriesCount(profileCount(decoded), this.#config.max_series_per_request, "profiles");
       const { profiles, rejected, errors } = otlpToPprof(decoded);
       const items = new Map<string, { labels: LabelSet; samples: RawSample[] }>();
       let accepted = 0;
@@ -287,12 +226,12 @@ export class OtlpReceiver implements Receiver {
         item.samples.push({ rawProfile: gzip(encodeProfile(one.profile)) });
         accepted += one.otlpProfiles;
       }
-      const pushItems: PushItem[] = [...items.values()].map((one) => ({ kind: "push", ...one }));
-      if (pushItems.length > 0) await this.#next.consume(pushItems);
-      this.#metrics.accepted(accepted);
+      const pushItems: PushItem[] = [];
+      for (const one of items.values()) pushItems.push({ kind: "push", ...one });
+      await request.consume(pushItems, accepted);
       let message = "";
       if (rejected > 0) {
-        this.#metrics.rejected(rejected);
+        this.#partial.rejected(rejected);
         message = errors.join("; ");
         this.#settings.logger.debug("OTLP profiles rejected", { rejected, message });
       }
@@ -307,32 +246,21 @@ export class OtlpReceiver implements Receiver {
         });
     });
   }
-
-  async #read(request: Request, context: HandlerContext): Promise<Uint8Array> {
-    this.#gate.refuseEarly(request, this.#next);
-    const http = this.#config.protocols.http;
-    const body = await readBody(request, {
-      maxBytes: http.max_request_body_size,
-      timeoutMs: http.server_read_timeout,
-      signal: context.signal,
-    });
-    this.#metrics.bytes(body.byteLength);
-    return body;
-  }
 }
 
-function gunzipLimited(body: Uint8Array, maxBytes: number): Uint8Array {
-  try {
-    return gunzip(body, { maxBytes: maxBytes > 0 ? maxBytes : Infinity });
-  } catch (error) {
-    if (error instanceof GzipTooLargeError) {
-      throw new HttpError(
-        413,
-        `decompressed request body is larger than the limit of ${maxBytes} bytes`,
-        "body_too_large",
-      );
-    }
-    const cause = error instanceof GzipCorruptError ? error.cause : error;
-    throw new HttpError(400, `gzip request body: ${(cause as Error).message}`, "bad_encoding");
+/** OTLP profiles in a decoded request (what `max_series_per_request` counts). */
+function profileCount(request: ExportProfilesRequest): number {
+  let count = 0;
+  for (const rp of request.resourceProfiles) {
+    for (const sp of rp.scopeProfiles) count += sp.profiles.length;
   }
+  return count;
+}
+
+/** A request that does not decode, or is in another layout: 400 `bad_message`. */
+function badMessage(error: unknown): unknown {
+  if (error instanceof OtlpLayoutError || error instanceof OtlpDecodeError) {
+    return new HttpError(400, error.message, "bad_message");
+  }
+  return error;
 }

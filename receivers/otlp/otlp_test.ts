@@ -266,3 +266,18 @@ Deno.test("otlp receiver: serves on a socket", async () => {
     await rx.shutdown();
   }
 });
+
+Deno.test("otlp receiver: more profiles than max_series_per_request is 413 with nothing consumed", async () => {
+  let profiles = 0;
+  for (const rp of request().resourceProfiles) {
+    for (const sp of rp.scopeProfiles) profiles += sp.profiles.length;
+  }
+  const { receiver: tight, sink } = receiver({ max_series_per_request: profiles - 1 });
+  const response = await tight.handle(post(encodeExportRequest(request()) as BodyInit));
+  assertEquals(response.status, 413);
+  assertEquals(status(new Uint8Array(await response.arrayBuffer())).code, 3);
+  assertEquals(sink.requests.length, 0);
+  const { receiver: roomy, sink: roomySink } = receiver({ max_series_per_request: profiles });
+  assertEquals((await roomy.handle(post(encodeExportRequest(request()) as BodyInit))).status, 200);
+  assertEquals(roomySink.requests.length, 1);
+});

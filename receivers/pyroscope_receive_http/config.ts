@@ -8,7 +8,11 @@
 import { z } from "zod";
 import { tenantConfigSchema } from "../../core/http/tenant.ts";
 import { byteSizeField, intField, nonEmptyString } from "../../core/config/fields.ts";
-import { httpServerConfigSchema, tlsServerConfigSchema } from "../../core/http/server_config.ts";
+import {
+  DEFAULT_MAX_SERIES_PER_REQUEST,
+  httpServerConfigSchema,
+  tlsServerConfigSchema,
+} from "../../core/http/server_config.ts";
 
 /** `auth.basic_auth` entries: accepted users. */
 const basicAuthUserSchema = z.strictObject({
@@ -37,6 +41,11 @@ export const receiveHttpConfigSchema = z.strictObject({
   max_request_body_size: byteSizeField().prefault("16MiB"),
   /** Largest debug-info upload (`Upload/{gnu_build_id}`), streamed through; larger → 413. */
   debuginfo_max_upload_size: byteSizeField().prefault("100MiB"),
+  /**
+   * Series one Push may carry; more → 413 before anything is reserved (0 = no limit). A
+   * request is queued whole or not at all, so its size bounds one reservation's work.
+   */
+  max_series_per_request: intField({ min: 0 }).default(DEFAULT_MAX_SERIES_PER_REQUEST),
   /** Requests on the ingest routes handled at once; more → 429 with `Retry-After`. 0 = none. */
   max_requests_in_flight: intField({ min: 0 }).default(64),
   /** Seconds clients are told to wait in `Retry-After` when the receiver itself is full. */

@@ -11,7 +11,7 @@
 
 import { HttpError } from "../../core/http/server.ts";
 import type { ConnectCode } from "../../core/wire/connect.ts";
-import { gunzipLimited } from "./push.ts";
+import { gunzipBody } from "../../core/ingest/gunzip_body.ts";
 
 /** The codec of a gRPC-Web request, from its Content-Type; `undefined` when not gRPC-Web. */
 export function grpcWebCodec(contentType: string | null): "proto" | "json" | undefined {
@@ -93,7 +93,7 @@ export async function unframeGrpcWeb(
       encoding === "identity" ? "bad_message" : "unsupported_encoding",
     );
   }
-  return await gunzipLimited(message, maxBytes);
+  return await gunzipBody(message, maxBytes);
 }
 
 function frame(flags: number, payload: Uint8Array): Uint8Array {

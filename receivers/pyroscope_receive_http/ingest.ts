@@ -11,7 +11,7 @@ import type { LabelSet } from "../../core/labels.ts";
 import { HttpError } from "../../core/http/server.ts";
 import { IngestNameError, parseIngestName } from "../../core/pyroscope_labels/mod.ts";
 import { sniffProfile } from "../../pprof/sniff.ts";
-import { validateProfileBytes } from "../../pprof/validate.ts";
+import { validateProfileBytesInTurn } from "../../pprof/validate.ts";
 
 /** Values of `format` the Pyroscope server understands (absent means folded text). */
 export const INGEST_FORMATS: readonly string[] = [
@@ -158,14 +158,25 @@ async function fileBytes(part: FormDataEntryValue | null): Promise<Uint8Array | 
 /**
  * How profile bytes are checked: `full` gunzips (capped) and walks the protobuf structure, so
  * a truncated or bit-flipped profile is refused here; `sniff` only looks at the first bytes.
+ * Resolves to why the bytes are not a profile, or `undefined`.
  */
-export type ProfileCheck = (bytes: Uint8Array) => string | undefined;
+export type ProfileCheck = (bytes: Uint8Array) => Promise<string | undefined>;
 
-/** The check for `validate_profiles` (true → full, false → sniff). */
+const sniffCheck: ProfileCheck = (bytes) => Promise.resolve(sniffProfile(bytes));
+
+/**
+ * The check for `validate_profiles` (true → full, false → sniff). The full check validates
+ * profiles that inflate past 1 MiB one at a time, each in a turn of the event loop of its own
+ * (`validateProfileBytesInTurn`), with the output capped at
+ * `maxDecompressedBytes`: the work a gzip bomb costs before its verdict is bounded by the cap.
+ */
 export function profileCheck(full: boolean, maxDecompressedBytes: number): ProfileCheck {
-  return full
-    ? (bytes) => sniffProfile(bytes) ?? validateProfileBytes(bytes, maxDecompressedBytes)
-    : sniffProfile;
+  if (!full) return sniffCheck;
+  return async (bytes) => {
+    const problem = sniffProfile(bytes);
+    if (problem !== undefined) return problem;
+    return await validateProfileBytesInTurn(bytes, maxDecompressedBytes);
+  };
 }
 
 async function checkPprofMultipart(form: FormData, check: ProfileCheck): Promise<void> {
@@ -178,7 +189,7 @@ async function checkPprofMultipart(form: FormData, check: ProfileCheck): Promise
   const profile = await fileBytes(form.get("profile"));
   // An empty or missing profile part is accepted by the server as "nothing to store".
   if (profile !== undefined && profile.length > 0) {
-    const problem = check(profile);
+    const problem = await check(profile);
     if (problem) throw notAProfile(`multipart part profile is not a pprof profile: ${problem}`);
   }
   const config = await fileBytes(form.get("sample_type_config"));
@@ -202,7 +213,7 @@ export async function checkIngestBody(
   format: string | null,
   contentType: string,
   body: Uint8Array,
-  check: ProfileCheck = sniffProfile,
+  check: ProfileCheck = sniffCheck,
 ): Promise<void> {
   if (format !== null && format !== "" && !INGEST_FORMATS.includes(format)) {
     throw bad(
@@ -231,7 +242,7 @@ export async function checkIngestBody(
     return;
   }
   if (format === "pprof") {
-    const problem = check(body);
+    const problem = await check(body);
     if (problem) throw notAProfile(`format=pprof body is not a pprof profile: ${problem}`);
     return;
   }

@@ -12,10 +12,15 @@
 import type { PushItem } from "../../core/items.ts";
 import type { LabelSet } from "../../core/labels.ts";
 import { HttpError } from "../../core/http/server.ts";
+import { checkSeriesCount } from "../../core/ingest/refusal.ts";
 import { decodePushJson } from "../../core/wire/push_json.ts";
-import { type DecodedPushSeries, decodePushRequest } from "../../core/wire/push_proto.ts";
-import { gunzip, GzipCorruptError, GzipTooLargeError } from "../../pprof/gzip.ts";
-import { sniffProfile } from "../../pprof/sniff.ts";
+import {
+  type DecodedPushSeries,
+  decodePushRequest,
+  TooManySeriesError,
+} from "../../core/wire/push_proto.ts";
+import { nextTurn } from "../../pprof/gzip.ts";
+import type { ProfileCheck } from "./ingest.ts";
 
 /** The path of the one procedure served. */
 export const PUSH_PATH = "/push.v1.PusherService/Push";
@@ -42,30 +47,50 @@ export function pushCodec(contentType: string | null): "proto" | "json" | undefi
 
 /**
  * Decodes a (decompressed) body. Throws {@linkcode HttpError} 400 `invalid_argument` with
- * `unmarshal message: …` when it does not decode.
+ * `unmarshal message: …` when it does not decode, and 413 `too_many_series` as soon as it is
+ * seen to carry more than `maxSeries` series (0 = no limit), before anything is reserved.
  */
-export function decodePushBody(codec: "proto" | "json", body: Uint8Array): DecodedPushSeries[] {
+export function decodePushBody(
+  codec: "proto" | "json",
+  body: Uint8Array,
+  maxSeries = 0,
+): DecodedPushSeries[] {
+  const limit = maxSeries > 0 ? maxSeries : Infinity;
   try {
-    return codec === "proto" ? decodePushRequest(body) : decodePushJson(body);
+    return codec === "proto" ? decodePushRequest(body, limit) : decodePushJson(body, limit);
   } catch (error) {
+    if (error instanceof TooManySeriesError) checkSeriesCount(limit + 1, limit);
     throw new HttpError(400, (error as Error).message, "bad_message");
   }
 }
 
+/** Profile bytes checked between two turns of the event loop (see `pushItems`). */
+const CHECK_BYTES_PER_TURN = 1 << 20;
+
 /**
  * One push item per series that has samples, with `extra` applied to the labels (tenant).
  * Every raw profile must plausibly be pprof; the first that is not fails the whole request,
- * so nothing of a bad request is accepted.
+ * so nothing of a bad request is accepted. Checking yields to the event loop after each
+ * megabyte of profile bytes, so a request full of large (or bomb) profiles does not hold the
+ * loop while others wait.
  */
-export function pushItems(
+export async function pushItems(
   series: readonly DecodedPushSeries[],
   extra: (labels: LabelSet) => LabelSet,
-  check: (bytes: Uint8Array) => string | undefined = sniffProfile,
-): PushItem[] {
+  check: ProfileCheck,
+): Promise<PushItem[]> {
   const items: PushItem[] = [];
-  series.forEach((one, i) => {
-    one.samples.forEach((sample, j) => {
-      const problem = check(sample.rawProfile);
+  let checkedSinceTurn = 0;
+  for (let i = 0; i < series.length; i++) {
+    const one = series[i]!;
+    for (let j = 0; j < one.samples.length; j++) {
+      const bytes = one.samples[j]!.rawProfile;
+      if (checkedSinceTurn > CHECK_BYTES_PER_TURN) {
+        await nextTurn();
+        checkedSinceTurn = 0;
+      }
+      checkedSinceTurn += bytes.byteLength;
+      const problem = await check(bytes);
       if (problem) {
         throw new HttpError(
           400,
@@ -73,33 +98,9 @@ export function pushItems(
           "invalid_profile",
         );
       }
-    });
-    if (one.samples.length === 0) return;
-    items.push({ kind: "push", labels: extra(one.labels), samples: one.samples });
-  });
-  return items;
-}
-
-/**
- * Decompresses a gzip request body, refusing output larger than `maxBytes` (413; 0 means no
- * limit) and corrupt data (400).
- */
-export function gunzipLimited(body: Uint8Array, maxBytes: number): Promise<Uint8Array> {
-  try {
-    return Promise.resolve(gunzip(body, { maxBytes: maxBytes > 0 ? maxBytes : Infinity }));
-  } catch (error) {
-    if (error instanceof GzipTooLargeError) {
-      return Promise.reject(
-        new HttpError(
-          413,
-          `decompressed request body is larger than the limit of ${maxBytes} bytes`,
-          "body_too_large",
-        ),
-      );
     }
-    const cause = error instanceof GzipCorruptError ? error.cause : error;
-    return Promise.reject(
-      new HttpError(400, `gzip request body: ${(cause as Error).message}`, "bad_encoding"),
-    );
+    if (one.samples.length === 0) continue;
+    items.push({ kind: "push", labels: extra(one.labels), samples: one.samples });
   }
+  return items;
 }

@@ -27,7 +27,7 @@ export class ScriptedConsumer implements Consumer {
   consume(items: readonly Item[]): Promise<void> {
     if (this.fail) return Promise.reject(this.fail());
     this.requests.push(items);
-    this.items.push(...items);
+    for (const item of items) this.items.push(item);
     return Promise.resolve();
   }
   check(_demand: Demand): void {

@@ -1,4 +1,5 @@
-import { assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../tests/support/assert.ts";
+import { gzipSync } from "node:zlib";
 import { LabelSet } from "../../core/labels.ts";
 import { encodePushRequest } from "../../core/wire/push_proto.ts";
 import { startReceiver } from "./test_helpers.ts";
@@ -54,4 +55,45 @@ Deno.test("validate_profiles: false (the default) only sniffs, as Alloy, so the 
     "application/proto",
   );
   assertEquals(viaPush.status, 200);
+});
+
+Deno.test("validate_profiles: 64 parallel gzip bombs do not monopolize the event loop", async () => {
+  // 130 KB of gzip that inflates to 128 MiB of zeros: refused once the cap is passed.
+  const bomb = new Uint8Array(gzipSync(new Uint8Array(128 << 20), { level: 9 }));
+  assert(bomb.byteLength < 140_000, `bomb of ${bomb.byteLength} bytes`);
+  // A 64 MiB body limit caps each inflate at 64 MiB: all of them back to back would hold the
+  // loop for seconds; one per turn holds it for one inflate at a time.
+  await using r = await startReceiver({ validate_profiles: true, max_request_body_size: "64MiB" });
+  const body = push(bomb);
+  let last = performance.now();
+  let worstLag = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    worstLag = Math.max(worstLag, now - last);
+    last = now;
+  }, 10);
+  const started = performance.now();
+  try {
+    const answers = await Promise.all(
+      Array.from(
+        { length: 64 },
+        () => post(r.url, "/push.v1.PusherService/Push", body, "application/proto"),
+      ),
+    );
+    for (const answer of answers) {
+      assertEquals(answer.status, 400);
+      assertStringIncludes(answer.text, "decompressed profile is larger than");
+    }
+  } finally {
+    clearInterval(ticker);
+  }
+  // Measured by a timer's lag: each bomb is inflated in its own turn of the loop, capped at
+  // the body limit, so timers run between them. A generous bound for a loaded machine (before
+  // the fix the 64 bombs held the loop for seconds at a time).
+  console.log(
+    `64 bombs: ${Math.round(performance.now() - started)}ms total, ` +
+      `worst timer lag ${Math.round(worstLag)}ms`,
+  );
+  assert(worstLag < 500, `the event loop was held for ${Math.round(worstLag)}ms`);
+  assertEquals(r.consumer.items.length, 0);
 });

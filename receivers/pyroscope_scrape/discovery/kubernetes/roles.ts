@@ -613,7 +613,7 @@ export function endpointsGroup(ep: Endpoints, stores: Stores, opts: BuildOptions
       for (const addr of subset.notReadyAddresses ?? []) add(addr, port, "false");
     }
   }
-  targets.push(...uncoveredPodPorts(seen, stores, opts));
+  for (const target of uncoveredPodPorts(seen, stores, opts)) targets.push(target);
   return { source: `endpoints/${ns}/${ep.metadata.name}`, targets, labels };
 }
 
@@ -692,7 +692,7 @@ export function endpointSliceGroup(
       }
     }
   }
-  targets.push(...uncoveredPodPorts(seen, stores, opts));
+  for (const target of uncoveredPodPorts(seen, stores, opts)) targets.push(target);
   return { source: `endpointslice/${ns}/${slice.metadata.name}`, targets, labels };
 }
 
