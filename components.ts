@@ -11,6 +11,7 @@ import { pyroscopeWriteExporterFactory } from "./exporters/pyroscope_write/mod.t
 import { dropInternalLabelsProcessorFactory } from "./processors/drop_internal_labels/mod.ts";
 import { moduleProcessorFactory } from "./processors/module/mod.ts";
 import { relabelProcessorFactory } from "./processors/relabel/mod.ts";
+import { sampleLabelsProcessorFactory } from "./processors/sample_labels/mod.ts";
 import { serviceNameProcessorFactory } from "./processors/service_name/mod.ts";
 import { pyroscopeReceiveHttpReceiverFactory } from "./receivers/pyroscope_receive_http/mod.ts";
 import { pyroscopeScrapeReceiverFactory } from "./receivers/pyroscope_scrape/mod.ts";
@@ -24,6 +25,7 @@ export const builtinFactories: readonly Factory[] = [
   fileExporterFactory,
   pyroscopeWriteExporterFactory,
   relabelProcessorFactory,
+  sampleLabelsProcessorFactory,
   serviceNameProcessorFactory,
   dropInternalLabelsProcessorFactory,
   moduleProcessorFactory,

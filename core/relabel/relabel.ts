@@ -172,11 +172,23 @@ function applyRule(builder: Builder, rule: RelabelRule): boolean {
  * "forward an empty set once" quirk). A run that touches nothing returns `labels` itself.
  */
 export function relabel(labels: LabelSet, rules: readonly RelabelRule[]): LabelSet | null {
-  if (rules.length === 0) return labels.size === 0 ? null : labels;
+  const result = relabelAllowingEmpty(labels, rules);
+  return result === null || result.size === 0 ? null : result;
+}
+
+/**
+ * Runs `rules` over `labels` like {@linkcode relabel}, but `null` means only "a keep/drop
+ * rule dropped it": a run that removes every label returns the empty set. For label sets
+ * where having no label is fine (the labels of one pprof sample).
+ */
+export function relabelAllowingEmpty(
+  labels: LabelSet,
+  rules: readonly RelabelRule[],
+): LabelSet | null {
+  if (rules.length === 0) return labels;
   const builder = new Builder(labels);
   for (let i = 0; i < rules.length; i++) {
     if (!applyRule(builder, rules[i]!)) return null;
   }
-  const result = builder.labels();
-  return result.size === 0 ? null : result;
+  return builder.labels();
 }

@@ -329,6 +329,14 @@ export class ProtoWriter {
     return this;
   }
 
+  /** Bytes already encoded as protobuf (whole fields, tags included), copied as they are. */
+  raw(encoded: Uint8Array): this {
+    this.#room(encoded.length);
+    this.#buf.set(encoded, this.#pos);
+    this.#pos += encoded.length;
+    return this;
+  }
+
   /** A string field (omitted when empty unless `always`, as for repeated strings). */
   string(field: number, value: string, always = false): this {
     if (value === "" && !always) return this;
