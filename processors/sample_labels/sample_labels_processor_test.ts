@@ -307,3 +307,17 @@ Deno.test("sample_labels: the README's full example, loaded as a config file, do
   ]);
   assertEquals(totals(after), totals(decodeProfile(input)));
 });
+
+Deno.test("sample_labels: a sample whose labels all go away is kept, merged by stack", async () => {
+  const { processor, settings } = create({ rule: [{ regex: "bytes", action: "labelkeep" }] });
+  const input = tracedProfile({ stacks: 3, spans: 6, samples: 6 });
+  const after = decodeProfile(await rewritten(processor, input));
+  // Only the numeric `bytes` label is left (rules never see it): one sample per stack.
+  assertEquals(sampleLabels(after), [
+    { bytes: "=64 bytes" },
+    { bytes: "=64 bytes" },
+    { bytes: "=64 bytes" },
+  ]);
+  assertEquals(totals(after), totals(decodeProfile(input)));
+  assertStrictEquals(counter(settings, "profcol_sample_labels_samples_dropped_total"), 0);
+});
