@@ -6,7 +6,7 @@ import { componentConformance, testSettings } from "../../core/testing/conforman
 import { Logger } from "../../core/telemetry/logger.ts";
 import { gunzip, gzip } from "../../pprof/gzip.ts";
 import { isGzip } from "../../pprof/sniff.ts";
-import { decodeProfile, type Profile } from "../../pprof/profile.ts";
+import { decodeProfile, emptyProfile, encodeProfile, type Profile } from "../../pprof/profile.ts";
 import { compileRelabelRules } from "../../core/relabel/mod.ts";
 import {
   createSampleRules,
@@ -95,6 +95,28 @@ Deno.test("sample_labels: testdata/valid.yaml validates, typo.yaml names the key
   const bad = schema.safeParse(typo.processors.sample_labels);
   assert(!bad.success);
   assert(bad.error.issues[0]?.message.includes("max_decompressed_bytes"), bad.error.message);
+  const defaults = schema.parse({});
+  assertEquals(defaults, schema.parse(sampleLabelsProcessorFactory.createDefaultConfig()));
+  assertEquals(defaults, {
+    rule: [],
+    max_decompressed_size: 64 * 1024 * 1024,
+    max_cache_size: 10_000,
+  });
+});
+
+Deno.test("sample_labels: a repeated key keeps its last value, as the rules saw it", () => {
+  const p = emptyProfile();
+  p.stringTable.push("samples", "count", "endpoint", "/a", "/b");
+  p.sampleType.push({ type: 1, unit: 2 });
+  const label = (str: number) => ({ key: 3, str, num: 0, numUnit: 0 });
+  p.sample.push({ locationId: [], value: [5], label: [label(4), label(5)] });
+  const rules = createSampleRules(
+    compileRelabelRules([{ source_labels: ["endpoint"], regex: "/a", action: "drop" }]),
+    0,
+  );
+  const result = rewriteSampleLabels(encodeProfile(p), rules);
+  assertEquals(sampleLabels(decodeProfile(result.bytes!)), [{ endpoint: "/b" }]);
+  assertStrictEquals(result.dropped, 0);
 });
 
 Deno.test("sample_labels: dropping span_id/trace_id merges samples, keeps totals", async () => {
