@@ -80,6 +80,20 @@ export interface SampleRewrite {
   readonly merged: number;
 }
 
+const readInt64 = (reader: ProtoReader): number => reader.int64();
+
+/** Whether two label sets hold the same labels (cheaper than comparing their keys). */
+function sameLabels(a: LabelSet, b: LabelSet): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  const an = a.names;
+  const bn = b.names;
+  const av = a.values;
+  const bv = b.values;
+  for (let i = 0; i < an.length; i++) if (an[i] !== bn[i] || av[i] !== bv[i]) return false;
+  return true;
+}
+
 /** The result of the rules for `labels`, through the cache. */
 function applyRules(rules: SampleRules, labels: LabelSet): LabelSet | null {
   if (rules.maxCacheSize === 0) return relabelAllowingEmpty(labels, rules.rules);
@@ -110,13 +124,21 @@ class StringTable {
   /** Offset of each entry's length prefix, and the end of its bytes. */
   readonly starts: number[] = [];
   readonly ends: number[] = [];
-  readonly #decoded: (string | undefined)[] = [];
+  #decoded: (string | undefined)[] = [];
+  readonly #reader: ProtoReader;
   readonly #indexOf = new Map<string, number>();
   #complete = false;
   /** Strings to append, in order. */
   readonly added: string[] = [];
 
-  constructor(readonly buf: Uint8Array) {}
+  constructor(readonly buf: Uint8Array) {
+    this.#reader = new ProtoReader(buf);
+  }
+
+  /** Called once every entry is indexed: sizes the cache of decoded strings. */
+  indexed(): void {
+    this.#decoded = new Array(this.starts.length).fill(undefined);
+  }
 
   get size(): number {
     return this.starts.length;
@@ -130,8 +152,14 @@ class StringTable {
     }
     let value = this.#decoded[index];
     if (value === undefined) {
-      const reader = new ProtoReader(this.buf, this.starts[index]!, this.ends[index]!);
-      value = reader.string(`string_table[${index}]`);
+      const reader = this.#reader;
+      reader.pos = this.starts[index]!;
+      reader.end = this.ends[index]!;
+      try {
+        value = reader.string();
+      } catch {
+        throw new ProtoDecodeError(`string_table[${index}] is not valid UTF-8`);
+      }
       this.#decoded[index] = value;
       if (!this.#indexOf.has(value)) this.#indexOf.set(value, index);
     }
@@ -200,6 +228,7 @@ export function rewriteSampleLabels(profile: Uint8Array, rules: SampleRules): Sa
       throw new ProtoDecodeError(`field ${tag >>> 3} of a profile must be length-delimited`);
     } else top.skip(tag);
   }
+  strings.indexed();
   const samples = sampleStarts.length;
   if (samples === 0) return { bytes: null, samples, dropped: 0, merged: 0 };
 
@@ -222,9 +251,9 @@ export function rewriteSampleLabels(profile: Uint8Array, rules: SampleRules): Sa
       changed = true;
       return -1;
     }
-    const key = result.key();
     // A repeated key, an empty value or a rule result all differ from the labels as written.
-    if (key !== input.key() || input.size * 2 !== pairs.length) changed = true;
+    if (input.size * 2 !== pairs.length || !sameLabels(result, input)) changed = true;
+    const key = result.key();
     let id = outputIds.get(key);
     if (id === undefined) {
       const writer = new ProtoWriter();
@@ -255,17 +284,22 @@ export function rewriteSampleLabels(profile: Uint8Array, rules: SampleRules): Sa
         reader.skip(tag);
         sample.locations.push(start, reader.pos);
       } else if (tag === VALUE_PACKED || tag === VALUE_VARINT) {
-        reader.repeated(tag, sample.values, (r) => r.int64());
+        reader.repeated(tag, sample.values, readInt64);
       } else if (tag === LABEL_TAG) {
-        const label = reader.sub();
+        // Read in place (no sub-reader per label: samples have many).
+        const labelEnd = reader.uint32() + reader.pos;
+        if (labelEnd > reader.end) throw new ProtoDecodeError("label length exceeds its sample");
+        const sampleEnd = reader.end;
+        reader.end = labelEnd;
         let key = 0;
         let str = 0;
-        while (label.more()) {
-          const field = label.tag();
-          if (field === LABEL_KEY) key = label.int64();
-          else if (field === LABEL_STR) str = label.int64();
-          else label.skip(field);
+        while (reader.more()) {
+          const field = reader.tag();
+          if (field === LABEL_KEY) key = reader.int64();
+          else if (field === LABEL_STR) str = reader.int64();
+          else reader.skip(field);
         }
+        reader.end = sampleEnd;
         // A numeric label (no string value) or one without a key stays as written.
         if (str !== 0 && key !== 0) pairs.push(key, str);
         else sample.others.push(start, reader.pos);
