@@ -157,7 +157,8 @@ export class ProtoReader {
     const bytes = this.bytes();
     let ascii = bytes.length <= 64;
     for (let i = 0; ascii && i < bytes.length; i++) if (bytes[i]! >= 0x80) ascii = false;
-    if (ascii) return String.fromCharCode(...bytes);
+    // `apply` takes the typed array as an array-like: several times faster than spreading it.
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
     try {
       return strictUtf8.decode(bytes);
     } catch {

@@ -82,18 +82,6 @@ export interface SampleRewrite {
 
 const readInt64 = (reader: ProtoReader): number => reader.int64();
 
-/** Whether two label sets hold the same labels (cheaper than comparing their keys). */
-function sameLabels(a: LabelSet, b: LabelSet): boolean {
-  if (a === b) return true;
-  if (a.size !== b.size) return false;
-  const an = a.names;
-  const bn = b.names;
-  const av = a.values;
-  const bv = b.values;
-  for (let i = 0; i < an.length; i++) if (an[i] !== bn[i] || av[i] !== bv[i]) return false;
-  return true;
-}
-
 /** The result of the rules for `labels`, through the cache. */
 function applyRules(rules: SampleRules, labels: LabelSet): LabelSet | null {
   if (rules.maxCacheSize === 0) return relabelAllowingEmpty(labels, rules.rules);
@@ -107,16 +95,40 @@ function applyRules(rules: SampleRules, labels: LabelSet): LabelSet | null {
   return result;
 }
 
-/** Bytes `[start, end)` of `buf` as a string of char codes, for use as a map key. */
-function bytesKey(buf: Uint8Array, ranges: readonly number[]): string {
-  let key = "";
-  for (let i = 0; i < ranges.length; i += 2) {
-    for (let start = ranges[i]!, end = ranges[i + 1]!; start < end; start += 4096) {
-      const chunk = buf.subarray(start, Math.min(end, start + 4096));
-      key += String.fromCharCode.apply(null, chunk as unknown as number[]);
-    }
+/**
+ * Builds map keys from numbers and byte ranges as strings of UTF-16 code units, one
+ * `String.fromCharCode` per key (decimal conversion and concatenation cost more).
+ */
+class KeyBuilder {
+  readonly #codes: number[] = [];
+
+  /** A number below 2^32 as two code units. */
+  number(value: number): this {
+    this.#codes.push(value & 0xffff, value >>> 16);
+    return this;
   }
-  return key;
+
+  /** The bytes of `ranges` (`[start, end)` pairs of `buf`), then a separator. */
+  bytes(buf: Uint8Array, ranges: readonly number[]): this {
+    const codes = this.#codes;
+    for (let i = 0; i < ranges.length; i += 2) {
+      for (let at = ranges[i]!, end = ranges[i + 1]!; at < end; at++) codes.push(buf[at]!);
+    }
+    // 0x100 is no byte: the next part cannot be mistaken for more of these bytes.
+    codes.push(0x100);
+    return this;
+  }
+
+  /** The key; the builder is empty again. */
+  finish(): string {
+    const codes = this.#codes;
+    let key = "";
+    for (let i = 0; i < codes.length; i += 8192) {
+      key += String.fromCharCode.apply(null, codes.slice(i, i + 8192));
+    }
+    codes.length = 0;
+    return key;
+  }
 }
 
 /** The string table of one profile: decoded on demand, extended with new strings. */
@@ -126,8 +138,7 @@ class StringTable {
   readonly ends: number[] = [];
   #decoded: (string | undefined)[] = [];
   readonly #reader: ProtoReader;
-  readonly #indexOf = new Map<string, number>();
-  #complete = false;
+  readonly #appended = new Map<string, number>();
   /** Strings to append, in order. */
   readonly added: string[] = [];
 
@@ -161,28 +172,25 @@ class StringTable {
         throw new ProtoDecodeError(`string_table[${index}] is not valid UTF-8`);
       }
       this.#decoded[index] = value;
-      if (!this.#indexOf.has(value)) this.#indexOf.set(value, index);
     }
     return value;
   }
 
-  /** The index of `value`: an existing entry, else a new one appended to the table. */
-  indexOf(value: string): number {
-    let index = this.#indexOf.get(value);
+  /**
+   * The index of `value` among the strings this rewrite appended, appending it when new.
+   * Strings of the input table are found by the caller (a label's own key and value indices):
+   * a value that is elsewhere in the table is appended again, which pprof allows, rather than
+   * decoding the whole table to look for it.
+   */
+  appended(value: string): number {
+    let index = this.#appended.get(value);
     if (index !== undefined) return index;
-    if (!this.#complete) {
-      // A string no label referred to yet (a renamed key, a new value): look at every entry once.
-      for (let i = 0; i < this.starts.length; i++) this.at(i);
-      this.#complete = true;
-      index = this.#indexOf.get(value);
-      if (index !== undefined) return index;
-    }
     if (this.starts.length === 0) {
       throw new ProtoDecodeError("profile has no string table to add label strings to");
     }
     index = this.starts.length + this.added.length;
     this.added.push(value);
-    this.#indexOf.set(value, index);
+    this.#appended.set(value, index);
     return index;
   }
 }
@@ -240,6 +248,15 @@ export function rewriteSampleLabels(profile: Uint8Array, rules: SampleRules): Sa
   let changed = false;
   let dropped = 0;
 
+  /** The index of `text`: one of the sample's own label strings, else an appended one. */
+  const indexOf = (text: string, named: readonly [string, string][], pairs: number[]): number => {
+    for (let i = 0; i < named.length; i++) {
+      if (named[i]![0] === text) return pairs[2 * i]!;
+      if (named[i]![1] === text) return pairs[2 * i + 1]!;
+    }
+    return strings.appended(text);
+  };
+
   const resolve = (pairs: number[]): number => {
     const named: [string, string][] = [];
     for (let i = 0; i < pairs.length; i += 2) {
@@ -252,7 +269,7 @@ export function rewriteSampleLabels(profile: Uint8Array, rules: SampleRules): Sa
       return -1;
     }
     // A repeated key, an empty value or a rule result all differ from the labels as written.
-    if (input.size * 2 !== pairs.length || !sameLabels(result, input)) changed = true;
+    if (input.size * 2 !== pairs.length || !result.equals(input)) changed = true;
     const key = result.key();
     let id = outputIds.get(key);
     if (id === undefined) {
@@ -260,8 +277,8 @@ export function rewriteSampleLabels(profile: Uint8Array, rules: SampleRules): Sa
       const names = result.names;
       const values = result.values;
       for (let i = 0; i < names.length; i++) {
-        const name = strings.indexOf(names[i]!);
-        const value = strings.indexOf(values[i]!);
+        const name = indexOf(names[i]!, named, pairs);
+        const value = indexOf(values[i]!, named, pairs);
         writer.message(3, (label) => label.int64(1, name).int64(2, value));
       }
       id = outputLabels.length;
@@ -271,6 +288,7 @@ export function rewriteSampleLabels(profile: Uint8Array, rules: SampleRules): Sa
     return id;
   };
 
+  const keys = new KeyBuilder();
   const parts: SampleParts[] = new Array(samples);
   const pairs: number[] = [];
   for (let s = 0; s < samples; s++) {
@@ -308,7 +326,8 @@ export function rewriteSampleLabels(profile: Uint8Array, rules: SampleRules): Sa
         sample.others.push(start, reader.pos);
       }
     }
-    const indices = pairs.join(",");
+    for (let i = 0; i < pairs.length; i++) keys.number(pairs[i]!);
+    const indices = keys.finish();
     let id = byIndices.get(indices);
     if (id === undefined) {
       id = resolve(pairs);
@@ -325,9 +344,8 @@ export function rewriteSampleLabels(profile: Uint8Array, rules: SampleRules): Sa
   const byIdentity = new Map<string, SampleParts>();
   for (const sample of parts) {
     if (sample.labels < 0) continue;
-    const identity = `${bytesKey(profile, sample.locations)}\u0000${sample.labels}\u0000${
-      bytesKey(profile, sample.others)
-    }`;
+    const identity = keys.bytes(profile, sample.locations).number(sample.labels)
+      .bytes(profile, sample.others).finish();
     const first = byIdentity.get(identity);
     if (first === undefined) {
       byIdentity.set(identity, sample);
