@@ -82,6 +82,24 @@ export interface SampleRewrite {
 
 const readInt64 = (reader: ProtoReader): number => reader.int64();
 
+/** The set of `texts` (name, value, ...) whose names are strictly ascending, values non-empty. */
+function sortedLabelSet(texts: readonly string[]): LabelSet {
+  const names: string[] = new Array(texts.length / 2);
+  const values: string[] = new Array(texts.length / 2);
+  for (let i = 0; i < names.length; i++) {
+    names[i] = texts[2 * i]!;
+    values[i] = texts[2 * i + 1]!;
+  }
+  return LabelSet.fromSortedUnchecked(names, values);
+}
+
+/** `texts` (name, value, ...) as pairs, for `LabelSet.from` to sort and deduplicate. */
+function labelPairs(texts: readonly string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < texts.length; i += 2) pairs.push([texts[i]!, texts[i + 1]!]);
+  return pairs;
+}
+
 /** The result of the rules for `labels`, through the cache. */
 function applyRules(rules: SampleRules, labels: LabelSet): LabelSet | null {
   if (rules.maxCacheSize === 0) return relabelAllowingEmpty(labels, rules.rules);
@@ -122,6 +140,11 @@ class KeyBuilder {
   /** The key; the builder is empty again. */
   finish(): string {
     const codes = this.#codes;
+    if (codes.length <= 8192) {
+      const key = String.fromCharCode.apply(null, codes);
+      codes.length = 0;
+      return key;
+    }
     let key = "";
     for (let i = 0; i < codes.length; i += 8192) {
       key += String.fromCharCode.apply(null, codes.slice(i, i + 8192));
@@ -249,20 +272,23 @@ export function rewriteSampleLabels(profile: Uint8Array, rules: SampleRules): Sa
   let dropped = 0;
 
   /** The index of `text`: one of the sample's own label strings, else an appended one. */
-  const indexOf = (text: string, named: readonly [string, string][], pairs: number[]): number => {
-    for (let i = 0; i < named.length; i++) {
-      if (named[i]![0] === text) return pairs[2 * i]!;
-      if (named[i]![1] === text) return pairs[2 * i + 1]!;
-    }
+  const indexOf = (text: string, texts: readonly string[], pairs: readonly number[]): number => {
+    for (let i = 0; i < texts.length; i++) if (texts[i] === text) return pairs[i]!;
     return strings.appended(text);
   };
 
   const resolve = (pairs: number[]): number => {
-    const named: [string, string][] = [];
+    // The label strings, parallel to `pairs` (name, value, name, value, ...).
+    const texts: string[] = new Array(pairs.length);
+    let sorted = true;
     for (let i = 0; i < pairs.length; i += 2) {
-      named.push([strings.at(pairs[i]!), strings.at(pairs[i + 1]!)]);
+      const name = strings.at(pairs[i]!);
+      const value = strings.at(pairs[i + 1]!);
+      texts[i] = name;
+      texts[i + 1] = value;
+      if (value === "" || (i > 0 && !(texts[i - 2]! < name))) sorted = false;
     }
-    const input = LabelSet.from(named);
+    const input = sorted ? sortedLabelSet(texts) : LabelSet.from(labelPairs(texts));
     const result = applyRules(rules, input);
     if (result === null) {
       changed = true;
@@ -277,8 +303,8 @@ export function rewriteSampleLabels(profile: Uint8Array, rules: SampleRules): Sa
       const names = result.names;
       const values = result.values;
       for (let i = 0; i < names.length; i++) {
-        const name = indexOf(names[i]!, named, pairs);
-        const value = indexOf(values[i]!, named, pairs);
+        const name = indexOf(names[i]!, texts, pairs);
+        const value = indexOf(values[i]!, texts, pairs);
         writer.message(3, (label) => label.int64(1, name).int64(2, value));
       }
       id = outputLabels.length;
@@ -289,12 +315,15 @@ export function rewriteSampleLabels(profile: Uint8Array, rules: SampleRules): Sa
   };
 
   const keys = new KeyBuilder();
+  const sampleReader = new ProtoReader(profile);
   const parts: SampleParts[] = new Array(samples);
   const pairs: number[] = [];
   for (let s = 0; s < samples; s++) {
     const sample: SampleParts = { locations: [], values: [], others: [], labels: 0 };
     pairs.length = 0;
-    const reader = new ProtoReader(profile, sampleStarts[s]!, sampleEnds[s]!);
+    const reader = sampleReader;
+    reader.pos = sampleStarts[s]!;
+    reader.end = sampleEnds[s]!;
     while (reader.more()) {
       const start = reader.pos;
       const tag = reader.tag();

@@ -89,12 +89,13 @@ export function tracedProfile(options: TracedProfileOptions): Uint8Array {
     p.sample.push({
       locationId,
       value: [1, 10_000_000],
+      // Sorted by key, as Go's runtime writes them.
       label: [
-        { key: span, str: s(hex(spanIndex * 2654435761 + 1, 16)), num: 0, numUnit: 0 },
-        { key: trace, str: s(hex(Math.floor(spanIndex / 4) + 1, 32)), num: 0, numUnit: 0 },
-        { key: endpoint, str: s(`/api/v1/items/${stack % 4}`), num: 0, numUnit: 0 },
-        { key: thread, str: s(`worker-${i % 2}`), num: 0, numUnit: 0 },
         { key: bytes, str: 0, num: 64, numUnit: s("bytes") },
+        { key: endpoint, str: s(`/api/v1/items/${stack % 4}`), num: 0, numUnit: 0 },
+        { key: span, str: s(hex(spanIndex * 2654435761 + 1, 16)), num: 0, numUnit: 0 },
+        { key: thread, str: s(`worker-${i % 2}`), num: 0, numUnit: 0 },
+        { key: trace, str: s(hex(Math.floor(spanIndex / 4) + 1, 32)), num: 0, numUnit: 0 },
       ],
     });
   }
