@@ -1,8 +1,9 @@
 /**
  * The `sample_labels` processor: relabel rules over the string labels inside each pprof
  * sample (not the item's external labels; that is the `relabel` processor). Push items have
- * each raw profile rewritten; ingest items are rewritten when `format=pprof` (the body is the
- * pprof itself); every other format passes untouched. Gzip in, gzip out.
+ * each raw profile rewritten; ingest items when `format=pprof` (the body is the pprof itself)
+ * or when they are a pprof multipart form (the `profile` part); every other format passes
+ * untouched. Gzip in, gzip out.
  *
  * The rewrite is `rewriteSampleLabels` (`rewrite.ts`), a pure function of bytes; it runs inline
  * on the pipeline's thread for now and can move to a worker pool as it is.
@@ -21,9 +22,10 @@ import { gunzip, gzip, GzipTooLargeError } from "../../pprof/gzip.ts";
 import { isGzip } from "../../pprof/sniff.ts";
 import type { SampleLabelsConfig } from "./config.ts";
 import { createSampleRules, rewriteSampleLabels, type SampleRules } from "./rewrite.ts";
+import { isPprofMultipart, rewriteMultipartProfile } from "./multipart.ts";
 
 /** Why a profile was passed on unread. */
-type Undecodable = "too_large" | "bad_gzip" | "bad_pprof";
+type Undecodable = "too_large" | "bad_gzip" | "bad_pprof" | "bad_multipart";
 
 /** Runs relabel rules over pprof sample labels; see the module doc. */
 export class SampleLabelsProcessor implements Processor {
@@ -60,7 +62,7 @@ export class SampleLabelsProcessor implements Processor {
     this.#undecodable = m.counter(
       "profcol_sample_labels_profiles_undecodable_total",
       "Profiles passed on unchanged because they could not be read, by reason " +
-        "(too_large, bad_gzip, bad_pprof).",
+        "(too_large, bad_gzip, bad_pprof, bad_multipart).",
       ["component_id", "reason"],
     );
     this.#samplesDropped = m.counter(
@@ -94,7 +96,7 @@ export class SampleLabelsProcessor implements Processor {
     return Promise.resolve();
   }
 
-  process(item: Item): Item {
+  process(item: Item): Item | Promise<Item> {
     return item.kind === "push" ? this.#processPush(item) : this.#processIngest(item);
   }
 
@@ -110,12 +112,29 @@ export class SampleLabelsProcessor implements Processor {
     return samples === undefined ? item : { ...item, samples };
   }
 
-  #processIngest(item: IngestItem): IngestItem {
-    // `format=pprof` is the one ingest format whose body is the pprof itself (spec §6.3).
+  #processIngest(item: IngestItem): IngestItem | Promise<IngestItem> {
     const format = item.query.find(([name]) => name === "format")?.[1];
+    if (isPprofMultipart(format, item.contentType)) return this.#processMultipart(item);
+    // `format=pprof` is the one other ingest format whose body is pprof: the body itself.
     if (format !== "pprof") return item;
     const body = this.#rewrite(item.body);
     return body === item.body ? item : { ...item, body };
+  }
+
+  async #processMultipart(item: IngestItem): Promise<IngestItem> {
+    let rewritten;
+    try {
+      rewritten = await rewriteMultipartProfile(
+        item.body,
+        item.contentType[0]!,
+        (profile) => this.#rewrite(profile),
+      );
+    } catch (error) {
+      this.#failed("bad_multipart", error);
+      return item;
+    }
+    if (rewritten === null) return item;
+    return { ...item, body: rewritten.body, contentType: [rewritten.contentType] };
   }
 
   /** The profile with its sample labels rewritten, or `raw` itself (unchanged or unreadable). */

@@ -343,3 +343,55 @@ Deno.test("sample_labels: a sample whose labels all go away is kept, merged by s
   assertEquals(totals(after), totals(decodeProfile(input)));
   assertStrictEquals(counter(settings, "profcol_sample_labels_samples_dropped_total"), 0);
 });
+
+Deno.test("sample_labels: a multipart /ingest upload has its profile part rewritten", async () => {
+  const { processor, settings } = create({
+    rule: [{ regex: "span_id|trace_id", action: "labeldrop" }],
+  });
+  const config = new TextEncoder().encode('{"cpu":{"units":"nanoseconds"}}');
+  const form = new FormData();
+  form.append(
+    "profile",
+    new File(
+      [gzip(tracedProfile({ stacks: 2, spans: 4, samples: 4 })) as BlobPart],
+      "profile.pprof",
+    ),
+  );
+  form.append("sample_type_config", new File([config as BlobPart], "sample_type_config.json"));
+  const request = new Request("http://127.0.0.1/", { method: "POST", body: form });
+  const item: IngestItem = {
+    kind: "ingest",
+    labels: LabelSet.from({ __name__: "shop.cpu" }),
+    body: new Uint8Array(await request.arrayBuffer()),
+    contentType: [request.headers.get("content-type")!],
+    query: [["spyName", "gospy"], ["sampleRate", "100"]],
+  };
+  const out = (await processor.process(item)) as IngestItem;
+  assertEquals(out.query, item.query);
+  const parts = await new Response(out.body as BodyInit, {
+    headers: { "content-type": out.contentType[0]! },
+  }).formData();
+  const profile = parts.get("profile") as File;
+  const stc = parts.get("sample_type_config") as File;
+  assertEquals([profile.name, stc.name], ["profile.pprof", "sample_type_config.json"]);
+  assertEquals(new Uint8Array(await stc.arrayBuffer()), config);
+  const after = decodeProfile(plain(new Uint8Array(await profile.arrayBuffer())));
+  assertEquals(sampleLabels(after).map((l) => Object.keys(l).sort()), [
+    ["bytes", "endpoint", "thread-name"],
+    ["bytes", "endpoint", "thread-name"],
+  ]);
+
+  const broken: IngestItem = { ...item, body: item.body.slice(0, 40) };
+  assertStrictEquals(await processor.process(broken), broken);
+  assertStrictEquals(
+    counter(
+      settings,
+      "profcol_sample_labels_profiles_undecodable_total",
+      {
+        ...ID,
+        reason: "bad_multipart",
+      } as typeof ID,
+    ),
+    1,
+  );
+});
