@@ -1,6 +1,6 @@
 /**
  * The `sample_labels` README's full example in a running collector, over real sockets: a
- * Connect Push and an `/ingest?format=pprof` upload of a profile labelled with `span_id`,
+ * Connect Push, an `/ingest?format=pprof` upload and a multipart upload of a profile labelled with `span_id`,
  * `trace_id`, `endpoint` and `thread-name` reach a strict Pyroscope stand-in with those labels
  * dropped, renamed and sanitized, the samples merged and the totals unchanged.
  */
@@ -74,7 +74,15 @@ service: { telemetry: { http: { listen_port: 0 }, logs: { level: error } } }
       { method: "POST", body: profile as BodyInit },
     );
     assertEquals(ingest.status, 200, await ingest.text());
-    await sink.waitFor(2);
+    // The Go SDK's upload: a multipart form whose `profile` part is the pprof.
+    const form = new FormData();
+    form.append("profile", new File([gzip(profile) as BlobPart], "profile.pprof"));
+    const multipart = await fetch(
+      `http://127.0.0.1:${port}/ingest?name=shop.cpu&spyName=gospy`,
+      { method: "POST", body: form },
+    );
+    assertEquals(multipart.status, 200, await multipart.text());
+    await sink.waitFor(3);
 
     const expected = {
       // Stack i%4 fixes the endpoint and the thread: one sample per stack is left.
@@ -86,6 +94,12 @@ service: { telemetry: { http: { listen_port: 0 }, logs: { level: error } } }
     assertEquals(sink.pushes[0]!.labels.service_name, "shop");
     const ingested = decodeProfile(gunzipIfNeeded(sink.ingests[0]!.body, 1 << 26));
     assertEquals(summary(ingested), expected);
+    const upload = sink.ingests[1]!;
+    const parts = await new Response(upload.body as BodyInit, {
+      headers: { "content-type": upload.contentType[0]! },
+    }).formData();
+    const part = new Uint8Array(await (parts.get("profile") as File).arrayBuffer());
+    assertEquals(summary(decodeProfile(gunzipIfNeeded(part, 1 << 26))), expected);
   } finally {
     await collector.shutdown();
     await sink.close();
