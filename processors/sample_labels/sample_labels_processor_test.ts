@@ -395,3 +395,18 @@ Deno.test("sample_labels: a multipart /ingest upload has its profile part rewrit
     1,
   );
 });
+
+Deno.test("sample_labels: the README's hashmod example keeps span ids on about 1% of samples", async () => {
+  const readme = Deno.readTextFileSync(new URL("README.md", dir));
+  const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parseYaml(m[1]!));
+  const config = blocks.find((b) => b.processors?.["sample_labels/some_spans"])!
+    .processors["sample_labels/some_spans"];
+  const { processor } = create(config);
+  const input = tracedProfile({ stacks: 4, spans: 1000, samples: 1000 });
+  const labels = sampleLabels(decodeProfile(await rewritten(processor, input)));
+  const withSpan = labels.filter((l) => "span_id" in l).length;
+  assert(withSpan > 0 && withSpan < 30, `${withSpan} samples kept their span id`);
+  assertEquals(labels.filter((l) => "__tmp_span_bucket" in l).length, 0);
+  // The 4 spans of a trace ran on 4 different stacks here: nothing to merge.
+  assertStrictEquals(labels.length, 1000);
+});
