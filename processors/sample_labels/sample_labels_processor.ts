@@ -8,15 +8,16 @@
  * The rewrite is `rewriteSampleLabels` (`rewrite.ts`), a pure function of bytes; it runs inline
  * on the pipeline's thread for now and can move to a worker pool as it is.
  *
- * A profile that cannot be read (corrupt gzip, over `max_decompressed_size`, not pprof) passes
- * unchanged and is counted; the first one after a success is logged as a warning with its
- * cause, and the next success after failures at info.
+ * A profile that cannot be read (corrupt gzip, over `max_decompressed_size`, not pprof, a
+ * broken multipart form) passes unchanged and is counted by reason; the first of each reason
+ * is logged as a warning with its cause, then a count at most once a minute.
  *
  * @module
  */
 
 import type { ComponentSettings, Processor } from "../../core/component.ts";
 import type { IngestItem, Item, PushItem, RawSample } from "../../core/items.ts";
+import { LogRepeater } from "../../core/telemetry/log_repeat.ts";
 import type { Counter } from "../../core/telemetry/metrics.ts";
 import { gunzip, gzip, GzipTooLargeError } from "../../pprof/gzip.ts";
 import { isGzip } from "../../pprof/sniff.ts";
@@ -40,13 +41,14 @@ export class SampleLabelsProcessor implements Processor {
   readonly #samplesMerged: Counter;
   readonly #bytesIn: Counter;
   readonly #bytesOut: Counter;
-  #failing = false;
+  readonly #repeats: LogRepeater;
 
   constructor(settings: ComponentSettings, config: SampleLabelsConfig) {
     this.#settings = settings;
     this.#rules = createSampleRules(config.rule, config.max_cache_size);
     this.#maxBytes = config.max_decompressed_size;
     this.#id = { component_id: settings.id };
+    this.#repeats = new LogRepeater(settings.logger);
     const m = settings.metrics;
     const id = ["component_id"];
     this.#profiles = m.counter(
@@ -155,10 +157,6 @@ export class SampleLabelsProcessor implements Processor {
       this.#failed("bad_pprof", error);
       return raw;
     }
-    if (this.#failing) {
-      this.#failing = false;
-      this.#settings.logger.info("sample_labels: profiles are readable again");
-    }
     const id = this.#id;
     this.#profiles.inc(id);
     this.#bytesIn.inc(id, plain.byteLength);
@@ -175,11 +173,13 @@ export class SampleLabelsProcessor implements Processor {
 
   #failed(reason: Undecodable, error: unknown): void {
     this.#undecodable.inc({ component_id: this.#settings.id, reason });
-    if (this.#failing) return;
-    this.#failing = true;
-    this.#settings.logger.warn("sample_labels: passing on a profile it cannot read, unchanged", {
-      reason,
-      error: error instanceof Error ? error.message : String(error),
-    });
+    // Bad input from clients: loud the first time, then a count at most once a minute.
+    this.#repeats.warn(
+      `undecodable:${reason}`,
+      "sample_labels: passing on profiles it cannot read, unchanged",
+      () => ({ reason, error: error instanceof Error ? error.message : String(error) }),
+      1,
+      "profiles",
+    );
   }
 }

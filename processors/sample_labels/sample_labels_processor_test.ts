@@ -274,7 +274,7 @@ Deno.test("sample_labels: ingest bodies with format=pprof are rewritten, others 
   assertEquals(sampleLabels(after).map((l) => "span_id" in l || "trace_id" in l), [false, false]);
 });
 
-Deno.test("sample_labels: unreadable profiles pass unchanged, counted, warned once", async () => {
+Deno.test("sample_labels: unreadable profiles pass unchanged, counted, warned once per reason", async () => {
   const lines: Record<string, unknown>[] = [];
   const settings = testSettings("sample_labels/test", {
     logger: new Logger({ format: "json", write: (line) => lines.push(JSON.parse(line)) }),
@@ -302,9 +302,14 @@ Deno.test("sample_labels: unreadable profiles pass unchanged, counted, warned on
     [undecodable("bad_gzip"), undecodable("bad_pprof"), undecodable("too_large")],
     [2, 1, 1],
   );
-  assertEquals(lines.map((l) => [l.level, l.reason]), [["warn", "bad_gzip"]]);
+  // Each reason once (the second corrupt gzip is counted, not logged); a readable profile
+  // logs nothing.
   await processor.process(push(tracedProfile({ stacks: 1, spans: 1, samples: 1 })));
-  assertEquals(lines.map((l) => l.level), ["warn", "info"]);
+  assertEquals(lines.map((l) => [l.level, l.reason, l.profiles_total]), [
+    ["warn", "bad_gzip", 1],
+    ["warn", "bad_pprof", 1],
+    ["warn", "too_large", 1],
+  ]);
 });
 
 Deno.test("sample_labels: the README's full example, loaded as a config file, does what it says", async () => {
