@@ -1,4 +1,10 @@
-import { assert, assertEquals, assertStrictEquals } from "../../tests/support/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertStrictEquals,
+  assertThrows,
+} from "../../tests/support/assert.ts";
+import { ProtoDecodeError } from "../../core/wire/protobuf.ts";
 import { parse as parseYaml } from "yaml";
 import type { IngestItem, PushItem } from "../../core/items.ts";
 import { LabelSet } from "../../core/labels.ts";
@@ -414,4 +420,17 @@ Deno.test("sample_labels: the README's hashmod example keeps span ids on about 1
   assertEquals(labels.filter((l) => "__tmp_span_bucket" in l).length, 0);
   // The 4 spans of a trace ran on 4 different stacks here: nothing to merge.
   assertStrictEquals(labels.length, 1000);
+});
+
+Deno.test("sample_labels: a label string index past the table is a decode error", () => {
+  const p = emptyProfile();
+  p.stringTable.push("samples", "count", "endpoint");
+  p.sampleType.push({ type: 1, unit: 2 });
+  p.sample.push({ locationId: [], value: [1], label: [{ key: 3, str: 99, num: 0, numUnit: 0 }] });
+  const rules = createSampleRules(compileRelabelRules([{ regex: "x", action: "labeldrop" }]), 0);
+  assertThrows(
+    () => rewriteSampleLabels(encodeProfile(p), rules),
+    ProtoDecodeError,
+    "sample label refers to string 99, past the string table (4)",
+  );
 });
