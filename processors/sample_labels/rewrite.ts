@@ -266,7 +266,7 @@ export function rewriteSampleLabels(profile: Uint8Array, rules: SampleRules): Sa
   // Output label sets, interned by their key; each is its encoded `label` fields.
   const outputIds = new Map<string, number>();
   const outputLabels: Uint8Array[] = [];
-  // Per profile: string-label indices ("key,value;...") → output id or -1 (dropped).
+  // Per profile: a sample's string-label indices (as a key) → output id, or -1 (dropped).
   const byIndices = new Map<string, number>();
   let changed = false;
   let dropped = 0;
