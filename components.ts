@@ -12,6 +12,7 @@ import { dropInternalLabelsProcessorFactory } from "./processors/drop_internal_l
 import { enrichProcessorFactory } from "./processors/enrich/mod.ts";
 import { moduleProcessorFactory } from "./processors/module/mod.ts";
 import { relabelProcessorFactory } from "./processors/relabel/mod.ts";
+import { sampleLabelsProcessorFactory } from "./processors/sample_labels/mod.ts";
 import { serviceNameProcessorFactory } from "./processors/service_name/mod.ts";
 import { pyroscopeReceiveHttpReceiverFactory } from "./receivers/pyroscope_receive_http/mod.ts";
 import {
@@ -28,6 +29,7 @@ export const builtinFactories: readonly Factory[] = [
   fileExporterFactory,
   pyroscopeWriteExporterFactory,
   relabelProcessorFactory,
+  sampleLabelsProcessorFactory,
   serviceNameProcessorFactory,
   dropInternalLabelsProcessorFactory,
   // The composition root hands pyroscope.scrape's discovery to enrich (core/discovery.ts).

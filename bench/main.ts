@@ -8,6 +8,7 @@
 import { deltaScenario } from "./scenarios/delta.ts";
 import { ingestScenario } from "./scenarios/ingest.ts";
 import { relabelScenario } from "./scenarios/relabel.ts";
+import { sampleLabelsScenario } from "./scenarios/sample_labels.ts";
 import { scrapeScenario } from "./scenarios/scrape.ts";
 import { startupScenario } from "./scenarios/startup.ts";
 
@@ -53,6 +54,7 @@ const scenarios: [string, () => Promise<Record<string, unknown>> | Record<string
   ["delta", () => deltaScenario(quick)],
   ["ingest", () => ingestScenario(quick)],
   ["scrape", () => scrapeScenario(quick)],
+  ["sample_labels", () => sampleLabelsScenario(quick)],
 ];
 const started = performance.now();
 for (const [name, run] of scenarios) {

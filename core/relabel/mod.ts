@@ -26,7 +26,7 @@ import {
   relabelRuleInputSchema,
 } from "./rule.ts";
 
-export { relabel } from "./relabel.ts";
+export { relabel, relabelAllowingEmpty } from "./relabel.ts";
 export {
   isValidLabelName,
   type NameValidationScheme,

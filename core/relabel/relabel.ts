@@ -110,6 +110,46 @@ function sourceValue(builder: Builder, rule: RelabelRule): string {
   return value;
 }
 
+/**
+ * Label names are few while label sets can all differ (a span id per pprof sample), so what a
+ * name-matching rule (`labelmap`, `labeldrop`, `labelkeep`) makes of each name is remembered
+ * per rule instead of running the regex engine again. Bounded: emptied when full.
+ */
+const NAME_MEMO_LIMIT = 4096;
+const nameMemos = new WeakMap<RelabelRule, Map<string, string | boolean>>();
+
+function nameMemo(rule: RelabelRule): Map<string, string | boolean> {
+  let memo = nameMemos.get(rule);
+  if (memo === undefined) {
+    memo = new Map();
+    nameMemos.set(rule, memo);
+  } else if (memo.size >= NAME_MEMO_LIMIT) memo.clear();
+  return memo;
+}
+
+/** Whether the rule's regex matches label name `name`. */
+function nameMatches(rule: RelabelRule, name: string): boolean {
+  const memo = nameMemo(rule);
+  let matches = memo.get(name) as boolean | undefined;
+  if (matches === undefined) {
+    matches = rule.regex.test(name);
+    memo.set(name, matches);
+  }
+  return matches;
+}
+
+/** The name `labelmap` gives label `name`, or false when its regex does not match. */
+function mappedName(rule: RelabelRule, name: string): string | false {
+  const memo = nameMemo(rule);
+  let mapped = memo.get(name) as string | false | undefined;
+  if (mapped === undefined) {
+    const offsets = rule.regex.exec(name);
+    mapped = offsets === null ? false : expandTemplate(rule.replacementTemplate, name, offsets);
+    memo.set(name, mapped);
+  }
+  return mapped;
+}
+
 /** Applies one rule; returns false when the set is dropped. */
 function applyRule(builder: Builder, rule: RelabelRule): boolean {
   const value = sourceValue(builder, rule);
@@ -148,19 +188,18 @@ function applyRule(builder: Builder, rule: RelabelRule): boolean {
       return true;
     case "labelmap":
       builder.range((name, labelValue) => {
-        const offsets = rule.regex.exec(name);
-        if (offsets === null) return;
-        builder.set(expandTemplate(rule.replacementTemplate, name, offsets), labelValue);
+        const mapped = mappedName(rule, name);
+        if (mapped !== false) builder.set(mapped, labelValue);
       });
       return true;
     case "labeldrop":
       builder.range((name) => {
-        if (rule.regex.test(name)) builder.delete(name);
+        if (nameMatches(rule, name)) builder.delete(name);
       });
       return true;
     case "labelkeep":
       builder.range((name) => {
-        if (!rule.regex.test(name)) builder.delete(name);
+        if (!nameMatches(rule, name)) builder.delete(name);
       });
       return true;
   }
@@ -172,11 +211,23 @@ function applyRule(builder: Builder, rule: RelabelRule): boolean {
  * "forward an empty set once" quirk). A run that touches nothing returns `labels` itself.
  */
 export function relabel(labels: LabelSet, rules: readonly RelabelRule[]): LabelSet | null {
-  if (rules.length === 0) return labels.size === 0 ? null : labels;
+  const result = relabelAllowingEmpty(labels, rules);
+  return result === null || result.size === 0 ? null : result;
+}
+
+/**
+ * Runs `rules` over `labels` like {@linkcode relabel}, but `null` means only "a keep/drop
+ * rule dropped it": a run that removes every label returns the empty set. For label sets
+ * where having no label is fine (the labels of one pprof sample).
+ */
+export function relabelAllowingEmpty(
+  labels: LabelSet,
+  rules: readonly RelabelRule[],
+): LabelSet | null {
+  if (rules.length === 0) return labels;
   const builder = new Builder(labels);
   for (let i = 0; i < rules.length; i++) {
     if (!applyRule(builder, rules[i]!)) return null;
   }
-  const result = builder.labels();
-  return result.size === 0 ? null : result;
+  return builder.labels();
 }

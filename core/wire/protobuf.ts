@@ -70,11 +70,16 @@ export class ProtoReader {
     throw new ProtoDecodeError("varint longer than 10 bytes");
   }
 
-  /** A varint below 2^28 (at most 4 bytes), or -1 when it is longer (the caller falls back). */
+  /**
+   * A varint below 2^28 (at most 4 bytes), or -1 when it is longer or truncated (the caller
+   * falls back to the full reader, which throws for truncation).
+   */
   #small(): number {
     const buf = this.buf;
     let pos = this.pos;
-    if (pos + 4 > this.end) return -1;
+    // Near the end of a (sub-)message, where the last small varints of every embedded message
+    // are, check each byte instead of falling back to the allocating full reader.
+    if (pos + 4 > this.end) return this.#smallNearEnd();
     let b = buf[pos++]!;
     let value = b & 0x7f;
     if (b >= 0x80) {
@@ -92,6 +97,23 @@ export class ProtoReader {
     }
     this.pos = pos;
     return value;
+  }
+
+  /** {@linkcode ProtoReader.#small} with fewer than 4 bytes left before `end`. */
+  #smallNearEnd(): number {
+    const buf = this.buf;
+    const end = this.end;
+    let pos = this.pos;
+    let value = 0;
+    for (let shift = 0; shift < 28 && pos < end; shift += 7) {
+      const b = buf[pos++]!;
+      value |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        return value;
+      }
+    }
+    return -1;
   }
 
   /** uint32 (and the length of length-delimited fields). */
@@ -157,7 +179,8 @@ export class ProtoReader {
     const bytes = this.bytes();
     let ascii = bytes.length <= 64;
     for (let i = 0; ascii && i < bytes.length; i++) if (bytes[i]! >= 0x80) ascii = false;
-    if (ascii) return String.fromCharCode(...bytes);
+    // `apply` takes the typed array as an array-like: several times faster than spreading it.
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
     try {
       return strictUtf8.decode(bytes);
     } catch {
@@ -326,6 +349,14 @@ export class ProtoWriter {
     this.#room(value.length);
     this.#buf.set(value, this.#pos);
     this.#pos += value.length;
+    return this;
+  }
+
+  /** Bytes already encoded as protobuf (whole fields, tags included), copied as they are. */
+  raw(encoded: Uint8Array): this {
+    this.#room(encoded.length);
+    this.#buf.set(encoded, this.#pos);
+    this.#pos += encoded.length;
     return this;
   }
 
