@@ -21,7 +21,7 @@ async function gateway(tight: Sink, roomy: Sink, tightItems: number) {
   const text = `receivers:
   pyroscope.receive_http/in:
     http: { listen_address: 127.0.0.1, listen_port: 0 }
-    retry_after: 2
+    retry_after: 2s
 exporters:
   pyroscope.write/tight:
     endpoint: ${endpoint(tight)}

@@ -46,7 +46,7 @@ interface Receiver {
 }
 
 function receivers(): Receiver[] {
-  const limits = { max_request_body_size: "1MiB", max_series_per_request: 10, retry_after: 3 };
+  const limits = { max_request_body_size: "1MiB", max_series_per_request: 10, retry_after: "3s" };
   const pushConsumer = new ScriptedConsumer();
   const pushMetrics = new MetricsRegistry();
   const push = new ReceiveHttpReceiver(

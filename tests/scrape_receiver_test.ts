@@ -86,45 +86,48 @@ async function until(condition: () => boolean, what: string, ms = 5000): Promise
   }
 }
 
-scrapeTest("scrape: godeltaprof_memory goes out as Alloy sends it, named so, no __delta__", async () => {
-  const peer = pprofServer();
-  const sink = new RecordingConsumer();
-  const receiver = new ScrapeReceiver(
-    scrapeSettings("pyroscope.scrape/deltaprof", { version: "9.9.9" }),
-    fast({
-      targets: [{ __address__: peer.address, service_name: "app" }],
-      profiling_config: {
-        "profile.process_cpu": { enabled: false },
-        "profile.memory": { enabled: false },
-        "profile.goroutine": { enabled: false },
-        "profile.block": { enabled: false },
-        "profile.mutex": { enabled: false },
-        "profile.godeltaprof_memory": { enabled: true },
-      },
-    }),
-    sink,
-  );
-  try {
-    await receiver.start();
-    await until(() => sink.items.length >= 1, "a godeltaprof profile");
-    assertEquals(sink.items[0]!.labels.toRecord(), {
-      __address__: peer.address,
-      __name__: "godeltaprof_memory",
-      __profile_path__: "/debug/pprof/delta_heap",
-      __scheme__: "http",
-      instance: peer.address,
-      job: "pyroscope.scrape.deltaprof",
-      "otel.scope.name": "profcol/pyroscope.scrape",
-      "otel.scope.version": "9.9.9",
-      service_name: "app",
-    });
-    // Forwarded as served: the first scrape is not held back to prime a client-side delta.
-    assertEquals((sink.items[0] as PushItem).samples[0]!.rawProfile, allocs[0]);
-  } finally {
-    await receiver.shutdown();
-    await peer.server.shutdown();
-  }
-});
+scrapeTest(
+  "scrape: godeltaprof_memory goes out as Alloy sends it, named so, no __delta__",
+  async () => {
+    const peer = pprofServer();
+    const sink = new RecordingConsumer();
+    const receiver = new ScrapeReceiver(
+      scrapeSettings("pyroscope.scrape/deltaprof", { version: "9.9.9" }),
+      fast({
+        targets: [{ __address__: peer.address, service_name: "app" }],
+        profiling_config: {
+          "profile.process_cpu": { enabled: false },
+          "profile.memory": { enabled: false },
+          "profile.goroutine": { enabled: false },
+          "profile.block": { enabled: false },
+          "profile.mutex": { enabled: false },
+          "profile.godeltaprof_memory": { enabled: true },
+        },
+      }),
+      sink,
+    );
+    try {
+      await receiver.start();
+      await until(() => sink.items.length >= 1, "a godeltaprof profile");
+      assertEquals(sink.items[0]!.labels.toRecord(), {
+        __address__: peer.address,
+        __name__: "godeltaprof_memory",
+        __profile_path__: "/debug/pprof/delta_heap",
+        __scheme__: "http",
+        instance: peer.address,
+        job: "pyroscope.scrape.deltaprof",
+        "otel.scope.name": "profcol/pyroscope.scrape",
+        "otel.scope.version": "9.9.9",
+        service_name: "app",
+      });
+      // Forwarded as served: the first scrape is not held back to prime a client-side delta.
+      assertEquals((sink.items[0] as PushItem).samples[0]!.rawProfile, allocs[0]);
+    } finally {
+      await receiver.shutdown();
+      await peer.server.shutdown();
+    }
+  },
+);
 
 scrapeTest("scrape: memory deltas skip the first profile; labels, status and metrics", async () => {
   const peer = pprofServer();

@@ -18,7 +18,8 @@
  * import { serve } from "./server.ts";
  * const server = await serve({
  *   http: { listen_address: "127.0.0.1", listen_port: 0, conn_limit: 0,
- *     server_read_timeout: 30_000, server_write_timeout: 30_000, server_idle_timeout: 120_000 },
+ *     server_read_timeout: 30_000, server_write_timeout: 30_000, server_idle_timeout: 120_000,
+ *     server_read_header_timeout: 10_000 },
  *   handler: () => new Response("ok"),
  * });
  * await fetch(server.url).then((r) => r.text()); // "ok"

@@ -1,7 +1,8 @@
 /**
  * The metrics every ingest receiver has, under its own prefix (e.g. `profcol_receive_http`,
  * `profcol_otlp_receiver`), labelled by component id plus route, status and reason (all
- * bounded) — never by tenant, service or client.
+ * bounded) — never by tenant, service or client. Profiles accepted are the pipeline's
+ * `profcol_receiver_accepted_profiles_total` (counted once, for every receiver), not here.
  *
  * @module
  */
@@ -13,7 +14,6 @@ export class IngestMetrics {
   readonly #id: string;
   readonly #requests;
   readonly #bytes;
-  readonly #profiles;
   readonly #inFlight;
   readonly #refused;
 
@@ -28,11 +28,6 @@ export class IngestMetrics {
     this.#bytes = registry.counter(
       `${prefix}_received_bytes_total`,
       `Request body bytes received by ${who} (as sent, before decompression).`,
-      ["component_id", "route"],
-    );
-    this.#profiles = registry.counter(
-      `${prefix}_accepted_profiles_total`,
-      `Profiles accepted into the pipeline by ${who}.`,
       ["component_id", "route"],
     );
     this.#inFlight = registry.gauge(
@@ -54,10 +49,6 @@ export class IngestMetrics {
 
   bytes(route: string, amount: number): void {
     this.#bytes.inc({ component_id: this.#id, route }, amount);
-  }
-
-  accepted(route: string, profiles: number): void {
-    this.#profiles.inc({ component_id: this.#id, route }, profiles);
   }
 
   inFlight(delta: number): void {

@@ -37,8 +37,11 @@ export interface IngestRequest {
    * `work` with it, all inside the slot. Refusals are thrown as typed errors.
    */
   withBody<T>(work: (body: Uint8Array) => Promise<T>): Promise<T>;
-  /** Hands the whole request to the pipeline (all of it is queued, or none) and counts it. */
-  consume(items: readonly Item[], profiles: number): Promise<void>;
+  /**
+   * Hands the whole request to the pipeline (all of it is queued, or none); the pipeline counts
+   * what it accepted (`profcol_receiver_accepted_profiles_total`).
+   */
+  consume(items: readonly Item[]): Promise<void>;
 }
 
 /** One entry of the route table. */
@@ -172,9 +175,8 @@ export class IngestServer {
           return await work(body);
         });
       },
-      consume: async (items, profiles) => {
+      consume: async (items) => {
         if (items.length > 0) await options.next.consume(items);
-        this.#metrics.accepted(route, profiles);
       },
     };
   }

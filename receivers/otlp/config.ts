@@ -71,8 +71,11 @@ export const otlpReceiverConfigSchema = z.strictObject({
   max_series_per_request: intField({ min: 0 }).default(DEFAULT_MAX_SERIES_PER_REQUEST),
   /** Requests handled at once; more → 429 with `Retry-After`. 0 = no limit. */
   max_requests_in_flight: intField({ min: 0 }).default(64),
-  /** Seconds clients are told to wait in `Retry-After`. */
-  retry_after: intField({ min: 1 }).default(1),
+  /**
+   * How long clients are told to wait in `Retry-After` (a duration like every other; the header
+   * carries whole seconds, at least 1).
+   */
+  retry_after: durationField({ allowZero: false }).prefault("1s"),
   tenant: tenantConfigSchema.prefault({}),
 });
 

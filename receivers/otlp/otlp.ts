@@ -143,7 +143,7 @@ export class OtlpReceiver implements Receiver {
       next,
       maxRequestBodySize: http.max_request_body_size,
       maxRequestsInFlight: config.max_requests_in_flight,
-      retryAfterSeconds: config.retry_after,
+      retryAfterSeconds: config.retry_after / 1000,
       routes: [{
         name: "profiles",
         matches: (path) => path === http.profiles_url_path,
@@ -228,7 +228,7 @@ export class OtlpReceiver implements Receiver {
       }
       const pushItems: PushItem[] = [];
       for (const one of items.values()) pushItems.push({ kind: "push", ...one });
-      await request.consume(pushItems, accepted);
+      await request.consume(pushItems);
       let message = "";
       if (rejected > 0) {
         this.#partial.rejected(rejected);

@@ -7,7 +7,7 @@
 
 import { z } from "zod";
 import { tenantConfigSchema } from "../../core/http/tenant.ts";
-import { byteSizeField, intField, nonEmptyString } from "../../core/config/fields.ts";
+import { byteSizeField, durationField, intField, nonEmptyString } from "../../core/config/fields.ts";
 import {
   DEFAULT_MAX_SERIES_PER_REQUEST,
   httpServerConfigSchema,
@@ -48,8 +48,11 @@ export const receiveHttpConfigSchema = z.strictObject({
   max_series_per_request: intField({ min: 0 }).default(DEFAULT_MAX_SERIES_PER_REQUEST),
   /** Requests on the ingest routes handled at once; more → 429 with `Retry-After`. 0 = none. */
   max_requests_in_flight: intField({ min: 0 }).default(64),
-  /** Seconds clients are told to wait in `Retry-After` when the receiver itself is full. */
-  retry_after: intField({ min: 1 }).default(1),
+  /**
+   * How long clients are told to wait in `Retry-After` when the receiver itself is full (a
+   * duration like every other; the header carries whole seconds, at least 1).
+   */
+  retry_after: durationField({ allowZero: false }).prefault("1s"),
   /**
    * Check each profile fully (gunzip with a cap, protobuf structure) so truncated or corrupt
    * profiles get 422/400 here; `false` only sniffs the first bytes (faster, as Alloy).

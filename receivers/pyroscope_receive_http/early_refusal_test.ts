@@ -13,7 +13,7 @@ class FullPipeline extends ScriptedConsumer {
 
 Deno.test("full exporter queues: 429 with Retry-After before the body is read", async () => {
   const consumer = new FullPipeline();
-  await using r = await startReceiver({ retry_after: 3 }, consumer);
+  await using r = await startReceiver({ retry_after: "3s" }, consumer);
   const body = Deno.readFileSync(new URL("../../pprof/testdata/cpu.pb.gz", import.meta.url));
   for (const path of ["/ingest?name=app&format=pprof", "/push.v1.PusherService/Push"]) {
     const response = await fetch(r.url + path, {

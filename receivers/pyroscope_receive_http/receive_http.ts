@@ -128,7 +128,7 @@ export class ReceiveHttpReceiver implements Receiver {
       next,
       maxRequestBodySize: config.max_request_body_size,
       maxRequestsInFlight: config.max_requests_in_flight,
-      retryAfterSeconds: config.retry_after,
+      retryAfterSeconds: config.retry_after / 1000,
       routes: [
         {
           // Debug-info uploads of eBPF profilers, proxied to pyroscope.write (streamed: the
@@ -212,7 +212,7 @@ export class ReceiveHttpReceiver implements Receiver {
         body,
         this.#checkProfile,
       );
-      await request.consume([ingestItem(labels, url, contentType, body)], 1);
+      await request.consume([ingestItem(labels, url, contentType, body)]);
       return new Response(null, { status: 200 });
     });
   }
@@ -260,7 +260,7 @@ export class ReceiveHttpReceiver implements Receiver {
       const items = await pushItems(series, withTenant, this.#checkProfile);
       let profiles = 0;
       for (const item of items) profiles += item.samples.length;
-      await request.consume(items, profiles);
+      await request.consume(items);
       return codec === "proto"
         ? new Response(null, { status: 200, headers: { "content-type": "application/proto" } })
         : new Response("{}", { status: 200, headers: { "content-type": "application/json" } });
