@@ -33,6 +33,7 @@ Deno.test("large request: 200,000 series are refused whole at pyroscope.write an
   pyroscope.receive_http/in:
     http: { listen_address: 127.0.0.1, listen_port: 0 }
     max_request_body_size: 64MiB
+    max_series_per_request: 0 # no receiver limit: this is about the exporters' admission
 exporters:
   pyroscope.write/w:
     endpoint: [{ url: "${sink.url}", min_backoff_period: 1h, max_backoff_period: 1h }]

@@ -190,6 +190,7 @@ export class DeliveryQueue {
       retired: () => this.#handOver.retired,
       finish: (entries, how, reason, cause) => this.#books.count(entries, how, reason, cause),
       handOn: (batch) => this.#handOver.passOn(batch),
+      requeued: () => this.#books.enforceSpoolCap(this.#o.config.spool!.max_bytes),
       damaged: (entry, error) => this.#books.quarantine(entry, error),
     });
     this.#senders.start(this.#o.config.senders);

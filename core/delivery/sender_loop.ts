@@ -58,6 +58,8 @@ export interface SenderHost {
   finish(entries: readonly Entry[], how: "sent" | "dropped", reason?: string, cause?: string): void;
   /** A batch of a retired queue: to the successor, or given up. */
   handOn(batch: readonly Entry[]): void;
+  /** Spooled entries went back to the tail: the spool cap may drop the oldest now. */
+  requeued(): void;
   /** A spooled entry could not be read: quarantine and count it. */
   damaged(entry: Entry, error: unknown): Promise<void>;
 }
@@ -231,6 +233,7 @@ export class SenderLoop {
           // Spooled items are never given up for a transient failure: back to the tail, so
           // newer items get their turn, until the spool cap drops the oldest.
           for (const entry of batch) host.store.requeueTail(entry);
+          host.requeued();
           return;
         }
         return host.finish(batch, "dropped", "retries_exhausted", outcome.message);

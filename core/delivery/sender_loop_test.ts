@@ -62,6 +62,7 @@ function run(
       for (const entry of entries) store.finish(entry);
     },
     handOn: (batch) => handedOn.push(ns(batch)),
+    requeued: () => {},
     damaged: () => Promise.resolve(),
   };
   const loop = new SenderLoop(host);
