@@ -212,6 +212,9 @@ export class SenderLoop {
         host.health.succeeded();
         return host.finish(batch, "sent");
       }
+      // Aborted by the drain deadline: the abort is ours, not the endpoint's, so it does not
+      // become the endpoint's last error (the one a "gave up" line reports).
+      if (this.#hardStop.signal.aborted) return host.store.putBack(batch);
       host.health.lastError = outcome.message;
       if (outcome.kind === "drop") {
         if (outcome.splittable && batch.length > 1) {
@@ -224,7 +227,6 @@ export class SenderLoop {
         }
         return host.finish(batch, "dropped", outcome.reason, outcome.message);
       }
-      if (this.#hardStop.signal.aborted) return host.store.putBack(batch);
       host.health.failed(outcome.reason, outcome.message, host.store.profiles);
       if (host.retired()) return host.handOn(batch);
       const delay = backoff.next();
