@@ -1,20 +1,22 @@
 /**
- * `kubernetes_sd_configs`: one {@linkcode Reflector} per watched resource and namespace; after
- * every change the role's target groups are rebuilt from the stores (coalesced over a few
+ * `kubernetes_sd_configs`: one {@linkcode Reflector} per watched resource and namespace — shared
+ * with every other discoverer of the process that watches the same thing the same way
+ * (`shared_watch.ts`), so a discovery block used by two scrapes is one API watch; after every
+ * change the role's target groups are rebuilt from the stores (coalesced over a few
  * milliseconds) and pushed. Groups are published once every resource has listed once. A relist
  * that returns the same objects yields the same groups, so no scrape loop restarts.
  *
  * @module
  */
 
-import { createHttpClient, type HttpClient } from "../../../../core/http/client.ts";
 import type { Logger } from "../../../../core/telemetry/logger.ts";
 import type { DiscoveryStatus } from "../../../../core/status.ts";
 import type { Discoverer, TargetGroup } from "../target_group.ts";
 import { type DiscoveryFailureReason, DiscoveryHealth } from "../health.ts";
 import type { KubernetesSdConfig } from "./config.ts";
 import { type ConnectionEnv, ownNamespace, processEnv, resolveConnection } from "./connection.ts";
-import { Reflector } from "./reflector.ts";
+import type { Reflector } from "./reflector.ts";
+import { joinWatch, type SharedWatch } from "./shared_watch.ts";
 import {
   buildGroups,
   effectiveAttach,
@@ -42,8 +44,8 @@ export class KubernetesDiscoverer implements Discoverer {
   readonly #userAgent: string;
   readonly #options: KubernetesDiscovererOptions;
   readonly #reflectors: { resource: KubeResource; reflector: Reflector }[] = [];
+  readonly #watches: SharedWatch[] = [];
   readonly #errors = new Map<Reflector, string>();
-  #client: HttpClient | undefined;
   #server = "";
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
@@ -66,10 +68,10 @@ export class KubernetesDiscoverer implements Discoverer {
     this.#update = update;
     const env = this.#options.env ?? processEnv;
     let namespaces: string[];
+    let connection: ReturnType<typeof resolveConnection>;
     try {
-      const connection = resolveConnection(this.#config, env);
+      connection = resolveConnection(this.#config, env);
       this.#server = connection.server;
-      this.#client = createHttpClient(connection.client, { userAgent: this.#userAgent });
       namespaces = [...new Set(this.#config.namespaces.names)];
       if (this.#config.namespaces.own_namespace) {
         const own = ownNamespace(env);
@@ -93,21 +95,23 @@ export class KubernetesDiscoverer implements Discoverer {
         const path = ns === undefined
           ? `${resource.prefix}/${resource.name}`
           : `${resource.prefix}/namespaces/${encodeURIComponent(ns)}/${resource.name}`;
-        const reflector: Reflector = new Reflector({
-          client: this.#client!,
+        const watch: SharedWatch = joinWatch({
+          client: connection.client,
+          userAgent: this.#userAgent,
           url: this.#server + path,
           resource: resource.name,
           labelSelector: selector?.label ?? "",
           fieldSelector: selector?.field ?? "",
-          onChange: () => this.#schedule(),
-          onError: (message, reason) => this.#onError(reflector, message, reason),
           backoff: this.#options.backoff,
           watchTimeoutSeconds: this.#options.watchTimeoutSeconds,
+        }, {
+          onChange: () => this.#schedule(),
+          onError: (message, reason) => this.#onError(watch.reflector, message, reason),
         });
-        this.#reflectors.push({ resource, reflector });
+        this.#watches.push(watch);
+        this.#reflectors.push({ resource, reflector: watch.reflector });
       }
     }
-    for (const { reflector } of this.#reflectors) reflector.start();
   }
 
   #onError(
@@ -193,7 +197,6 @@ export class KubernetesDiscoverer implements Discoverer {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    await Promise.all(this.#reflectors.map(({ reflector }) => reflector.stop()));
-    this.#client?.close();
+    await Promise.all(this.#watches.map((watch) => watch.release()));
   }
 }
