@@ -7,7 +7,12 @@
 
 import { z } from "zod";
 import { tenantConfigSchema } from "../../core/http/tenant.ts";
-import { byteSizeField, durationField, intField, nonEmptyString } from "../../core/config/fields.ts";
+import {
+  byteSizeField,
+  durationField,
+  intField,
+  nonEmptyString,
+} from "../../core/config/fields.ts";
 import {
   DEFAULT_MAX_SERIES_PER_REQUEST,
   httpServerConfigSchema,
