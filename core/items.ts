@@ -35,6 +35,8 @@ export interface PushItem {
   readonly kind: "push";
   readonly labels: LabelSet;
   readonly samples: readonly RawSample[];
+  /** See {@linkcode ItemDeadline}. */
+  readonly deadline?: ItemDeadline;
 }
 
 /**
@@ -51,7 +53,16 @@ export interface IngestItem {
   readonly contentType: readonly string[];
   /** Every query parameter except `name`, in arrival order. */
   readonly query: readonly (readonly [string, string])[];
+  /** See {@linkcode ItemDeadline}. */
+  readonly deadline?: ItemDeadline;
 }
+
+/**
+ * When (epoch ms) the request an item came in gives up, carried from a receiver's incoming
+ * `Connect-Timeout-Ms` (`core/ingest/deadline.ts`) when it is set to carry it: a writer sends
+ * what is left downstream and gives the item up (reason `deadline_exceeded`) once it passes.
+ */
+export type ItemDeadline = number;
 
 /** Anything a pipeline carries. */
 export type Item = PushItem | IngestItem;

@@ -92,6 +92,12 @@ export interface DeliveryQueueOptions {
    * retry of a batch passes the same array, so the request body can be cached on it.
    */
   send(batch: readonly QueuedItem[], signal: AbortSignal): Promise<Outcome>;
+  /**
+   * When a batch must be over (epoch ms), if its items carry a caller's deadline: no attempt
+   * starts after it, no retry is waited for past it; the batch is then dropped (reason
+   * `deadline_exceeded`).
+   */
+  readonly deadline?: (batch: readonly QueuedItem[]) => number | undefined;
 }
 
 /** A point-in-time view for the status page. */

@@ -50,6 +50,8 @@ export interface SenderHost {
   readonly logger: Logger;
   batchKey(queued: QueuedItem): string | undefined;
   send(batch: readonly QueuedItem[], signal: AbortSignal): Promise<Outcome>;
+  /** When a batch must be over (a caller's deadline its items carry), if ever. */
+  readonly deadline?: (batch: readonly QueuedItem[]) => number | undefined;
   /** Whether new work may still come (false once the queue drains or stops). */
   running(): boolean;
   /** Whether the queue was handed over or retired: batches go to {@linkcode handOn}. */
@@ -193,12 +195,15 @@ export class SenderLoop {
     const kind = batch[0]!.queued!.item.kind;
     // One array per batch for all its attempts, so a sender can cache what it built from it.
     const items = batch.map((e) => e.queued!);
+    const deadline = host.deadline?.(items) ?? Infinity;
+    let lastError = "";
     while (true) {
-      await this.#sleep(this.#pausedUntil - Date.now());
+      await this.#sleep(Math.min(this.#pausedUntil, deadline) - Date.now());
       if (host.retired()) return host.handOn(batch);
       if (this.#hardStop.signal.aborted || (this.#stop.signal.aborted && spooled)) {
         return host.store.putBack(batch);
       }
+      if (Date.now() >= deadline) return this.#pastDeadline(batch, lastError);
       const started = performance.now();
       let outcome: Outcome;
       try {
@@ -215,7 +220,7 @@ export class SenderLoop {
       // Aborted by the drain deadline: the abort is ours, not the endpoint's, so it does not
       // become the endpoint's last error (the one a "gave up" line reports).
       if (this.#hardStop.signal.aborted) return host.store.putBack(batch);
-      host.health.lastError = outcome.message;
+      host.health.lastError = lastError = outcome.message;
       if (outcome.kind === "drop") {
         if (outcome.splittable && batch.length > 1) {
           for (const entry of batch) await this.#attemptAll([entry]);
@@ -230,6 +235,11 @@ export class SenderLoop {
       host.health.failed(outcome.reason, outcome.message, host.store.profiles);
       if (host.retired()) return host.handOn(batch);
       const delay = backoff.next();
+      // A retry that could not start before the caller's deadline is not waited for.
+      const wait = Math.max(delay, outcome.retryAfterMs ?? 0);
+      if (!backoff.exhausted && Date.now() + wait >= deadline) {
+        return this.#pastDeadline(batch, outcome.message);
+      }
       if (backoff.exhausted) {
         if (spooled) {
           // Spooled items are never given up for a transient failure: back to the tail, so
@@ -254,6 +264,14 @@ export class SenderLoop {
         await this.#sleep(delay);
       }
     }
+  }
+
+  /** Gives a batch up: its caller's deadline passed (or would before its next attempt). */
+  #pastDeadline(batch: Entry[], lastError: string): void {
+    const cause = lastError === ""
+      ? "its caller's deadline passed while it was queued"
+      : `its caller's deadline passes before a retry could start; last error: ${lastError}`;
+    this.#host.finish(batch, "dropped", "deadline_exceeded", cause);
   }
 
   /**

@@ -21,6 +21,7 @@ import type { HttpServerConfig, TlsServerConfig } from "../http/server_config.ts
 import { gunzipBody } from "./gunzip_body.ts";
 import { IngestMetrics } from "./ingest_metrics.ts";
 import { answerOf, type FailureAnswer, unsupportedEncoding } from "./refusal.ts";
+import { answerMarginMs, deadlineExceeded, incomingDeadline } from "./deadline.ts";
 
 /** The peer address of a request answered in process (no socket). */
 export const NO_PEER: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 0 };
@@ -32,9 +33,14 @@ export interface IngestRequest {
   readonly route: string;
   /** Aborted when the client goes away or the server shuts down (for routes that stream). */
   readonly signal: AbortSignal;
+  /** When the caller stops waiting (epoch ms, from `Connect-Timeout-Ms`); `undefined` if never. */
+  readonly deadline: number | undefined;
   /**
    * Takes an in-flight slot, reads the body (decoded from its `Content-Encoding`) and runs
-   * `work` with it, all inside the slot. Refusals are thrown as typed errors.
+   * `work` with it, all inside the slot. Refusals are thrown as typed errors. With a
+   * {@linkcode deadline}, a request not queued by then is answered 504 `deadline_exceeded`
+   * just before it (its body read is cut) and never queued afterwards; one whose queuing has
+   * begun is answered with what happened, so a retry duplicates nothing.
    */
   withBody<T>(work: (body: Uint8Array) => Promise<T>): Promise<T>;
   /**
@@ -68,6 +74,11 @@ export interface IngestServerOptions {
   readonly maxRequestsInFlight: number;
   readonly retryAfterSeconds: number;
   readonly routes: readonly IngestRoute[];
+  /**
+   * Put the request's deadline on the items it queues (`Item.deadline`), so writers downstream
+   * send what is left of it and give up when it passes (`deadline_propagation`).
+   */
+  readonly carryDeadline?: boolean;
   /** Renders a failure; `route` is `undefined` when no route matched. */
   renderFailure(route: string | undefined, request: Request, answer: FailureAnswer): Response;
   /** The failure for a path no route matches. */
@@ -149,17 +160,27 @@ export class IngestServer {
 
   #ingestRequest(route: string, request: Request, url: URL, signal: AbortSignal): IngestRequest {
     const options = this.#options;
+    const arrived = Date.now();
+    const deadline = incomingDeadline(request.headers, arrived);
+    const timeoutMs = deadline === undefined ? 0 : deadline - arrived;
+    // The answer must reach the caller before its own timer fires.
+    const answerBy = deadline === undefined ? Infinity : deadline - answerMarginMs(timeoutMs);
+    // "expired": answered 504, must never be queued; "queuing": must be answered as it ends.
+    let phase: "working" | "queuing" | "expired" = "working";
+    const cut = new AbortController();
+    const readSignal = deadline === undefined ? signal : AbortSignal.any([signal, cut.signal]);
     return {
       request,
       url,
       route,
       signal,
-      withBody: (work) => {
+      deadline,
+      withBody: <T>(work: (body: Uint8Array) => Promise<T>) => {
         // Checked before a slot is taken: an undecodable body is not worth reading.
         const encoding = (request.headers.get("content-encoding") ?? "identity").trim()
           .toLowerCase();
         if (encoding !== "identity" && encoding !== "gzip") throw unsupportedEncoding(encoding);
-        return this.#gate.run(async (slot) => {
+        const run = this.#gate.run(async (slot) => {
           // Under overload, refuse before reading: a body that cannot be queued is not buffered.
           this.#gate.refuseEarly(request, options.next);
           let body = await readBody(request, {
@@ -167,16 +188,34 @@ export class IngestServer {
             timeoutMs: options.http.server_read_timeout,
             minBytesPerSecond: options.http.server_min_body_rate,
             minRateGraceMs: options.http.server_min_body_rate_grace,
-            signal,
+            signal: readSignal,
             progress: slot,
           });
           this.#metrics.bytes(route, body.byteLength);
           if (encoding === "gzip") body = await gunzipBody(body, options.maxRequestBodySize);
           return await work(body);
         });
+        if (deadline === undefined) return run;
+        return new Promise<T>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            if (phase !== "working") return;
+            phase = "expired";
+            cut.abort(); // the slot is freed; what the cut work throws is not an answer
+            reject(deadlineExceeded(timeoutMs));
+          }, Math.max(0, answerBy - Date.now()));
+          run.then(resolve, reject).finally(() => clearTimeout(timer));
+        });
       },
       consume: async (items) => {
-        if (items.length > 0) await options.next.consume(items);
+        if (phase === "expired" || Date.now() >= answerBy) {
+          phase = "expired";
+          throw deadlineExceeded(timeoutMs);
+        }
+        phase = "queuing";
+        const carried = options.carryDeadline && deadline !== undefined
+          ? items.map((item) => ({ ...item, deadline }))
+          : items;
+        if (carried.length > 0) await options.next.consume(carried);
       },
     };
   }

@@ -17,11 +17,27 @@ import {
 } from "../../core/delivery/outcome.ts";
 import { encodePushRequest, type PushSeries } from "../../core/wire/push_proto.ts";
 import { formatIngestName } from "../../core/pyroscope_labels/mod.ts";
+import { TIMEOUT_HEADER } from "../../core/ingest/deadline.ts";
 import { otlpPost } from "./otlp_sender.ts";
 import type { EndpointTransport, Post, PostOptions } from "./transport.ts";
 
 /** Metadata key of the tenant on a queued item. */
 export const TENANT_META = "tenant";
+
+/** Metadata key of the caller's deadline (epoch ms) an item carries (`Item.deadline`). */
+export const DEADLINE_META = "deadline";
+
+/** The earliest deadline the items of a batch carry, if any. */
+export function batchDeadline(batch: readonly QueuedItem[]): number | undefined {
+  let earliest: number | undefined;
+  for (const queued of batch) {
+    const value = queued.meta[DEADLINE_META];
+    if (value === undefined) continue;
+    const deadline = Number(value);
+    if (Number.isFinite(deadline) && !(deadline >= (earliest ?? Infinity))) earliest = deadline;
+  }
+  return earliest;
+}
 
 /** Builds one request for a batch, or the outcome when there is nothing to send. */
 type Encoder = (batch: readonly QueuedItem[]) => Post | Outcome;
@@ -52,7 +68,7 @@ function connectPost(transport: EndpointTransport): Encoder {
       headers,
       body,
       streamLarge: true,
-      timeoutHeader: "connect-timeout-ms",
+      timeoutHeader: TIMEOUT_HEADER,
       classify: (answer) =>
         classifyConnectResponse(
           answer.status,
@@ -82,6 +98,8 @@ function ingestPost(transport: EndpointTransport): Encoder {
       path: `/ingest?${params.toString()}`,
       headers,
       body: item.body,
+      // Not a Pyroscope convention for /ingest; a profcol hop reads it, others ignore it.
+      timeoutHeader: TIMEOUT_HEADER,
       classify: (answer) =>
         classifyIngestResponse(
           answer.status,
@@ -107,7 +125,7 @@ export function endpointSender(
     const first = batch[0];
     if (!first) return Promise.resolve(DELIVERED);
     const request = first.item.kind === "push" ? push(batch) : ingest(batch);
-    const options: PostOptions = { signal };
+    const options: PostOptions = { signal, deadline: batchDeadline(batch) };
     return "path" in request ? transport.post(request, options) : Promise.resolve(request);
   };
 }

@@ -23,7 +23,7 @@ import { deliveryMetrics } from "../../core/delivery/delivery_metrics.ts";
 import { withAlloyWriteMetrics } from "./alloy_metrics.ts";
 import { createHttpClient, type HttpClient } from "../../core/http/client.ts";
 import { endpointKey, endpointLabel, type PyroscopeWriteConfig } from "./config.ts";
-import { endpointSender, TENANT_META } from "./endpoint_sender.ts";
+import { batchDeadline, DEADLINE_META, endpointSender, TENANT_META } from "./endpoint_sender.ts";
 import { EndpointTransport } from "./transport.ts";
 import type { DebuginfoCall, DebuginfoForwarder } from "../../core/debuginfo.ts";
 import { debuginfoForwarder } from "./debuginfo_forward.ts";
@@ -74,8 +74,12 @@ export class PyroscopeWriteExporter implements Exporter, DebuginfoForwarder {
           ? join(spool.directory, spoolDirName(settings.id, endpointKey(endpoint)))
           : undefined,
         shutdownDeadline: () => settings.host.shutdownDeadline?.(),
+        // Items of one request share its deadline; those of different deadlines never mix.
         batchKey: (queued) =>
-          queued.item.kind === "push" ? `push|${queued.meta[TENANT_META] ?? ""}` : undefined,
+          queued.item.kind === "push"
+            ? `push|${queued.meta[TENANT_META] ?? ""}|${queued.meta[DEADLINE_META] ?? ""}`
+            : undefined,
+        deadline: batchDeadline,
         send: endpointSender(new EndpointTransport(endpoint, client), endpoint.protocol),
       });
       this.#endpoints.push({ key: endpointKey(endpoint), label, queue, client });
@@ -111,6 +115,8 @@ export class PyroscopeWriteExporter implements Exporter, DebuginfoForwarder {
       const { item } = one;
       const { labels, tenant } = prepareLabels(item.kind, item.labels, this.#external);
       const meta: Record<string, string> = tenant ? { [TENANT_META]: tenant } : {};
+      // In meta (not only on the item) so that a spooled item keeps its deadline.
+      if (item.deadline !== undefined) meta[DEADLINE_META] = String(item.deadline);
       return { ...one, queued: { item: withLabels(item, labels), meta } };
     });
     return await reserveAll(

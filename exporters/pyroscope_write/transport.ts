@@ -11,6 +11,7 @@
 import { bodyPrefix } from "../../core/http/body_prefix.ts";
 import type { HttpClient } from "../../core/http/client.ts";
 import { classifyTransportError, type Outcome } from "../../core/delivery/outcome.ts";
+import { formatTimeoutMs } from "../../core/ingest/deadline.ts";
 import type { EndpointConfig } from "./config.ts";
 
 /** Error bodies are read up to this many bytes (Alloy keeps 2048 of them). */
@@ -84,7 +85,12 @@ export class EndpointTransport {
     if (options.deadline !== undefined) {
       timeoutMs = Math.max(0, Math.min(timeoutMs, options.deadline - Date.now()));
     }
-    if (post.timeoutHeader) post.headers.set(post.timeoutHeader, String(timeoutMs));
+    if (post.timeoutHeader) {
+      // What is left, never more; a value Connect cannot carry is left out.
+      const header = formatTimeoutMs(timeoutMs);
+      if (header === undefined) post.headers.delete(post.timeoutHeader);
+      else post.headers.set(post.timeoutHeader, header);
+    }
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let response: Response;

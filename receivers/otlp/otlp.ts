@@ -57,6 +57,7 @@ function grpcCode(status: number): number {
     case 404:
       return 5; // NOT_FOUND
     case 408:
+    case 504: // an incoming Connect-Timeout-Ms deadline (core/ingest/deadline.ts)
       return 4; // DEADLINE_EXCEEDED
     case 405:
     case 415:

@@ -63,6 +63,15 @@ export const receiveHttpConfigSchema = z.strictObject({
    * profiles get 422/400 here; `false` only sniffs the first bytes (faster, as Alloy).
    */
   validate_profiles: z.boolean({ error: "validate_profiles must be true or false" }).default(false),
+  /**
+   * Put a request's incoming deadline (`Connect-Timeout-Ms`) on the profiles it queues, so the
+   * writers downstream send what is left of it and give them up when it passes. Off: the
+   * deadline ends with the answer (once queued, profiles are delivered with the queue's own
+   * retries), as Alloy senders give every Push 10 s.
+   */
+  propagate_deadline: z.boolean({ error: "propagate_deadline must be true or false" }).default(
+    false,
+  ),
   auth: authConfigSchema.optional(),
   tenant: tenantConfigSchema.prefault({}),
 });

@@ -54,6 +54,7 @@ function pushCode(status: number): ConnectCode {
     case 404:
       return "not_found";
     case 408:
+    case 504:
       return "deadline_exceeded";
     case 429:
       return "resource_exhausted";
@@ -81,6 +82,8 @@ function ingestCode(status: number): ConnectCode {
       return "resource_exhausted";
     case 503:
       return "unavailable";
+    case 504:
+      return "deadline_exceeded";
     default:
       return "unknown";
   }
@@ -129,6 +132,7 @@ export class ReceiveHttpReceiver implements Receiver {
       maxRequestBodySize: config.max_request_body_size,
       maxRequestsInFlight: config.max_requests_in_flight,
       retryAfterSeconds: config.retry_after / 1000,
+      carryDeadline: config.propagate_deadline,
       routes: [
         {
           // Debug-info uploads of eBPF profilers, proxied to pyroscope.write (streamed: the
