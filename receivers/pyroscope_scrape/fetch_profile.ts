@@ -54,7 +54,11 @@ export interface FetchProfileOptions {
   readonly signal?: AbortSignal;
 }
 
-async function readLimited(response: Response, limit: number): Promise<Uint8Array | undefined> {
+/** The body, or `undefined` as soon as it exceeds `limit` bytes (declared or read). */
+export async function readLimited(
+  response: Response,
+  limit: number,
+): Promise<Uint8Array | undefined> {
   const declared = Number(response.headers.get("content-length") ?? NaN);
   if (declared > limit) {
     await response.body?.cancel();
