@@ -185,7 +185,7 @@ Deno.test("probe_index: a 404 reads the index again and stops scraping a type no
   }
 });
 
-Deno.test("probe_index: /api/v1/targets shows each target's served types", async () => {
+Deno.test("probe_index: /api/v1/targets and the console's /targets show each target's served types", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "profcol-probe-" });
   const peer = target({ index: ["goroutine", "heap"], serves: ["goroutine"] });
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -225,6 +225,12 @@ service:
       entries.map((e) => ({ type: e.profile_type, served: e.served_types })),
       [{ type: "goroutine", served: ["goroutine", "heap"] }],
     );
+    // The console's targets page says the same under the target's badges.
+    const page = await (await fetch(`${admin}/targets`)).text();
+    const served = [...page.matchAll(/<span class="muted served">([^<]*)<\/span>/g)].map((m) =>
+      m[1]
+    );
+    assertEquals(served, ["index lists: goroutine, heap"]);
   } finally {
     await proc.kill();
     await peer.server.shutdown();
