@@ -47,6 +47,14 @@ export interface TargetStatus {
   readonly missed_ticks: number;
   /** Ticks skipped because the collector itself was behind (never the target's failure). */
   readonly skipped_ticks?: number;
+  /**
+   * With `profiling_config.probe_index`: the profile names the target's `/debug/pprof/` index
+   * lists (sorted), or `null` when the index could not be read (every enabled type is scraped;
+   * `probe_error` says why). Absent without the probe.
+   */
+  readonly served_types?: readonly string[] | null;
+  /** Why the pprof index could not be read (with `probe_index`). */
+  readonly probe_error?: string;
 }
 
 /** One discovery mechanism (Kubernetes today), shown above the targets. */

@@ -60,3 +60,38 @@ export function sniffProfile(bytes: Uint8Array): string | undefined {
   if (wireType > 5) return "neither gzip nor protobuf";
   return undefined;
 }
+
+/** How much of a body {@linkcode describeBody} quotes. */
+const QUOTED_CHARS = 80;
+/** How far into a body {@linkcode describeBody} looks for an HTML `<title>`. */
+const TITLE_SEARCH_BYTES = 4096;
+
+/** `text` on one line, cut to {@linkcode QUOTED_CHARS}, in quotes; `…` when there is more. */
+function quoted(text: string, more = false): string {
+  const chars = [...text.replace(/\s+/g, " ").trim()];
+  const cut = chars.length > QUOTED_CHARS;
+  return JSON.stringify(chars.slice(0, QUOTED_CHARS).join("") + (cut || more ? "…" : ""));
+}
+
+/**
+ * What a body that is not a profile looks like, for an error message: `an HTML page:
+ * "<title>Login</title>…"`, `JSON: "{"error": …"`, `text: "…"`, or `12 bytes of binary`.
+ * The quote is the body's own text: callers redact it before showing it.
+ */
+export function describeBody(bytes: Uint8Array): string {
+  if (bytes.length === 0) return "an empty body";
+  const head = new TextDecoder("utf-8", { fatal: false })
+    .decode(bytes.subarray(0, TITLE_SEARCH_BYTES));
+  const start = head.trimStart();
+  const problem = sniffProfile(bytes);
+  if (problem?.includes("HTML") || /^<(!doctype|html|head|body|title)\b/i.test(start)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(head);
+    const shown = title ? `<title>${title[1]!.replace(/\s+/g, " ").trim()}</title>` : start;
+    return `an HTML page: ${quoted(shown, title !== null)}`;
+  }
+  if (problem?.includes("JSON") || /^[{[]/.test(start)) return `JSON: ${quoted(start)}`;
+  if (isGzip(bytes)) return `${bytes.length} bytes of gzip`;
+  // Printable text (tabs and line breaks allowed) is quoted; anything else is binary.
+  const printable = /^[\t\n\r\x20-\x7e\u00a0-\uffff]*$/.test(head) && !head.includes("\ufffd");
+  return printable ? `text: ${quoted(start)}` : `${bytes.length} bytes of binary`;
+}

@@ -69,7 +69,7 @@ Deno.test("fetchProfile: every validation failure names the URL, the type and th
   const expect: [string, ScrapeError["reason"], RegExp][] = [
     ["/status", "http_status", /HTTP status \(500\) boom/],
     ["/empty", "invalid_body", /empty mutex profile/],
-    ["/notype", "content_type", /no Content-Type/],
+    ["/notype", "content_type", /without a Content-Type/],
     ["/proto", "content_type", /application\/x-protobuf/],
     ["/html", "invalid_body", /HTML/],
     ["/json", "invalid_body", /JSON/],
@@ -103,6 +103,58 @@ Deno.test("fetchProfile: every validation failure names the URL, the type and th
       closed,
     ) as ScrapeError;
     assertEquals(refused.reason, "connection");
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("fetchProfile: an HTML or JSON answer is named: its type, its title or first bytes, redacted", async () => {
+  const login =
+    "<!DOCTYPE html>\n<html><head><title> Login </title></head><body>form</body></html>";
+  const bodies: Record<string, () => Response> = {
+    "/login": () =>
+      new Response(login, { headers: { "content-type": "text/html; charset=utf-8" } }),
+    "/json": () =>
+      new Response('{"error": "forbidden", "next": "http://u:pw@127.0.0.1/t?token=abc"}', {
+        headers: { "content-type": "application/json" },
+      }),
+    "/octet-html": () => new Response("<html><body>maintenance</body></html>", { headers: octet }),
+  };
+  const { base, server } = serve((req) => bodies[new URL(req.url).pathname]!());
+  const client = createHttpClient(scrapeConfigSchema.parse({}), { userAgent: "t" });
+  const expected = "where a pprof profile was expected";
+  const expect: [string, ScrapeError["reason"], string][] = [
+    [
+      "/login",
+      "content_type",
+      `answered text/html (an HTML page: "<title>Login</title>…") ${expected}`,
+    ],
+    [
+      "/json",
+      "content_type",
+      `answered application/json (JSON: "{\\"error\\": \\"forbidden\\", \\"next\\": ` +
+      `\\"http://u:<secret>@127.0.0.1/t?token=<secret>\\"}") ${expected}`,
+    ],
+    [
+      "/octet-html",
+      "invalid_body",
+      `looks like HTML, not a profile (an HTML page: "<html><body>maintenance</body></html>") ` +
+      expected,
+    ],
+  ];
+  try {
+    for (const [path, reason, tail] of expect) {
+      const url = `${base}${path}`;
+      const e = await assertRejects(
+        fetchProfile(client, { url, profileType: "memory", timeoutMs: 2000, bodySizeLimit: 4096 }),
+        ScrapeError,
+      ) as ScrapeError;
+      assertEquals(
+        { reason: e.reason, message: e.message },
+        { reason, message: `memory profile from ${url} ${tail}` },
+      );
+    }
   } finally {
     client.close();
     await server.shutdown();

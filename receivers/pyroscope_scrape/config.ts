@@ -31,6 +31,12 @@ const customProfileSchema = z.strictObject({
 
 const profilingConfigShape: Record<string, z.ZodType> = {
   path_prefix: stringField().default(""),
+  // Off by default so Alloy configs scrape as before (see probe.ts).
+  probe_index: z.boolean({ error: "profiling_config.probe_index must be true or false" })
+    .default(false),
+  probe_interval: durationField().prefault("10m").refine((ms) => ms > 0, {
+    error: "profiling_config.probe_interval must be > 0",
+  }),
   "profile.custom": z.record(
     z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, {
       error: (issue) =>
@@ -53,6 +59,10 @@ export const profilingConfigSchema = z.strictObject(profilingConfigShape) as unk
 /** Parsed `profiling_config`; `profile.<type>` blocks hold only what the user set. */
 export interface ProfilingConfig {
   readonly path_prefix: string;
+  /** Scrape only the enabled types the target's `/debug/pprof/` index lists (`probe.ts`). */
+  readonly probe_index: boolean;
+  /** How often a probed index is read again. */
+  readonly probe_interval: number;
   readonly "profile.custom": Record<string, { enabled: boolean; path: string; delta: boolean }>;
   readonly [block: string]: unknown;
 }

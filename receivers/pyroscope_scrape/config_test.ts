@@ -144,3 +144,22 @@ Deno.test("README example and testdata configs", async () => {
   const typo = parseYaml(await Deno.readTextFile(new URL("./testdata/typo.yaml", import.meta.url)));
   assert(/scrape_intervall|Unrecognized/i.test(errorOf(typo)));
 });
+
+Deno.test("probe_index is off by default (Alloy configs scrape as before); probe_interval 10m", () => {
+  const c = scrapeConfigSchema.parse({});
+  assertEquals(
+    [c.profiling_config.probe_index, c.profiling_config.probe_interval],
+    [false, 600_000],
+  );
+  const on = scrapeConfigSchema.parse({
+    profiling_config: { probe_index: true, probe_interval: "1m" },
+  });
+  assertEquals([on.profiling_config.probe_index, on.profiling_config.probe_interval], [
+    true,
+    60_000,
+  ]);
+  assertEquals(
+    errorOf({ profiling_config: { probe_index: "yes" } }),
+    "profiling_config.probe_index: profiling_config.probe_index must be true or false",
+  );
+});

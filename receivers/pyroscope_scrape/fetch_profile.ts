@@ -6,7 +6,8 @@
  * @module
  */
 
-import { sniffProfile } from "../../pprof/sniff.ts";
+import { describeBody, sniffProfile } from "../../pprof/sniff.ts";
+import { redactText } from "../../core/redact.ts";
 import type { HttpClient } from "../../core/http/client.ts";
 import { concatBytes } from "../../core/bytes.ts";
 import { httpStatusCause, rootCause } from "../../core/root_cause.ts";
@@ -53,7 +54,11 @@ export interface FetchProfileOptions {
   readonly signal?: AbortSignal;
 }
 
-async function readLimited(response: Response, limit: number): Promise<Uint8Array | undefined> {
+/** The body, or `undefined` as soon as it exceeds `limit` bytes (declared or read). */
+export async function readLimited(
+  response: Response,
+  limit: number,
+): Promise<Uint8Array | undefined> {
   const declared = Number(response.headers.get("content-length") ?? NaN);
   if (declared > limit) {
     await response.body?.cancel();
@@ -129,19 +134,25 @@ export async function fetchProfile(
   }
   if (body.byteLength === 0) throw new ScrapeError(`empty ${what}`, "invalid_body");
   const contentType = response.headers.get("content-type");
-  if (contentType === null) {
+  const expected = "where a pprof profile was expected";
+  if (contentType === null || !contentType.toLowerCase().startsWith("application/octet-stream")) {
+    const sent = contentType === null ? "without a Content-Type" : mediaType(contentType);
     throw new ScrapeError(
-      `${what} has no Content-Type (expected application/octet-stream)`,
-      "content_type",
-    );
-  }
-  if (!contentType.toLowerCase().startsWith("application/octet-stream")) {
-    throw new ScrapeError(
-      `${what} has Content-Type ${JSON.stringify(contentType)}, expected application/octet-stream`,
+      `${what} answered ${sent} (${redactText(describeBody(body))}) ${expected}`,
       "content_type",
     );
   }
   const problem = sniffProfile(body);
-  if (problem) throw new ScrapeError(`${what} ${problem}`, "invalid_body");
+  if (problem) {
+    const hint = /HTML|JSON/.test(problem)
+      ? ` (${redactText(describeBody(body))}) ${expected}`
+      : "";
+    throw new ScrapeError(`${what} ${problem}${hint}`, "invalid_body");
+  }
   return body;
+}
+
+/** `text/html` of `text/html; charset=utf-8` (the media type, without parameters). */
+function mediaType(contentType: string): string {
+  return contentType.split(";")[0]!.trim().toLowerCase() || JSON.stringify(contentType);
 }

@@ -68,6 +68,8 @@ export interface LoopContext {
   readonly repeatIntervalMs?: number;
   readonly intervalMs: number;
   readonly bodySizeLimit: number;
+  /** A scrape answered 404 (with `probe_index`: the target may serve other types now). */
+  readonly onNotFound?: (target: ScrapeTarget) => void;
 }
 
 /**
@@ -253,6 +255,9 @@ export class ScrapeLoop {
           return;
         }
         metrics.errors.inc({ ...id, reason: out.reason });
+        if (out.reason === "http_status" && /^HTTP 404\b/.test(out.rootCause)) {
+          this.#ctx.onNotFound?.(this.target);
+        }
         error = out.message;
         rootCause = out.rootCause;
         return;

@@ -21,7 +21,7 @@ import {
 } from "./discovery/kubernetes/kubernetes_sd.ts";
 import { StaticDiscoverer } from "./discovery/static.ts";
 import type { Discoverer, TargetGroup } from "./discovery/target_group.ts";
-import { httpClientConfigShape } from "../../core/http/client.ts";
+import { createHttpClient, httpClientConfigShape } from "../../core/http/client.ts";
 import type { HttpClientConfig } from "../../core/http/client.ts";
 import { threadLag } from "../../core/workers/lag.ts";
 import { deltaMemory } from "../../pprof/delta_memory.ts";
@@ -36,6 +36,20 @@ import { resolveProfiles } from "./profiles.ts";
 import { ScrapeLoop, type TargetStatus } from "./scrape_loop.ts";
 import { LogRepeater } from "../../core/telemetry/log_repeat.ts";
 import { buildScrapeTargets, type ScrapeTarget, TargetError } from "./targets.ts";
+import { INDEX_PATH, indexedName, ServedTypesProbe } from "./probe.ts";
+import { buildScrapeUrl } from "./url.ts";
+
+/** The pprof index URL of a scrape target: its scheme, address and path prefix. */
+function indexUrlOf(target: ScrapeTarget): string {
+  const { labels } = target;
+  return buildScrapeUrl(
+    labels.get("__scheme__") ?? "http",
+    labels.get("__address__") ?? "",
+    labels.get("__profile_path_prefix__") ?? "",
+    INDEX_PATH,
+    {},
+  );
+}
 
 let receiverSerial = 0;
 
@@ -73,6 +87,8 @@ export class ScrapeReceiver implements Receiver {
   #stopping: Promise<void>[] = [];
   /** Shared by the loops: profiles dropped for backpressure, warned once a minute at most. */
   #drops: LogRepeater | undefined;
+  /** With `profiling_config.probe_index`: what each target's pprof index lists. */
+  #probe: ServedTypesProbe | undefined;
   /** Targets rejected by the last sync, with why (for status and tests). */
   lastSyncErrors: string[] = [];
 
@@ -117,6 +133,21 @@ export class ScrapeReceiver implements Receiver {
       recoveryMs: this.#saturationRecoveryMs,
       warmUntil: Date.now() + this.#config.scrape_interval,
     });
+    if (this.#config.profiling_config.probe_index) {
+      const client = createHttpClient(httpClientConfig(this.#config), { userAgent });
+      const probe = new ServedTypesProbe({
+        client,
+        timeoutMs: this.#config.scrape_timeout,
+        intervalMs: this.#config.profiling_config.probe_interval,
+        logger: logger.child({ probe: "pprof_index" }),
+        onChange: () => this.sync(),
+      });
+      this.#probe = probe;
+      this.#cleanups.push(() => {
+        probe.close();
+        client.close();
+      });
+    }
     threadLag.acquire();
     this.#cleanups.push(() => threadLag.release());
     // Open the client on every thread before the first tick: a thread's first task loads the
@@ -284,6 +315,7 @@ export class ScrapeReceiver implements Receiver {
         if (!this.#cluster.owns(t.labels.get("__address__") ?? key)) wanted.delete(key);
       }
     }
+    if (this.#probe) this.#keepServed(wanted, this.#probe);
     for (const [key, loop] of this.#loops) {
       if (wanted.has(key)) continue;
       this.#loops.delete(key);
@@ -301,6 +333,8 @@ export class ScrapeReceiver implements Receiver {
       drops: this.#drops ??= new LogRepeater(this.#settings.logger),
       intervalMs: this.#config.scrape_interval,
       bodySizeLimit: this.#config.body_size_limit,
+      onNotFound: this.#probe &&
+        ((target: ScrapeTarget) => this.#probe?.notFound(indexUrlOf(target))),
     };
     for (const [key, target] of wanted) {
       if (this.#loops.has(key)) continue;
@@ -311,6 +345,24 @@ export class ScrapeReceiver implements Receiver {
       this.#loops.set(key, loop);
       loop.start();
     }
+  }
+
+  /**
+   * Drops the targets whose type their pprof index does not list; targets whose index is
+   * being read for the first time wait for it (the probe syncs again when it ends).
+   */
+  #keepServed(wanted: Map<string, ScrapeTarget>, probe: ServedTypesProbe): void {
+    const indexUrls = new Set<string>();
+    for (const [key, target] of wanted) {
+      const indexUrl = indexUrlOf(target);
+      indexUrls.add(indexUrl);
+      const result = probe.lookup(indexUrl);
+      const name = indexedName(target.labels.get("__profile_path__") ?? "");
+      if (result === undefined || (name && result.served && !result.served.has(name))) {
+        wanted.delete(key);
+      }
+    }
+    probe.retain(indexUrls);
   }
 
   /** The active loops (for tests). */
@@ -334,7 +386,16 @@ export class ScrapeReceiver implements Receiver {
 
   /** `/api/v1/targets` entries. */
   status(): TargetStatus[] {
-    return this.loops.map((loop) => loop.status());
+    const probe = this.#probe;
+    if (!probe) return this.loops.map((loop) => loop.status());
+    return this.loops.map((loop) => {
+      const result = probe.peek(indexUrlOf(loop.target));
+      return {
+        ...loop.status(),
+        served_types: result?.served ? [...result.served] : null,
+        ...(result?.error ? { probe_error: result.error } : {}),
+      };
+    });
   }
 
   async shutdown(): Promise<void> {

@@ -3,7 +3,8 @@
  * (tests/support/go_pprof_target). Every default profile type is scraped; CPU profiles carry
  * `__name__=process_cpu`, `service_name`, `job` and `instance`; memory deltas carry
  * `__delta__="false"`; the first memory scrape only primes the delta; `go tool pprof -raw`
- * reads every delivered profile.
+ * reads every delivered profile. With `probe_index`, the real Go index is read and only the
+ * enabled types it lists are scraped.
  */
 import { assert, assertEquals } from "../support/assert.ts";
 import { join } from "node:path";
@@ -117,6 +118,68 @@ Deno.test({
         const raw = await goToolPprofRaw(file);
         assert(raw.includes("Samples:"), `${type}: ${raw.slice(0, 200)}`);
       }
+    } finally {
+      await receiver.shutdown();
+      await target.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "interop: probe_index reads a real Go net/http/pprof index; unlisted types are not scraped",
+  ignore,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "profcol-probe-go-" });
+    const target = await startTarget(dir);
+    const receiver = new ScrapeReceiver(
+      testSettings("pyroscope.scrape/go"),
+      scrapeConfigSchema.parse({
+        targets: [{ __address__: target.address, service_name: "go-target" }],
+        scrape_interval: "1s",
+        scrape_timeout: "5s",
+        profiling_config: {
+          probe_index: true,
+          "profile.process_cpu": { enabled: false },
+          "profile.block": { enabled: false },
+          "profile.mutex": { enabled: false },
+          // Judged by the index (under /debug/pprof/) and not listed by Go: never scraped.
+          "profile.custom": { not_served: { enabled: true, path: "/debug/pprof/not_served" } },
+        },
+      }),
+      { consume: () => Promise.resolve(), check() {} },
+    );
+    try {
+      await receiver.start();
+      const deadline = Date.now() + 20_000;
+      const scraped = () => receiver.status().filter((s) => s.health === "up");
+      while (scraped().length < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // Go's index (net/http/pprof) lists the runtime's profiles plus its other handlers.
+      const goIndex = [
+        "allocs",
+        "block",
+        "cmdline",
+        "goroutine",
+        "heap",
+        "mutex",
+        "profile",
+        "symbol",
+        "threadcreate",
+        "trace",
+      ];
+      assertEquals(
+        receiver.status().map((s) => ({
+          type: s.profile_type,
+          health: s.health,
+          served: s.served_types,
+        })).sort((a, b) => a.type < b.type ? -1 : 1),
+        [
+          { type: "goroutine", health: "up", served: goIndex },
+          { type: "memory", health: "up", served: goIndex },
+        ],
+      );
     } finally {
       await receiver.shutdown();
       await target.stop();

@@ -495,6 +495,13 @@ export class Console {
       if (last && last > group.latest[0]) {
         group.latest = [last, entry.last_scrape_duration_seconds];
       }
+      if (entry.served_types !== undefined && group.row.served === undefined) {
+        group.row = {
+          ...group.row,
+          served: entry.served_types,
+          ...(entry.probe_error ? { probeError: entry.probe_error } : {}),
+        };
+      }
       if (lastError && !group.row.lastError) {
         group.row = { ...group.row, lastError: type ? `${type}: ${lastError}` : lastError };
       }

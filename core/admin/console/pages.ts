@@ -311,6 +311,23 @@ export interface TargetRow {
   readonly labels: Readonly<Record<string, string>>;
   /** The series of the most recent kept profile, for the flame graph link. */
   readonly flame?: string;
+  /**
+   * With `probe_index`: the names the target's pprof index lists, or `null` when it could not
+   * be read (`probeError` says why; every enabled type is scraped).
+   */
+  readonly served?: readonly string[] | null;
+  readonly probeError?: string;
+}
+
+/** The line under a target's badges saying what its pprof index lists. */
+function servedLine(row: TargetRow): string {
+  if (row.served === undefined) return "";
+  if (row.served === null) {
+    return `<br><span class="muted served" title="${
+      e(row.probeError ?? "")
+    }">index unreadable: every enabled type scraped</span>`;
+  }
+  return `<br><span class="muted served">index lists: ${e(row.served.join(", "))}</span>`;
 }
 
 function targetsTable(rows: readonly TargetRow[]): string {
@@ -341,7 +358,7 @@ function targetsTable(rows: readonly TargetRow[]): string {
     }</code><br><a class="muted" href="${e(componentHref(row.component))}">${
       e(row.component)
     }</a></td>
-<td>${badges}</td>
+<td>${badges}${servedLine(row)}</td>
 <td>${
       row.lastScrape
         ? `<span data-at="${e(row.lastScrape)}">${e(row.lastScrape)}</span>`
