@@ -1,5 +1,5 @@
 /**
- * Client-side delta of cumulative Go profiles (spec §8.6, Datadog fastdelta semantics), as
+ * Client-side delta of cumulative Go profiles (docs/spec/pyroscope-wire.md §8.6, Datadog fastdelta semantics), as
  * Alloy's scraper does for memory, block and mutex profiles.
  *
  * - The first profile only primes the state: `compute` returns `null`.

@@ -1,6 +1,6 @@
 /**
  * Cheap checks on profile bytes without decoding them: gzip magic, the protobuf wire type of
- * the first byte, and the HTML/JSON heuristics Alloy applies to scraped bodies (spec §8.5).
+ * the first byte, and the HTML/JSON heuristics Alloy applies to scraped bodies (docs/spec/pyroscope-wire.md §8.5).
  *
  * @example
  * ```ts

@@ -9,7 +9,7 @@ Deno.test("isGzip checks the magic bytes", () => {
   assertEquals(isGzip(new Uint8Array([0x8b, 0x1f, 0])), false);
 });
 
-Deno.test("sniffProfile: the spec §8.5 heuristics, in order", () => {
+Deno.test("sniffProfile: the docs/spec/pyroscope-wire.md §8.5 heuristics, in order", () => {
   const cases: [Uint8Array, string | undefined][] = [
     [new Uint8Array(0), "empty body"],
     [text("  \n<!DOCTYPE html><html>"), "looks like HTML, not a profile"],

@@ -1,7 +1,7 @@
 /**
  * Structural validation of pprof bytes without building a profile: gunzip (native zlib, with
  * an output cap, which checks the CRC), then a walk of the protobuf wire format checking every
- * tag, wire type and length of the `Profile` message (spec §2.3) — nested messages too for
+ * tag, wire type and length of the `Profile` message (docs/spec/pyroscope-wire.md §2.3) — nested messages too for
  * uncompressed input, which no checksum protects — plus the server's cheap rules
  * (`string_table[0] == ""`, at least one `sample_type`). Truncated, bit-flipped or
  * foreign bytes fail here with a message that says where, instead of being queued and refused

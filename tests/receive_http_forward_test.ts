@@ -1,5 +1,5 @@
 /**
- * The spec §10 round trip through a real collector: a multipart upload shaped like the Go
+ * The docs/spec/pyroscope-wire.md §10 round trip through a real collector: a multipart upload shaped like the Go
  * SDK's (`profile` + `sample_type_config`) goes receive_http → pyroscope.write (external label
  * `cluster=c1`) → the strict sink. The body and Content-Type arrive byte-identical, every
  * query parameter is kept, and `name` becomes `myapp{cluster=c1,env=prod,service_name=myapp}`.
@@ -33,7 +33,7 @@ function goSdkMultipart(boundary: string): Uint8Array {
   ]);
 }
 
-Deno.test("receive_http → pyroscope.write: a Go-SDK multipart upload is forwarded as spec §10 says", async () => {
+Deno.test("receive_http → pyroscope.write: a Go-SDK multipart upload is forwarded as docs/spec/pyroscope-wire.md §10 says", async () => {
   const sink = await startSink({ validateTimeWindow: false });
   const dir = Deno.makeTempDirSync({ prefix: "profcol-forward-" });
   const config = `receivers:

@@ -1,6 +1,6 @@
 /**
  * Jittered exponential backoff with the semantics of Alloy's `pyroscope.write` (dskit
- * `backoff`, spec §4.4): the first delay is uniform in `[min, 2×min)`, each later window
+ * `backoff`, docs/spec/pyroscope-wire.md §4.4): the first delay is uniform in `[min, 2×min)`, each later window
  * doubles up to `max`, and `maxAttempts` counts attempts, not retries (`0` = forever).
  *
  * @example

@@ -1,5 +1,5 @@
 /**
- * What became of one delivery attempt, and the retry classification of spec §4.4 with the
+ * What became of one delivery attempt, and the retry classification of docs/spec/pyroscope-wire.md §4.4 with the
  * quirks ARCHITECTURE §8 fixes: a 400 is never retried (JSON or not), a non-JSON 429 obeys
  * `retry_on_http_429` like a JSON one, any 2xx on the ingest path is success, and a 501 is
  * not retried.
@@ -58,7 +58,7 @@ const RETRYABLE_CODES: ReadonlySet<ConnectCode> = new Set<ConnectCode>([
   "aborted",
 ]);
 
-/** Statuses where one item of a batch may be at fault (spec §7.2–7.5). */
+/** Statuses where one item of a batch may be at fault (docs/spec/pyroscope-wire.md §7.2–7.5). */
 function splittableStatus(status: number): boolean {
   return status === 400 || status === 413 || status === 422 || status === 500;
 }

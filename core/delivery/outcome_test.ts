@@ -10,7 +10,7 @@ const json = "application/json";
 const brief = (o: Outcome) =>
   o.kind === "ok" ? "ok" : o.kind === "retry" ? `retry:${o.reason}` : `drop:${o.reason}`;
 
-Deno.test("connect: the spec §4.4 table, with the quirks fixed", () => {
+Deno.test("connect: the docs/spec/pyroscope-wire.md §4.4 table, with the quirks fixed", () => {
   const cases: [number, string | null, string, boolean, string][] = [
     [200, "application/proto", "", true, "ok"],
     [200, "application/proto; charset=x", "", true, "ok"],

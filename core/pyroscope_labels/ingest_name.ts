@@ -1,5 +1,5 @@
 /**
- * The legacy `name` query parameter of `POST /ingest` (spec §6.2): `app{k1=v1,k2=v2}`.
+ * The legacy `name` query parameter of `POST /ingest` (docs/spec/pyroscope-wire.md §6.2): `app{k1=v1,k2=v2}`.
  * Parsed exactly like Pyroscope's `labelset.Parse`, lossy cases included, so that what
  * profcol forwards parses back on the server the same way it parsed here:
  *

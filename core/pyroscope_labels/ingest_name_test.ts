@@ -13,7 +13,7 @@ function parsed(name: string): Record<string, string> {
   return parseIngestName(name).toRecord();
 }
 
-Deno.test("parseIngestName: spec §6.2 results", () => {
+Deno.test("parseIngestName: docs/spec/pyroscope-wire.md §6.2 results", () => {
   assertEquals(parsed("app"), { __name__: "app" });
   assertEquals(parsed("app{}"), { __name__: "app" });
   assertEquals(parsed("app{a=b,c=d}"), { __name__: "app", a: "b", c: "d" });
@@ -28,7 +28,7 @@ Deno.test("parseIngestName: spec §6.2 results", () => {
   assertThrows(() => parseIngestName("my app{}"), IngestNameError, "invalid service name: my app");
 });
 
-Deno.test("parseIngestName: receive_http cases of spec §5.2 (before ensureServiceName)", () => {
+Deno.test("parseIngestName: receive_http cases of docs/spec/pyroscope-wire.md §5.2 (before ensureServiceName)", () => {
   assertEquals(parsed("test_app"), { __name__: "test_app" });
   assertEquals(parsed("test.app{env=prod,region=us-east}"), {
     __name__: "test.app",

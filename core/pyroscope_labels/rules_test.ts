@@ -82,7 +82,7 @@ const everySource = LabelSet.from({
   __meta_dockerswarm_service_name: "swarm",
 });
 
-Deno.test("inferServiceName: first match wins, in spec §8.3 step 5 order", () => {
+Deno.test("inferServiceName: first match wins, in docs/spec/pyroscope-wire.md §8.3 step 5 order", () => {
   let labels = everySource;
   const steps: [string, string | undefined][] = [
     ["__meta_kubernetes_pod_annotation_pyroscope_io_service_name", "ns/c"],

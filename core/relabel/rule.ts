@@ -73,7 +73,7 @@ export interface RelabelRule {
 }
 
 const LEGACY_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-// The safe (linear) equivalent of Prometheus' relabelTargetLegacy, spec §12.
+// The safe (linear) equivalent of Prometheus' relabelTargetLegacy, docs/spec/relabel.md §12.
 const LEGACY_TEMPLATE = /^(?:[A-Za-z_]|\$(?:\{\w+\}|\w))(?:\w|\$(?:\{\w+\}|\w))*$/;
 const MAX_UINT64 = (1n << 64n) - 1n;
 
@@ -184,7 +184,7 @@ interface Fields {
   replacement: string;
 }
 
-/** Prometheus `Config.Validate`: same checks, same order, same messages (spec §11). */
+/** Prometheus `Config.Validate`: same checks, same order, same messages (docs/spec/relabel.md §11). */
 function validate(action: RelabelAction, f: Fields, scheme: NameValidationScheme): void {
   const { target, replacement } = f;
   if (action === "hashmod" && f.modulus === 0n) {

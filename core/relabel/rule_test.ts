@@ -249,7 +249,7 @@ Deno.test("validate: RE2-only syntax is accepted", () => {
   }
 });
 
-Deno.test("validate: defaults and YAML nulls (spec §2)", () => {
+Deno.test("validate: defaults and YAML nulls (docs/spec/relabel.md §2)", () => {
   const defaults = compileRule({ target_label: "t" });
   assertEquals(
     [defaults.action, defaults.separator, defaults.replacement, defaults.regexDefaulted],

@@ -1,5 +1,5 @@
 /**
- * Connect protocol error handling for unary calls (spec §3.2–3.3): the code → HTTP status
+ * Connect protocol error handling for unary calls (docs/spec/pyroscope-wire.md §3.2–3.3): the code → HTTP status
  * table handlers use, the JSON error body, and the HTTP → code fallback a connect-go client
  * applies to non-JSON error responses. Shared by the receive_http handler and the test sink.
  *

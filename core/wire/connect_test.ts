@@ -6,7 +6,7 @@ import {
   parseConnectError,
 } from "./connect.ts";
 
-Deno.test("connect: code → HTTP table of spec §3.3", () => {
+Deno.test("connect: code → HTTP table of docs/spec/pyroscope-wire.md §3.3", () => {
   assertEquals(CONNECT_CODE_TO_HTTP, {
     canceled: 499,
     unknown: 500,

@@ -1,5 +1,5 @@
 /**
- * protojson decoding of `push.v1.PushRequest` (spec §2.1), as connect-go's JSON codec reads
+ * protojson decoding of `push.v1.PushRequest` (docs/spec/pyroscope-wire.md §2.1), as connect-go's JSON codec reads
  * it: JSON names or proto names (`rawProfile` / `raw_profile`, `ID`), `bytes` as base64
  * (standard or URL-safe, padded or not), `null` meaning the default, unknown fields ignored.
  * Types are strict: a number where a string belongs is an error naming its path.
@@ -123,7 +123,7 @@ function decodeSeries(value: unknown, path: string): DecodedPushSeries {
   });
   const [samplesPath, rawSamples] = list(series, path, "samples");
   const samples = rawSamples.map((sample, i) => decodeSample(sample, `${samplesPath}[${i}]`));
-  // `annotations` are discarded by the server (spec §2.1); other unknown fields are ignored.
+  // `annotations` are discarded by the server (docs/spec/pyroscope-wire.md §2.1); other unknown fields are ignored.
   return { labelPairs, labels: LabelSet.from(labelPairs), samples };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Binary codec of the Pyroscope push API messages (`push.v1.PushRequest`), written from the
- * field numbers of spec §2.1. Encoding writes labels and raw profiles with no intermediate
+ * field numbers of docs/spec/pyroscope-wire.md §2.1. Encoding writes labels and raw profiles with no intermediate
  * objects; decoding returns raw profiles as views into the request buffer (no copies).
  *
  * @example

@@ -14,7 +14,7 @@ const GOLDEN = "0a5e" +
   "0a13" + "0a0c" + ascii("service_name") + "1203" + ascii("svc") +
   "122e" + "0a06" + "0a0408011002" + "1224" + ascii(ID);
 
-Deno.test("push codec: encodes the spec §2.2 example to its 96 golden bytes", () => {
+Deno.test("push codec: encodes the docs/spec/pyroscope-wire.md §2.2 example to its 96 golden bytes", () => {
   const bytes = encodePushRequest([{
     labels: LabelSet.from({ service_name: "svc", __name__: "process_cpu" }),
     samples: [{ rawProfile: fromHex("0a0408011002"), id: ID }],

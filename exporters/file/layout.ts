@@ -38,7 +38,7 @@ export function baseName(ms: number, seq: number): string {
 
 /**
  * File extension of an ingest body, from the `format` parameter or the content type in the
- * order the server picks a parser (spec §6.3), so a reader knows how to open it.
+ * order the server picks a parser (docs/spec/pyroscope-wire.md §6.3), so a reader knows how to open it.
  */
 export function ingestExtension(item: IngestItem): string {
   const format = item.query.find(([k]) => k === "format")?.[1];

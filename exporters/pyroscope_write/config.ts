@@ -1,5 +1,5 @@
 /**
- * Config of `pyroscope.write`: Alloy's arguments and defaults (spec §4.1) — `external_labels`
+ * Config of `pyroscope.write`: Alloy's arguments and defaults (docs/spec/pyroscope-wire.md §4.1) — `external_labels`
  * and a list of `endpoint` blocks carrying the shared HTTP client options of `core/http` —
  * plus profcol's `queue` block (bounds, senders, batching, spool) from `core/delivery`.
  *

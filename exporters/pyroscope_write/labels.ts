@@ -1,5 +1,5 @@
 /**
- * The labels `pyroscope.write` sends (spec §4.2–4.3, §1.3 and §7): private `__*` labels are
+ * The labels `pyroscope.write` sends (docs/spec/pyroscope-wire.md §4.2–4.3, §1.3 and §7): private `__*` labels are
  * stripped and `__tenant_id__` becomes the tenant (both rules from `core/pyroscope_labels/`,
  * shared with the receivers and the `file` exporter), `external_labels` override (an
  * empty value deletes), and the result is checked against what the server would refuse: such
@@ -34,7 +34,7 @@ import {
   wireLabels,
 } from "../../core/pyroscope_labels/mod.ts";
 
-/** Pyroscope's default limits (spec §7.4). */
+/** Pyroscope's default limits (docs/spec/pyroscope-wire.md §7.4). */
 export const MAX_LABEL_NAME_BYTES = 1024;
 export const MAX_LABEL_VALUE_BYTES = 2048;
 export const MAX_LABEL_NAMES_PER_SERIES = 30;

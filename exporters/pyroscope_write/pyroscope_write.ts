@@ -52,7 +52,7 @@ export class PyroscopeWriteExporter implements Exporter, DebuginfoForwarder {
 
   constructor(settings: ComponentSettings, config: PyroscopeWriteConfig) {
     this.#settings = settings;
-    // Empty values stay: they delete the label (spec §4.1).
+    // Empty values stay: they delete the label (docs/spec/pyroscope-wire.md §4.1).
     this.#external = Object.entries(config.external_labels);
     const metrics = withAlloyWriteMetrics(deliveryMetrics(settings.metrics), settings.metrics);
     for (const endpoint of config.endpoint) {

@@ -1,5 +1,5 @@
 /**
- * The pprof inside a multipart `/ingest` upload (spec §6.3: no `format`, `Content-Type:
+ * The pprof inside a multipart `/ingest` upload (docs/spec/pyroscope-wire.md §6.3: no `format`, `Content-Type:
  * multipart/form-data`, the profile in the file part `profile`), as the Pyroscope Go SDK sends
  * it: the part is rewritten and the form written again, every other part kept as it came
  * (name, file name, type, bytes). The new body gets a new boundary, hence a new Content-Type.

@@ -206,7 +206,7 @@ async function checkPprofMultipart(form: FormData, check: ProfileCheck): Promise
 }
 
 /**
- * Checks a body for its format (the server's selection order, spec §6.3). Throws
+ * Checks a body for its format (the server's selection order, docs/spec/pyroscope-wire.md §6.3). Throws
  * {@linkcode HttpError}: 400 for request shape problems, 422 for a body that is not a profile.
  */
 export async function checkIngestBody(

@@ -64,7 +64,7 @@ Deno.test("ingest: folded body forwarded untouched with labels, query and Conten
   ]);
 });
 
-Deno.test("ingest: name cases of spec §5.2 with ensureServiceName; /pyroscope/ingest too", async () => {
+Deno.test("ingest: name cases of docs/spec/pyroscope-wire.md §5.2 with ensureServiceName; /pyroscope/ingest too", async () => {
   await using rx = inProcessReceiver();
   const cases: [string, Record<string, string>][] = [
     ["test_app", { __name__: "test_app", service_name: "test_app" }],

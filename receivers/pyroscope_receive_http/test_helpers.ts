@@ -14,7 +14,7 @@ import { receiveHttpConfigSchema } from "./config.ts";
 import { ReceiveHttpReceiver } from "./receive_http.ts";
 import { concatBytes } from "../../core/bytes.ts";
 
-/** A tiny valid pprof (one sample type), as in spec §2.2. */
+/** A tiny valid pprof (one sample type), as in docs/spec/pyroscope-wire.md §2.2. */
 export const TOY_PPROF = new Uint8Array([0x0a, 0x04, 0x08, 0x01, 0x10, 0x02]);
 
 /** A consumer that records requests, or refuses them with `fail` when set. */

@@ -1,8 +1,8 @@
 /**
- * Config of `pyroscope.scrape`: Alloy's argument names and defaults (spec §8.1), plus
+ * Config of `pyroscope.scrape`: Alloy's argument names and defaults (docs/spec/pyroscope-wire.md §8.1), plus
  * profcol's discovery (`file_sd_configs`, `http_sd_configs`, `kubernetes_sd_configs`), target
  * relabeling (once per profile type), sharding and
- * `body_size_limit`. Validation follows spec §8.2, checked on the *effective* delta duration.
+ * `body_size_limit`. Validation follows docs/spec/pyroscope-wire.md §8.2, checked on the *effective* delta duration.
  *
  * @module
  */
@@ -228,7 +228,7 @@ export const scrapeConfigSchema = z.strictObject({
 export type ScrapeConfig = z.output<typeof scrapeConfigSchema>;
 
 /**
- * The `seconds` a delta profile asks for (spec §8.4): `floor(scrape_interval) − 1s`, unless
+ * The `seconds` a delta profile asks for (docs/spec/pyroscope-wire.md §8.4): `floor(scrape_interval) − 1s`, unless
  * `delta_profiling_duration` was set to something other than Alloy's default 14s.
  */
 export function effectiveDeltaDuration(

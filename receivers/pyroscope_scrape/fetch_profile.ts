@@ -1,5 +1,5 @@
 /**
- * One scrape request with Alloy's validation (spec §8.5): 2xx status, `Content-Type`
+ * One scrape request with Alloy's validation (docs/spec/pyroscope-wire.md §8.5): 2xx status, `Content-Type`
  * starting with `application/octet-stream`, HTML/JSON detection, gzip or protobuf, plus a body
  * size limit Alloy lacks (reading stops as soon as it is exceeded).
  *

@@ -1,5 +1,5 @@
 /**
- * The built-in profile types and their defaults (spec §8.1), and how `profiling_config`
+ * The built-in profile types and their defaults (docs/spec/pyroscope-wire.md §8.1), and how `profiling_config`
  * blocks override them: a present block only overrides the attributes it sets.
  *
  * @module

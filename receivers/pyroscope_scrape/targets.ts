@@ -1,5 +1,5 @@
 /**
- * Discovered target → scrape targets, one per enabled profile type (spec §8.3 and §8.4):
+ * Discovered target → scrape targets, one per enabled profile type (docs/spec/pyroscope-wire.md §8.3 and §8.4):
  * profile labels, `job`, `__scheme__`, `__param_*`, default ports, `instance`, `service_name`
  * inference, the URL, the `seconds` rule and the timeout extension.
  *

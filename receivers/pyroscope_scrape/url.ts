@@ -1,5 +1,5 @@
 /**
- * Scrape URL building as Alloy does it (spec §8.3 step 6): Go `url.JoinPath` cleaning, host
+ * Scrape URL building as Alloy does it (docs/spec/pyroscope-wire.md §8.3 step 6): Go `url.JoinPath` cleaning, host
  * with explicit port, and a query encoded like Go's `url.Values.Encode` (sorted keys).
  *
  * @example

@@ -1,7 +1,7 @@
 /**
  * Interop: a Connect `Push` body built by `protoc --encode` from the .proto written from the
  * spec (not by profcol's codec) is accepted by receive_http; the item carries the labels, ID
- * and raw profile bytes exactly, including the spec §2.2 worked example.
+ * and raw profile bytes exactly, including the docs/spec/pyroscope-wire.md §2.2 worked example.
  */
 import { assertEquals } from "../support/assert.ts";
 import { skipUnlessPeer } from "../support/peers.ts";
@@ -80,7 +80,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "interop: the spec §2.2 worked example (96 bytes from protoc) decodes as the spec says",
+  name:
+    "interop: the docs/spec/pyroscope-wire.md §2.2 worked example (96 bytes from protoc) decodes as the spec says",
   ignore,
   async fn() {
     const body = await protocEncode(

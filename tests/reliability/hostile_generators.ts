@@ -310,7 +310,7 @@ export function hostileIngest(random: () => number, i: number): HostileRequest {
     `/ingest?name=${encodeURIComponent(name)}${extra}`;
   switch (i % 10) {
     case 0: {
-      // Only names spec §6.2 refuses: its lossy forms (`a{b=c`, `a{b`) are accepted by design.
+      // Only names docs/spec/pyroscope-wire.md §6.2 refuses: its lossy forms (`a{b=c`, `a{b`) are accepted by design.
       const names = ["", "{", "a{=c}", "{x=y}", "a b", "a{b-c=d}", "é{x=y}", "\u0000", "a{b c=d}"];
       const name = names[Math.floor(random() * names.length)]!;
       return {

@@ -1,9 +1,9 @@
 /**
  * A strict Pyroscope-compatible sink for delivery tests (ARCHITECTURE §10). It decodes Connect
  * `Push` with protobufjs from the .proto written from the spec (not with profcol's codec),
- * answers with Connect semantics (spec §3.2–3.3), applies the server's checks of spec §7 (label
+ * answers with Connect semantics (docs/spec/pyroscope-wire.md §3.2–3.3), applies the server's checks of docs/spec/pyroscope-wire.md §7 (label
  * rules and limits, `service_name` fallback, 4 MiB decompressed cap, pprof parse and
- * `ValidateProfile`), accepts legacy `/ingest` (spec §6), and can be told to fail: a status, a
+ * `ValidateProfile`), accepts legacy `/ingest` (docs/spec/pyroscope-wire.md §6), and can be told to fail: a status, a
  * Connect error, a stall, a connection reset, or being down (connections refused).
  *
  * A raw TCP front forwards each connection to an internal `Deno.serve`, so a fault can reset
