@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../tests/support/assert.ts";
 import { DeltaComputer } from "./delta.ts";
-import { decodeProfile, emptyProfile, encodeProfile, type Profile, stringAt } from "./profile.ts";
+import { decodeProfile, emptyProfile, encodeProfile, type Profile } from "./profile.ts";
+import { stringAt } from "../tests/support/pprof_strings.ts";
 import { gunzipIfNeeded, gzip } from "./gzip.ts";
 import { isGzip } from "./sniff.ts";
 

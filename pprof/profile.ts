@@ -551,14 +551,3 @@ export function encodeProfile(p: Profile): Uint8Array {
     ? out
     : new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
-
-/** `stringTable[index]`, or throws naming the field when the index is out of range. */
-export function stringAt(p: Profile, index: number, field: string): string {
-  const s = p.stringTable[index];
-  if (s === undefined) {
-    throw new ProfileDecodeError(
-      `${field} refers to string ${index}, but string_table has ${p.stringTable.length} entries`,
-    );
-  }
-  return s;
-}

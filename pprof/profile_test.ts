@@ -6,8 +6,8 @@ import {
   encodeProfile,
   type Profile,
   ProfileDecodeError,
-  stringAt,
 } from "./profile.ts";
+import { stringAt } from "../tests/support/pprof_strings.ts";
 import { gunzipIfNeeded } from "./gzip.ts";
 
 const fixtures = new URL("./testdata/", import.meta.url);

@@ -7,7 +7,8 @@
 import { assert, assertEquals } from "./support/assert.ts";
 import { Profcol, tempConfig } from "./support/process.ts";
 import { gunzip } from "../pprof/gzip.ts";
-import { decodeProfile, stringAt } from "../pprof/profile.ts";
+import { decodeProfile } from "../pprof/profile.ts";
+import { stringAt } from "./support/pprof_strings.ts";
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -1,14 +1,14 @@
 /**
  * Connect protocol error handling for unary calls (docs/spec/pyroscope-wire.md §3.2–3.3): the code → HTTP status
  * table handlers use, the JSON error body, and the HTTP → code fallback a connect-go client
- * applies to non-JSON error responses. Shared by the receive_http handler and the test sink.
+ * applies to non-JSON error responses. Shared by the receivers and the test sink.
  *
  * @example
  * ```ts
- * import { connectErrorResponse } from "./connect.ts";
- * const response = connectErrorResponse("invalid_argument", "unmarshal message: bad tag");
- * response.status; // 400
- * await response.json(); // { code: "invalid_argument", message: "unmarshal message: bad tag" }
+ * import { CONNECT_CODE_TO_HTTP, connectErrorBody } from "./connect.ts";
+ * const body = connectErrorBody("invalid_argument", "unmarshal message: bad tag");
+ * CONNECT_CODE_TO_HTTP.invalid_argument; // 400
+ * JSON.parse(body); // { code: "invalid_argument", message: "unmarshal message: bad tag" }
  * ```
  * @module
  */
@@ -85,24 +85,6 @@ export function connectCodeFromHttpStatus(status: number): ConnectCode {
 /** The JSON body of a Connect error: `{"code","message"}` (`details` left out when empty). */
 export function connectErrorBody(code: ConnectCode, message: string): string {
   return JSON.stringify({ code, message });
-}
-
-/**
- * A Connect unary error response: the status from {@linkcode CONNECT_CODE_TO_HTTP},
- * `Content-Type: application/json` and the JSON body. Extra headers (e.g. `Retry-After`) are
- * added from `headers`.
- */
-export function connectErrorResponse(
-  code: ConnectCode,
-  message: string,
-  headers?: HeadersInit,
-): Response {
-  const all = new Headers(headers);
-  all.set("content-type", "application/json");
-  return new Response(connectErrorBody(code, message), {
-    status: CONNECT_CODE_TO_HTTP[code],
-    headers: all,
-  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ProtoReader } from "./protobuf.ts";
 import {
   assert,
   assertEquals,
@@ -12,14 +13,14 @@ import { otlpToPprof, pprofToOtlp, profileName } from "./otlp_pprof.ts";
 import {
   checkLayoutHeader,
   decodeExportRequest,
-  decodeExportResponse,
   emptyDictionary,
   encodeExportRequest,
   encodeExportResponse,
   type ExportProfilesRequest,
   OtlpLayoutError,
 } from "./otlp_profiles.ts";
-import { decodeExportRequestJson, encodeExportRequestJson } from "./otlp_profiles_json.ts";
+import { decodeExportRequestJson } from "./otlp_profiles_json.ts";
+import { encodeExportRequestJson } from "../../tests/support/otlp_json.ts";
 import { ProtoWriter } from "./protobuf.ts";
 
 const FIXTURES = [
@@ -486,3 +487,24 @@ Deno.test("otlp → pprof: a 1 MiB bytes attribute becomes a base64 label (no ar
   assertEquals(label.length, Math.ceil(big.length / 3) * 4);
   assertEquals(label.slice(0, 8), "q6urq6ur");
 });
+
+/** Decodes an `ExportProfilesServiceResponse`'s partial success (what a client reads back). */
+function decodeExportResponse(bytes: Uint8Array): { rejected: number; message: string } {
+  const out = { rejected: 0, message: "" };
+  const r = new ProtoReader(bytes);
+  while (r.more()) {
+    const tag = r.tag();
+    if (tag !== 0x0a) {
+      r.skip(tag);
+      continue;
+    }
+    const m = r.sub();
+    while (m.more()) {
+      const t = m.tag();
+      if (t === 0x08) out.rejected = m.int64();
+      else if (t === 0x12) out.message = m.string("error_message");
+      else m.skip(t);
+    }
+  }
+  return out;
+}

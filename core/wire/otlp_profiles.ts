@@ -825,27 +825,6 @@ export function encodeExportResponse(rejected: number, errorMessage: string): Ui
   return w.finish();
 }
 
-/** Decodes an `ExportProfilesServiceResponse`'s partial success. */
-export function decodeExportResponse(bytes: Uint8Array): { rejected: number; message: string } {
-  const out = { rejected: 0, message: "" };
-  const r = new ProtoReader(bytes);
-  while (r.more()) {
-    const tag = r.tag();
-    if (tag !== 0x0a) {
-      r.skip(tag);
-      continue;
-    }
-    const m = r.sub();
-    while (m.more()) {
-      const t = m.tag();
-      if (t === 0x08) out.rejected = m.int64();
-      else if (t === 0x12) out.message = m.string("error_message");
-      else m.skip(t);
-    }
-  }
-  return out;
-}
-
 /** Encodes a `google.rpc.Status` (the body of OTLP/HTTP error answers). */
 export function encodeStatus(code: number, message: string): Uint8Array {
   return new ProtoWriter().int32(1, code).string(2, message).finish();

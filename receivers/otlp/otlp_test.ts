@@ -12,7 +12,7 @@ import { LabelSet } from "../../core/labels.ts";
 import { componentConformance, testSettings } from "../../core/testing/conformance.ts";
 import { pprofToOtlp } from "../../core/wire/otlp_pprof.ts";
 import { encodeExportRequest, type ExportProfilesRequest } from "../../core/wire/otlp_profiles.ts";
-import { encodeExportRequestJson } from "../../core/wire/otlp_profiles_json.ts";
+import { encodeExportRequestJson } from "../../tests/support/otlp_json.ts";
 import { ProtoReader, ProtoWriter } from "../../core/wire/protobuf.ts";
 import { gunzipIfNeeded, gzip } from "../../pprof/gzip.ts";
 import { decodeProfile, type Profile } from "../../pprof/profile.ts";

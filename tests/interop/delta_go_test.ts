@@ -7,7 +7,8 @@ import { assert, assertEquals } from "../support/assert.ts";
 import { join } from "node:path";
 import { goToolPprofRaw, skipUnlessPeer } from "../support/peers.ts";
 import { DeltaComputer, type DeltaKind } from "../../pprof/delta.ts";
-import { decodeProfile, type Profile, stringAt } from "../../pprof/profile.ts";
+import { decodeProfile, type Profile } from "../../pprof/profile.ts";
+import { stringAt } from "../support/pprof_strings.ts";
 import { gunzipIfNeeded } from "../../pprof/gzip.ts";
 
 const ignore = skipUnlessPeer("go", "needed to build tests/support/go_alloc");

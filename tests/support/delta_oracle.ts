@@ -12,8 +12,8 @@ import {
   type Profile,
   ProfileDecodeError,
   type Sample,
-  stringAt,
 } from "../../pprof/profile.ts";
+import { stringAt } from "./pprof_strings.ts";
 import { gunzipIfNeeded, gzip } from "../../pprof/gzip.ts";
 import { C1, C2, fmix, IdentityTable, round, SEEDS } from "../../pprof/identity.ts";
 import {

@@ -13,7 +13,12 @@
  */
 
 import protobuf from "protobufjs";
-import { type ConnectCode, connectErrorResponse, isConnectCode } from "../../core/wire/connect.ts";
+import {
+  CONNECT_CODE_TO_HTTP,
+  type ConnectCode,
+  connectErrorBody,
+  isConnectCode,
+} from "../../core/wire/connect.ts";
 import { parseIngestName } from "../../core/pyroscope_labels/mod.ts";
 import { gunzipIfNeeded } from "../../pprof/gzip.ts";
 import { decodeProfile } from "../../pprof/profile.ts";
@@ -558,4 +563,22 @@ function checkIngest(
     receivedAt,
     requestIndex: index,
   };
+}
+
+/**
+ * A Connect unary error response: the status from {@linkcode CONNECT_CODE_TO_HTTP},
+ * `Content-Type: application/json` and the JSON body. Extra headers (e.g. `Retry-After`) are
+ * added from `headers`.
+ */
+function connectErrorResponse(
+  code: ConnectCode,
+  message: string,
+  headers?: HeadersInit,
+): Response {
+  const all = new Headers(headers);
+  all.set("content-type", "application/json");
+  return new Response(connectErrorBody(code, message), {
+    status: CONNECT_CODE_TO_HTTP[code],
+    headers: all,
+  });
 }

@@ -6,7 +6,8 @@ import { Registry } from "../../registry.ts";
 import { Collector } from "../../service/collector.ts";
 import { Logger } from "../../telemetry/logger.ts";
 import { gunzip, gzip } from "../../../pprof/gzip.ts";
-import { decodeProfile, emptyProfile, encodeProfile, stringAt } from "../../../pprof/profile.ts";
+import { decodeProfile, emptyProfile, encodeProfile } from "../../../pprof/profile.ts";
+import { stringAt } from "../../../tests/support/pprof_strings.ts";
 import { cpuProfileToPprof, heapProfileToPprof } from "../../../pprof/v8.ts";
 import { flameTree } from "./flame_tree.ts";
 import {
