@@ -21,10 +21,8 @@
 
 import { stringify as toYaml } from "yaml";
 import { printableConfig } from "../../config/printable.ts";
-import { redactText } from "../../redact.ts";
-import { type Item, itemBytes, itemProfiles } from "../../items.ts";
 import type { Service, ServiceStatus } from "../../service/service.ts";
-import type { DiscoveryStatus, TargetStatus } from "../../status.ts";
+import type { DiscoveryStatus } from "../../status.ts";
 import type { LogFields, Logger } from "../../telemetry/logger.ts";
 import type { MetricsRegistry } from "../../telemetry/metrics.ts";
 import { escapeHtml } from "../page.ts";
@@ -32,20 +30,21 @@ import { CPU_PROFILE_MAX_SECONDS, selfProfiler } from "../self_profile.ts";
 import { CONSOLE_CSS } from "./assets_css.ts";
 import { CONSOLE_JS } from "./assets_js.ts";
 import type { ConsoleState } from "./console_state.ts";
+import { componentCounters, componentViews } from "./component_views.ts";
+import { liveStream } from "./live_stream.ts";
 import { flameTree } from "./flame_tree.ts";
+import { targetRows } from "./target_rows.ts";
 import {
   type ComponentView,
   type DiscoveryRow,
-  type Health,
   type PipelineView,
   renderComponentPage,
   renderGraphPage,
   renderLivePage,
   renderTargetsPage,
   type TargetRow,
-  type TargetType,
 } from "./pages.ts";
-import { type ProfileStore, seriesId, type SeriesInfo } from "./profile_store.ts";
+import type { ProfileStore, SeriesInfo } from "./profile_store.ts";
 import {
   diffOfRanges,
   listSeries,
@@ -70,7 +69,6 @@ export interface ConsoleOptions {
 }
 
 const ERRORS_KEPT = 20;
-const LIVE_MAX_PER_SECOND = 50;
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
 const HTML_HEADERS = {
@@ -281,96 +279,14 @@ export class Console {
 
   // ---- components --------------------------------------------------------------------------
 
-  /** One view per component id (processors of several pipelines merged). */
+  /** One view per component id (processors of several pipelines merged): `component_views.ts`. */
   views(status: ServiceStatus = this.#options.service.status()): Map<string, ComponentView> {
-    const views = new Map<string, ComponentView>();
-    const exporters = status.published.exporters ?? [];
-    const targets = status.published.targets ?? [];
-    const discoveries = status.published.discovery ?? [];
-    for (const c of status.components) {
-      const old = views.get(c.id);
-      const pipelines = [...(old?.pipelines ?? []), ...(c.pipeline ? [c.pipeline] : [])];
-      if (!c.pipeline) {
-        for (const p of status.pipelines) {
-          if (p.receivers.includes(c.id) || p.exporters.includes(c.id)) pipelines.push(p.name);
-        }
-      }
-      const state = old && old.state !== "running" ? old.state : c.state;
-      const error = old?.error ?? c.error;
-      let health: Health = "ok";
-      let reason: string | undefined;
-      if (state === "failed") [health, reason] = ["failing", error ?? "failed"];
-      else if (state !== "running") [health, reason] = ["unknown", state];
-      else if (c.kind === "exporter") {
-        const endpoints = exporters.filter((x) => x.id === c.id).flatMap((x) => x.endpoints);
-        const failing = endpoints.filter((ep) => ep.health === "failing").length;
-        const paused = endpoints.filter((ep) => ep.health === "paused").length;
-        if (endpoints.length > 0 && failing === endpoints.length) {
-          [health, reason] = ["failing", `every endpoint failing`];
-        } else if (failing + paused > 0) {
-          [health, reason] = [
-            "degraded",
-            `${failing} failing, ${paused} paused of ${endpoints.length} endpoints`,
-          ];
-        }
-      } else if (c.kind === "receiver") {
-        const mine = targets.filter((t) => t.component_id === c.id);
-        const down = mine.filter((t) => t.health === "down").length;
-        if (mine.length > 0 && down === mine.length) {
-          [health, reason] = ["failing", "every target down"];
-        } else if (down > 0) {
-          [health, reason] = ["degraded", `${down} of ${mine.length} scrapes down`];
-        }
-        // A failing discovery (API unreachable, 401/403, unreadable file) keeps the last
-        // targets or none: degraded at least, with its error as the reason.
-        const failedDiscovery = discoveries.filter((d) =>
-          d.component_id === c.id && d.health === "down"
-        );
-        if (failedDiscovery.length > 0) {
-          const first = failedDiscovery[0]!;
-          const why = `${first.mechanism} discovery failing: ${first.last_error}`;
-          if (health === "ok") health = "degraded";
-          reason = reason === undefined ? why : `${reason}; ${why}`;
-        }
-      }
-      views.set(c.id, {
-        id: c.id,
-        kind: c.kind,
-        type: c.type,
-        pipelines: [...new Set(pipelines)],
-        state,
-        health,
-        ...(reason === undefined ? {} : { reason }),
-        ...(error === undefined ? {} : { error }),
-      });
-    }
-    return views;
+    return componentViews(status);
   }
 
   /** Pipeline counters of a component (monotonic; the page computes rates). */
   counters(id: string, kind: string): Record<string, number> {
-    const m = this.#options.metrics;
-    const sel = { component_id: id };
-    const c = (name: string) => m.counter(name, "", ["component_id"]).get(sel);
-    const sum = (name: string) => m.counter(name, "", ["component_id", "reason"]).sumMatching(sel);
-    if (kind === "receiver") {
-      return {
-        profiles: c("profcol_receiver_accepted_profiles_total"),
-        bytes: c("profcol_receiver_accepted_bytes_total"),
-        refused: sum("profcol_receiver_refused_profiles_total"),
-      };
-    }
-    if (kind === "processor") {
-      return {
-        dropped: sum("profcol_processor_dropped_profiles_total"),
-        dropped_bytes: sum("profcol_processor_dropped_bytes_total"),
-      };
-    }
-    return {
-      profiles: c("profcol_exporter_enqueued_profiles_total"),
-      bytes: c("profcol_exporter_enqueued_bytes_total"),
-      refused: sum("profcol_exporter_refused_profiles_total"),
-    };
+    return componentCounters(this.#options.metrics, id, kind);
   }
 
   /** `/api/v1/components`. */
@@ -429,110 +345,9 @@ export class Console {
 
   // ---- targets -----------------------------------------------------------------------------
 
-  /** The published targets, one row per target (its profile types merged). */
+  /** The published targets, one row per target (its profile types merged): `target_rows.ts`. */
   targetRows(status: ServiceStatus = this.#options.service.status()): TargetRow[] {
-    const store = this.store;
-    const entries: readonly TargetStatus[] = status.published.targets ?? [];
-    const rows = new Map<string, {
-      row: Omit<TargetRow, "types" | "health" | "flame">;
-      types: TargetType[];
-      latest: [string, number];
-      newestProfile: [string, string] | undefined;
-    }>();
-    for (const entry of entries) {
-      const component = entry.component_id;
-      const labels = entry.labels;
-      const url = entry.url;
-      let address = url;
-      try {
-        const parsed = new URL(url);
-        address = `${parsed.protocol === "https:" ? "https://" : ""}${parsed.host}`;
-      } catch {
-        // not a URL: shown as it is
-      }
-      const publicLabels = Object.fromEntries(
-        Object.entries(labels).filter(([k]) => !k.startsWith("__")).sort(([a], [b]) =>
-          a < b ? -1 : 1
-        ),
-      );
-      const key = `${component}\0${address}\0${JSON.stringify(publicLabels)}`;
-      const type = entry.profile_type;
-      const series = type ? seriesId(component, labels) : undefined;
-      const kept = series ? store.info(series) : undefined;
-      let group = rows.get(key);
-      if (group === undefined) {
-        group = {
-          row: {
-            key,
-            component,
-            job: entry.job,
-            address,
-            lastScrape: null,
-            lastDurationSeconds: null,
-            lastError: "",
-            labels: publicLabels,
-          },
-          types: [],
-          latest: ["", 0],
-          newestProfile: undefined,
-        };
-        rows.set(key, group);
-      }
-      const lastError = entry.last_error;
-      const health = entry.health;
-      if (type) {
-        group.types.push({
-          name: type,
-          health,
-          lastError,
-          ...(kept ? { series: series! } : {}),
-        });
-      } else group.types.push({ name: health, health, lastError });
-      if (kept && (!group.newestProfile || kept.last > group.newestProfile[0])) {
-        group.newestProfile = [kept.last, series!];
-      }
-      const last = entry.last_scrape ?? "";
-      if (last && last > group.latest[0]) {
-        group.latest = [last, entry.last_scrape_duration_seconds];
-      }
-      if (entry.served_types !== undefined && group.row.served === undefined) {
-        group.row = {
-          ...group.row,
-          served: entry.served_types,
-          ...(entry.probe_error ? { probeError: entry.probe_error } : {}),
-        };
-      }
-      if (lastError && !group.row.lastError) {
-        group.row = { ...group.row, lastError: type ? `${type}: ${lastError}` : lastError };
-      }
-    }
-    return [...rows.values()].map(({ row, types, latest, newestProfile }) => {
-      const down = types.filter((t) => t.health === "down").length;
-      const up = types.filter((t) => t.health === "up").length;
-      const health = down === 0 && up === types.length && up > 0
-        ? "up"
-        : down === types.length && down > 0
-        ? "down"
-        : down > 0
-        ? "degraded"
-        : "unknown";
-      return {
-        ...row,
-        health,
-        types,
-        lastScrape: latest[0] || null,
-        lastDurationSeconds: latest[0] ? latest[1] : null,
-        ...(newestProfile ? { flame: newestProfile[1] } : {}),
-      };
-    }).sort((a, b) =>
-      a.component < b.component
-        ? -1
-        : a.component > b.component
-        ? 1
-        : a.address < b.address
-        ? -1
-        : 1
-    );
+    return targetRows(status.published.targets ?? [], this.store);
   }
 
   // ---- flame graphs ------------------------------------------------------------------------
@@ -633,71 +448,12 @@ export class Console {
       );
     }
     if (!this.views().has(id)) return text(404, `no component ${JSON.stringify(id)} is running`);
-    const taps = this.#options.service.taps;
-    const encoder = new TextEncoder();
-    const needle = filter.toLowerCase();
-    let end = () => {};
-    const body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        let second = 0, sent = 0, skipped = 0;
-        const send = (event: string, data: unknown) =>
-          controller.enqueue(
-            encoder.encode(`event: ${event}\ndata: ${redactText(JSON.stringify(data))}\n\n`),
-          );
-        const unwatch = taps.watch(id, (event, item: Item) => {
-          if (!this.#liveEnabled) return end();
-          const labels = item.labels.toString();
-          if (needle && !labels.toLowerCase().includes(needle)) return;
-          const now = Date.now();
-          const tick = Math.floor(now / 1000);
-          if (tick !== second) {
-            if (skipped > 0) send("skipped", { skipped });
-            second = tick;
-            sent = 0;
-            skipped = 0;
-          }
-          if (++sent > LIVE_MAX_PER_SECOND) {
-            skipped++;
-            return;
-          }
-          send("item", {
-            time: now,
-            event,
-            type: item.kind === "push"
-              ? `push ${item.labels.get("__name__") ?? ""}`.trim()
-              : `ingest ${item.query.find(([k]) => k === "format")?.[1] ?? ""}`.trim(),
-            bytes: itemBytes(item),
-            profiles: itemProfiles(item),
-            labels,
-          });
-        });
-        const keepalive = setInterval(
-          () => controller.enqueue(encoder.encode(": keepalive\n\n")),
-          15_000,
-        );
-        let ended = false;
-        end = () => {
-          if (ended) return;
-          ended = true;
-          unwatch();
-          clearInterval(keepalive);
-          this.#streams.delete(end);
-          try {
-            controller.close();
-          } catch {
-            // already closed by the client
-          }
-        };
-        this.#streams.add(end);
-        controller.enqueue(encoder.encode(": live debugging of " + JSON.stringify(id) + "\n\n"));
-      },
-      cancel: () => end(),
-    });
-    return new Response(body, {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-store",
-      },
+    return liveStream({
+      taps: this.#options.service.taps,
+      id,
+      filter,
+      enabled: () => this.#liveEnabled,
+      streams: this.#streams,
     });
   }
 
