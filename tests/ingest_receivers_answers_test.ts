@@ -9,8 +9,8 @@ import { BackpressureError, InvalidItemError, TooLargeError } from "../core/admi
 import { LabelSet } from "../core/labels.ts";
 import { testSettings } from "../core/testing/conformance.ts";
 import { MetricsRegistry } from "../core/telemetry/metrics.ts";
-import { pprofToOtlp } from "../core/wire/otlp_pprof.ts";
-import { encodeExportRequest } from "../core/wire/otlp_profiles.ts";
+import { pprofToOtlp } from "../otlp/otlp_pprof.ts";
+import { encodeExportRequest } from "../otlp/otlp_profiles.ts";
 import { encodePushRequest } from "../core/wire/push_proto.ts";
 import { decodeProfile } from "../pprof/profile.ts";
 import { gunzipIfNeeded, gzip } from "../pprof/gzip.ts";

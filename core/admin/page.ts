@@ -8,7 +8,7 @@
 
 import type { ServiceStatus } from "../service/service.ts";
 import { formatDuration } from "../duration.ts";
-import { layout } from "./console/pages.ts";
+import { layout } from "../../console/pages.ts";
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {

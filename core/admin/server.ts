@@ -26,8 +26,8 @@ import type { Service } from "../service/service.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { LogRepeater } from "../telemetry/log_repeat.ts";
 import type { Counter, MetricsRegistry } from "../telemetry/metrics.ts";
-import { Console, consoleHeader } from "./console/console.ts";
-import type { ConsoleState } from "./console/console_state.ts";
+import { Console, consoleHeader } from "../../console/console.ts";
+import type { ConsoleState } from "../../console/console_state.ts";
 import { AdminGuard } from "./guard.ts";
 import { type PageInfo, renderStatusPage } from "./page.ts";
 

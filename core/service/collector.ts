@@ -8,7 +8,7 @@
 
 import { AdminGuard } from "../admin/guard.ts";
 import { AdminServer, type ReloadOutcome } from "../admin/server.ts";
-import { ConsoleState, DEFAULT_PROFILES_MEMORY } from "../admin/console/console_state.ts";
+import { ConsoleState, DEFAULT_PROFILES_MEMORY } from "../../console/console_state.ts";
 import { registerProcessMetrics } from "../admin/process_metrics.ts";
 import { ConfigError, formatIssue } from "../config/errors.ts";
 import { type ConfigPreloader, loadAndValidateAsync } from "../config/mod.ts";

@@ -1,6 +1,6 @@
 /**
  * `protocol: otlp` of a `pyroscope.write` endpoint: a batch of push items becomes one OTLP
- * `ExportProfilesServiceRequest` (`core/wire/otlp_pprof.ts`: one resource per series, one OTLP
+ * `ExportProfilesServiceRequest` (`otlp/otlp_pprof.ts`: one resource per series, one OTLP
  * profile per sample type, one shared dictionary) posted as `application/x-protobuf` to
  * `<url>/v1development/profiles` through the endpoint's transport (`transport.ts`). Answers
  * are classified as the OTLP/HTTP specification says:
@@ -15,8 +15,8 @@ import type { QueuedItem } from "../../core/delivery/item_codec.ts";
 import { DELIVERED, type Outcome } from "../../core/delivery/outcome.ts";
 import { parseRetryAfter } from "../../core/delivery/backoff.ts";
 import { httpStatusCause } from "../../core/root_cause.ts";
-import { type PprofSeries, pprofToOtlp } from "../../core/wire/otlp_pprof.ts";
-import { encodeExportRequest, OTLP_PROFILES_PATH } from "../../core/wire/otlp_profiles.ts";
+import { type PprofSeries, pprofToOtlp } from "../../otlp/otlp_pprof.ts";
+import { encodeExportRequest, OTLP_PROFILES_PATH } from "../../otlp/otlp_profiles.ts";
 import { ProtoReader } from "../../core/wire/protobuf.ts";
 import { gunzipIfNeeded } from "../../pprof/gzip.ts";
 import { decodeProfile, type Profile } from "../../pprof/profile.ts";

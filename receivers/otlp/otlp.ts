@@ -1,8 +1,8 @@
 /**
  * The `otlp` receiver: OpenTelemetry profiles over OTLP/HTTP (`POST /v1development/profiles`,
  * `application/x-protobuf` or `application/json`, optionally gzip), on the ingest core
- * (`core/ingest/ingest_server.ts`). Each request is decoded (`core/wire/otlp_profiles.ts`),
- * converted to pprof (`core/wire/otlp_pprof.ts`) and handed to the pipeline whole: every
+ * (`core/ingest/ingest_server.ts`). Each request is decoded (`otlp/otlp_profiles.ts`),
+ * converted to pprof (`otlp/otlp_pprof.ts`) and handed to the pipeline whole: every
  * profile of it is queued, or none (429/413/400). Profiles that cannot be converted are
  * reported in `partialSuccess` of a 200, as the OTLP spec says.
  *
@@ -17,7 +17,7 @@ import { type HandlerContext, HttpError } from "../../core/http/server.ts";
 import { type IngestRequest, IngestServer } from "../../core/ingest/ingest_server.ts";
 import { checkSeriesCount } from "../../core/ingest/refusal.ts";
 import type { MetricsRegistry } from "../../core/telemetry/metrics.ts";
-import { otlpToPprof } from "../../core/wire/otlp_pprof.ts";
+import { otlpToPprof } from "../../otlp/otlp_pprof.ts";
 import {
   checkLayoutHeader,
   decodeExportRequest,
@@ -27,11 +27,11 @@ import {
   OTLP_PROFILES_VERSION_HEADER,
   OtlpDecodeError,
   OtlpLayoutError,
-} from "../../core/wire/otlp_profiles.ts";
+} from "../../otlp/otlp_profiles.ts";
 import {
   decodeExportRequestJson,
   encodeExportResponseJson,
-} from "../../core/wire/otlp_profiles_json.ts";
+} from "../../otlp/otlp_profiles_json.ts";
 import { encodeProfile } from "../../pprof/profile.ts";
 import { gzip } from "../../pprof/gzip.ts";
 import { type OtlpReceiverConfig, parseEndpoint } from "./config.ts";

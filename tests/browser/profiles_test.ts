@@ -18,11 +18,11 @@ import { Registry } from "../../core/registry.ts";
 import { Collector } from "../../core/service/collector.ts";
 import { Logger } from "../../core/telemetry/logger.ts";
 import { LabelSet } from "../../core/labels.ts";
-import { pprofToOtlp } from "../../core/wire/otlp_pprof.ts";
-import { encodeExportRequest } from "../../core/wire/otlp_profiles.ts";
+import { pprofToOtlp } from "../../otlp/otlp_pprof.ts";
+import { encodeExportRequest } from "../../otlp/otlp_profiles.ts";
 import { gunzipIfNeeded } from "../../pprof/gzip.ts";
 import { decodeProfile } from "../../pprof/profile.ts";
-import { mergeFlame } from "../../core/admin/console/flame_tree.ts";
+import { mergeFlame } from "../../console/flame_tree.ts";
 
 // Page code runs in the browser; this file is type-checked without the DOM library.
 // deno-lint-ignore no-explicit-any

@@ -11,7 +11,7 @@ import type {
   ExportProfilesRequest,
   KeyValue,
   OtlpValueType,
-} from "../../core/wire/otlp_profiles.ts";
+} from "../../otlp/otlp_profiles.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;

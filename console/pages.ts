@@ -8,8 +8,8 @@
  * @module
  */
 
-import { ENDPOINT_FIGURES, type EndpointStatus } from "../../status.ts";
-import { escapeHtml } from "../page.ts";
+import { ENDPOINT_FIGURES, type EndpointStatus } from "../core/status.ts";
+import { escapeHtml } from "../core/admin/page.ts";
 
 /** Health of a component or target as the console colours it. */
 export type Health = "ok" | "degraded" | "failing" | "unknown";

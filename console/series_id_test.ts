@@ -1,5 +1,5 @@
-import { assertEquals } from "../../../tests/support/assert.ts";
-import { LabelSet } from "../../labels.ts";
+import { assertEquals } from "../tests/support/assert.ts";
+import { LabelSet } from "../core/labels.ts";
 import { seriesId } from "./profile_store.ts";
 
 Deno.test("seriesId: a target's redacted labels name the series its profiles were kept under", () => {

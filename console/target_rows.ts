@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { TargetStatus } from "../../status.ts";
+import type { TargetStatus } from "../core/status.ts";
 import type { TargetRow, TargetType } from "./pages.ts";
 import { type ProfileStore, seriesId } from "./profile_store.ts";
 

@@ -8,9 +8,9 @@
  * @module
  */
 
-import { type Item, itemBytes, itemProfiles } from "../../items.ts";
-import type { Taps } from "../../pipeline/taps.ts";
-import { redactText } from "../../redact.ts";
+import { type Item, itemBytes, itemProfiles } from "../core/items.ts";
+import type { Taps } from "../core/pipeline/taps.ts";
+import { redactText } from "../core/redact.ts";
 
 /** Items sent per second to one viewer; more are counted as skipped. */
 const LIVE_MAX_PER_SECOND = 50;

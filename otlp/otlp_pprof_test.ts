@@ -1,14 +1,14 @@
-import { ProtoReader } from "./protobuf.ts";
+import { ProtoReader } from "../core/wire/protobuf.ts";
 import {
   assert,
   assertEquals,
   assertStringIncludes,
   assertThrows,
-} from "../../tests/support/assert.ts";
-import { canonicalProfile } from "../../tests/support/pprof_canonical.ts";
-import { LabelSet } from "../labels.ts";
-import { decodeProfile, emptyProfile, encodeProfile, type Profile } from "../../pprof/profile.ts";
-import { gunzipIfNeeded } from "../../pprof/gzip.ts";
+} from "../tests/support/assert.ts";
+import { canonicalProfile } from "../tests/support/pprof_canonical.ts";
+import { LabelSet } from "../core/labels.ts";
+import { decodeProfile, emptyProfile, encodeProfile, type Profile } from "../pprof/profile.ts";
+import { gunzipIfNeeded } from "../pprof/gzip.ts";
 import { otlpToPprof, pprofToOtlp, profileName } from "./otlp_pprof.ts";
 import {
   checkLayoutHeader,
@@ -20,15 +20,15 @@ import {
   OtlpLayoutError,
 } from "./otlp_profiles.ts";
 import { decodeExportRequestJson } from "./otlp_profiles_json.ts";
-import { encodeExportRequestJson } from "../../tests/support/otlp_json.ts";
-import { ProtoWriter } from "./protobuf.ts";
+import { encodeExportRequestJson } from "../tests/support/otlp_json.ts";
+import { ProtoWriter } from "../core/wire/protobuf.ts";
 
 const FIXTURES = [
   ...["allocs", "allocs_1", "allocs_2", "block", "cpu", "goroutine", "heap", "mutex"].map((name) =>
-    new URL(`../../pprof/testdata/${name}.pb.gz`, import.meta.url)
+    new URL(`../pprof/testdata/${name}.pb.gz`, import.meta.url)
   ),
   ...["allocs_1", "allocs_2", "cpu"].map((name) =>
-    new URL(`../../bench/testdata/${name}.pb.gz`, import.meta.url)
+    new URL(`../bench/testdata/${name}.pb.gz`, import.meta.url)
   ),
 ];
 

@@ -18,8 +18,8 @@
  * @module
  */
 
-import { gunzipIfNeeded } from "../../../pprof/gzip.ts";
-import { decodeProfile, type Profile } from "../../../pprof/profile.ts";
+import { gunzipIfNeeded } from "../pprof/gzip.ts";
+import { decodeProfile, type Profile } from "../pprof/profile.ts";
 
 /** What `/api/v1/profiles/<id>/flame` answers. */
 export interface FlameTree {

@@ -1,10 +1,10 @@
-import { assert, assertEquals, assertStringIncludes } from "../../../tests/support/assert.ts";
-import { LabelSet } from "../../labels.ts";
-import type { PushItem } from "../../items.ts";
-import { Taps } from "../../pipeline/taps.ts";
-import type { Service } from "../../service/service.ts";
-import { MetricsRegistry } from "../../telemetry/metrics.ts";
-import { Logger } from "../../telemetry/logger.ts";
+import { assert, assertEquals, assertStringIncludes } from "../tests/support/assert.ts";
+import { LabelSet } from "../core/labels.ts";
+import type { PushItem } from "../core/items.ts";
+import { Taps } from "../core/pipeline/taps.ts";
+import type { Service } from "../core/service/service.ts";
+import { MetricsRegistry } from "../core/telemetry/metrics.ts";
+import { Logger } from "../core/telemetry/logger.ts";
 import { Console } from "./console.ts";
 import { ConsoleState } from "./console_state.ts";
 import { diffFlame, type FlameTree, flameTree, mergeFlame } from "./flame_tree.ts";
@@ -20,7 +20,7 @@ import {
 } from "./series_api.ts";
 
 const testdata = (name: string) =>
-  Deno.readFileSync(new URL(`../../../pprof/testdata/${name}`, import.meta.url));
+  Deno.readFileSync(new URL(`../pprof/testdata/${name}`, import.meta.url));
 const CPU = testdata("cpu.pb.gz");
 const ALLOCS_1 = testdata("allocs_1.pb.gz");
 const ALLOCS_2 = testdata("allocs_2.pb.gz");

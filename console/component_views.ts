@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { ServiceStatus } from "../../service/service.ts";
-import type { MetricsRegistry } from "../../telemetry/metrics.ts";
+import type { ServiceStatus } from "../core/service/service.ts";
+import type { MetricsRegistry } from "../core/telemetry/metrics.ts";
 import type { ComponentView, Health } from "./pages.ts";
 
 /** One view per component id (processors of several pipelines merged). */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { escapeHtml } from "../page.ts";
+import { escapeHtml } from "../core/admin/page.ts";
 import { componentHref, layout } from "./pages.ts";
 import type { SeriesInfo } from "./profile_store.ts";
 import type { SeriesFilter } from "./series_api.ts";

@@ -27,8 +27,8 @@
  * @example
  * ```ts
  * import { otlpToPprof, pprofToOtlp } from "./otlp_pprof.ts";
- * import { emptyProfile } from "../../pprof/profile.ts";
- * import { LabelSet } from "../labels.ts";
+ * import { emptyProfile } from "../pprof/profile.ts";
+ * import { LabelSet } from "../core/labels.ts";
  * const p = emptyProfile();
  * p.stringTable.push("cpu", "nanoseconds");
  * p.sampleType.push({ type: 1, unit: 2 });
@@ -40,7 +40,7 @@
  * @module
  */
 
-import type { LabelSet } from "../labels.ts";
+import type { LabelSet } from "../core/labels.ts";
 import {
   emptyProfile,
   type Label,
@@ -48,7 +48,7 @@ import {
   type Mapping,
   type PprofFunction,
   type Profile,
-} from "../../pprof/profile.ts";
+} from "../pprof/profile.ts";
 import {
   type AnyValue,
   emptyDictionary,

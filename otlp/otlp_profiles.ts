@@ -25,7 +25,7 @@
  * @module
  */
 
-import { ProtoDecodeError, ProtoReader, ProtoWriter } from "./protobuf.ts";
+import { ProtoDecodeError, ProtoReader, ProtoWriter } from "../core/wire/protobuf.ts";
 
 /** The pinned layout: opentelemetry-proto v1.10.0 = v1.11.x on the wire. */
 export const OTLP_PROFILES_LAYOUT = "1.10";

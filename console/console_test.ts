@@ -1,14 +1,14 @@
-import { assert, assertEquals, assertStringIncludes } from "../../../tests/support/assert.ts";
-import { testFactories, type TestReceiver } from "../../../tests/support/test_factories.ts";
-import { LabelSet } from "../../labels.ts";
-import type { IngestItem, PushItem } from "../../items.ts";
-import { Registry } from "../../registry.ts";
-import { Collector } from "../../service/collector.ts";
-import { Logger } from "../../telemetry/logger.ts";
-import { gunzip, gzip } from "../../../pprof/gzip.ts";
-import { decodeProfile, emptyProfile, encodeProfile } from "../../../pprof/profile.ts";
-import { stringAt } from "../../../tests/support/pprof_strings.ts";
-import { cpuProfileToPprof, heapProfileToPprof } from "../../../pprof/v8.ts";
+import { assert, assertEquals, assertStringIncludes } from "../tests/support/assert.ts";
+import { testFactories, type TestReceiver } from "../tests/support/test_factories.ts";
+import { LabelSet } from "../core/labels.ts";
+import type { IngestItem, PushItem } from "../core/items.ts";
+import { Registry } from "../core/registry.ts";
+import { Collector } from "../core/service/collector.ts";
+import { Logger } from "../core/telemetry/logger.ts";
+import { gunzip, gzip } from "../pprof/gzip.ts";
+import { decodeProfile, emptyProfile, encodeProfile } from "../pprof/profile.ts";
+import { stringAt } from "../tests/support/pprof_strings.ts";
+import { cpuProfileToPprof, heapProfileToPprof } from "../pprof/v8.ts";
 import { flameTree } from "./flame_tree.ts";
 import {
   renderComponentPage,
@@ -19,7 +19,7 @@ import {
 import { ProfileStore, seriesId } from "./profile_store.ts";
 import { renderDiffPage, renderFlamePage, renderSeriesPage } from "./series_pages.ts";
 import { ConsoleState, MAX_PENDING_REQUESTS } from "./console_state.ts";
-import { Taps } from "../../pipeline/taps.ts";
+import { Taps } from "../core/pipeline/taps.ts";
 
 const EVIL = "<img src=x onerror=alert(1)>";
 const EVIL_TEXT = "&lt;img src=x onerror=alert(1)&gt;";
@@ -411,7 +411,7 @@ async function withCollector(
   });
   await collector.start();
   try {
-    const { instances } = await import("../../../tests/support/test_factories.ts");
+    const { instances } = await import("../tests/support/test_factories.ts");
     await fn(
       `http://127.0.0.1:${collector.adminAddr!.port}`,
       instances.get("test.receiver/a") as TestReceiver,

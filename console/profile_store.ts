@@ -13,9 +13,9 @@
  * @module
  */
 
-import type { Item } from "../../items.ts";
-import { LabelSet } from "../../labels.ts";
-import { ownBytes } from "../../bytes.ts";
+import type { Item } from "../core/items.ts";
+import { LabelSet } from "../core/labels.ts";
+import { ownBytes } from "../core/bytes.ts";
 
 /** Profiles kept per series at most (the memory cap usually binds first). */
 export const PROFILES_PER_SERIES = 240;

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { Taps } from "../../pipeline/taps.ts";
+ * import { Taps } from "../core/pipeline/taps.ts";
  * import { ConsoleState } from "./console_state.ts";
  * const taps = new Taps();
  * const state = new ConsoleState(taps, () => 1024 * 1024);
@@ -21,8 +21,8 @@
  * @module
  */
 
-import type { Item } from "../../items.ts";
-import type { Taps } from "../../pipeline/taps.ts";
+import type { Item } from "../core/items.ts";
+import type { Taps } from "../core/pipeline/taps.ts";
 import type { LoggedError } from "./pages.ts";
 import { ProfileStore } from "./profile_store.ts";
 

@@ -20,8 +20,8 @@
  * @module
  */
 
-import { redactLabels } from "../../redact.ts";
-import { parseDuration } from "../../duration.ts";
+import { redactLabels } from "../core/redact.ts";
+import { parseDuration } from "../core/duration.ts";
 import { diffFlame, type FlameTree, mergeFlame } from "./flame_tree.ts";
 import type { ProfileStore, SeriesInfo, StoredProfile } from "./profile_store.ts";
 

@@ -20,13 +20,13 @@
  */
 
 import { stringify as toYaml } from "yaml";
-import { printableConfig } from "../../config/printable.ts";
-import type { Service, ServiceStatus } from "../../service/service.ts";
-import type { DiscoveryStatus } from "../../status.ts";
-import type { LogFields, Logger } from "../../telemetry/logger.ts";
-import type { MetricsRegistry } from "../../telemetry/metrics.ts";
-import { escapeHtml } from "../page.ts";
-import { CPU_PROFILE_MAX_SECONDS, selfProfiler } from "../self_profile.ts";
+import { printableConfig } from "../core/config/printable.ts";
+import type { Service, ServiceStatus } from "../core/service/service.ts";
+import type { DiscoveryStatus } from "../core/status.ts";
+import type { LogFields, Logger } from "../core/telemetry/logger.ts";
+import type { MetricsRegistry } from "../core/telemetry/metrics.ts";
+import { escapeHtml } from "../core/admin/page.ts";
+import { CPU_PROFILE_MAX_SECONDS, selfProfiler } from "../core/admin/self_profile.ts";
 import { CONSOLE_CSS } from "./assets_css.ts";
 import { CONSOLE_JS } from "./assets_js.ts";
 import type { ConsoleState } from "./console_state.ts";
