@@ -146,8 +146,8 @@ service:
     const expectations: Record<string, RegExp> = {
       hangs: new RegExp(`^scrape of goroutine profile from ${url("hangs")} timed out after 500ms$`),
       html: new RegExp(
-        `^goroutine profile from ${url("html")} has Content-Type "text/html", expected ` +
-          "application/octet-stream$",
+        `^goroutine profile from ${url("html")} answered text/html \\(an HTML page: ` +
+          '"<html><body>Please log in</body></html>"\\) where a pprof profile was expected$',
       ),
       huge: new RegExp(
         `^goroutine profile from ${url("huge")} is larger than body_size_limit \\(1048576 ` +
