@@ -15,9 +15,21 @@ export interface Child<T> {
 }
 
 /** Spawns `deno run -A <script> …args` and waits for its first stdout line (JSON). */
-export async function spawnJson<T>(script: string, args: string[] = []): Promise<Child<T>> {
-  const proc = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}${script}`, ...args],
+export function spawnJson<T>(script: string, args: string[] = []): Promise<Child<T>> {
+  return spawnCommandJson(Deno.execPath(), ["run", "-A", `${ROOT}${script}`, ...args], script);
+}
+
+/**
+ * Spawns `command …args` (a helper process: a sink, a relay, the Go fleet) and waits for the
+ * first line it prints, JSON describing it (its ports); the rest of its stdout is drained.
+ */
+export async function spawnCommandJson<T>(
+  command: string,
+  args: string[],
+  what: string,
+): Promise<Child<T>> {
+  const proc = new Deno.Command(command, {
+    args,
     stdout: "piped",
     stderr: "inherit",
     stdin: "null",
@@ -26,7 +38,7 @@ export async function spawnJson<T>(script: string, args: string[] = []): Promise
   let text = "";
   while (!text.includes("\n")) {
     const { value, done } = await reader.read();
-    if (done) throw new Error(`${script} exited before printing its port`);
+    if (done) throw new Error(`${what} exited before printing its port`);
     text += value;
   }
   void (async () => {

@@ -15,7 +15,15 @@
  * setting exists. `BENCH_SCRAPE_TARGETS=1000,3000` chooses the fleet sizes.
  */
 
-import { ROOT, round, rssMb, sinkStats, spawnJson, startCollector } from "../lib.ts";
+import {
+  ROOT,
+  round,
+  rssMb,
+  sinkStats,
+  spawnCommandJson,
+  spawnJson,
+  startCollector,
+} from "../lib.ts";
 import { cpuSeconds } from "../lib.ts";
 import { goBinary } from "./delta.ts";
 
@@ -40,34 +48,12 @@ async function startFleet(n: number, dir: string): Promise<Fleet> {
   if (!built.success) {
     throw new Error(`go build bench/fleet: ${new TextDecoder().decode(built.stderr)}`);
   }
-  const proc = new Deno.Command(binary, {
-    args: ["-ports", String(n)],
-    stdout: "piped",
-    stderr: "inherit",
-    stdin: "null",
-  }).spawn();
-  const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("bench/fleet exited before printing its ports");
-    text += value;
-  }
-  void (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })().catch(() => {});
-  const { ports } = JSON.parse(text.slice(0, text.indexOf("\n"))) as { ports: number[] };
-  return {
-    ports,
-    stop: async () => {
-      try {
-        proc.kill("SIGKILL");
-      } catch {
-        // Gone.
-      }
-      await proc.status;
-    },
-  };
+  const fleet = await spawnCommandJson<{ ports: number[] }>(
+    binary,
+    ["-ports", String(n)],
+    "bench/fleet",
+  );
+  return { ports: fleet.info.ports, stop: fleet.stop };
 }
 
 async function heapProfileKb(port: number): Promise<number> {
