@@ -11,6 +11,7 @@
 
 import { dirname, resolve } from "node:path";
 import type { Logger } from "../core/telemetry/logger.ts";
+import { DebouncedWatch } from "../core/fs_watch.ts";
 
 /** Timing of a {@linkcode ConfigWatcher}. */
 export interface ConfigWatchOptions {
@@ -25,12 +26,9 @@ export class ConfigWatcher {
   readonly #files: readonly string[];
   readonly #onChange: () => void;
   readonly #logger: Logger;
-  readonly #debounceMs: number;
   #seen: string | undefined;
-  #watcher: Deno.FsWatcher | undefined;
-  #loop: Promise<void> | undefined;
+  #watch: DebouncedWatch | undefined;
   #poll: ReturnType<typeof setInterval> | undefined;
-  #debounce: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
   constructor(
@@ -42,12 +40,15 @@ export class ConfigWatcher {
     this.#files = files.map((f) => resolve(f));
     this.#onChange = onChange;
     this.#logger = logger;
-    this.#debounceMs = options.debounceMs ?? 200;
     this.#seen = this.#content();
     const dirs = [...new Set(this.#files.map((f) => dirname(f)))];
     try {
-      this.#watcher = Deno.watchFs(dirs, { recursive: false });
-      this.#loop = this.#watch(this.#watcher);
+      this.#watch = new DebouncedWatch(
+        dirs,
+        options.debounceMs ?? 200,
+        () => this.check(),
+        (error) => this.#logger.warn("config watcher failed; polling", { error }),
+      );
     } catch (error) {
       this.#logger.warn("cannot watch the config directories; polling them", { dirs, error });
     }
@@ -65,21 +66,6 @@ export class ConfigWatcher {
     }).join("\u0000");
   }
 
-  async #watch(watcher: Deno.FsWatcher): Promise<void> {
-    try {
-      for await (const _event of watcher) {
-        if (this.#stopped) break;
-        if (this.#debounce !== undefined) clearTimeout(this.#debounce);
-        this.#debounce = setTimeout(() => {
-          this.#debounce = undefined;
-          this.check();
-        }, this.#debounceMs);
-      }
-    } catch (error) {
-      if (!this.#stopped) this.#logger.warn("config watcher failed; polling", { error });
-    }
-  }
-
   /** Compares the content with the last seen and calls `onChange` when it differs. */
   check(): void {
     if (this.#stopped) return;
@@ -93,10 +79,6 @@ export class ConfigWatcher {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#poll !== undefined) clearInterval(this.#poll);
-    if (this.#debounce !== undefined) clearTimeout(this.#debounce);
-    try {
-      this.#watcher?.close();
-    } catch { /* already closed */ }
-    await this.#loop;
+    await this.#watch?.close();
   }
 }

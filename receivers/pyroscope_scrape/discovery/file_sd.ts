@@ -11,6 +11,7 @@ import type { Logger } from "../../../core/telemetry/logger.ts";
 import { expandGlob, splitGlob } from "./glob.ts";
 import { type Discoverer, parseTargetGroups, type TargetGroup } from "./target_group.ts";
 import { DiscoveryError, DiscoveryHealth } from "./health.ts";
+import { DebouncedWatch } from "../../../core/fs_watch.ts";
 
 /** Parsed `file_sd_configs` entry. */
 export interface FileSdConfig {
@@ -35,9 +36,7 @@ export class FileDiscoverer implements Discoverer {
   readonly #logger: Logger;
   #byFile = new Map<string, TargetGroup[]>();
   #timer: ReturnType<typeof setInterval> | undefined;
-  #watcher: Deno.FsWatcher | undefined;
-  #watchLoop: Promise<void> | undefined;
-  #debounce: ReturnType<typeof setTimeout> | undefined;
+  #watch: DebouncedWatch | undefined;
   #stopped = false;
   #running: Promise<void> = Promise.resolve();
   #update: (groups: TargetGroup[]) => void = () => {};
@@ -65,29 +64,17 @@ export class FileDiscoverer implements Discoverer {
         } catch { /* a missing directory is only polled */ }
       }
       if (existing.length > 0 && !this.#stopped) {
-        this.#watcher = Deno.watchFs(existing, { recursive: false });
-        this.#watchLoop = this.#watch(this.#watcher);
+        this.#watch = new DebouncedWatch(
+          existing,
+          50,
+          () => void this.refresh(),
+          (error) => this.#logger.warn("file_sd: watcher failed", { error }),
+        );
       }
     } catch (error) {
       this.#logger.warn("file_sd: cannot watch directories; relying on refresh_interval", {
         error,
       });
-    }
-  }
-
-  async #watch(watcher: Deno.FsWatcher): Promise<void> {
-    try {
-      for await (const _event of watcher) {
-        if (this.#stopped) break;
-        // Editors write in bursts; one re-read after they settle is enough.
-        if (this.#debounce !== undefined) clearTimeout(this.#debounce);
-        this.#debounce = setTimeout(() => {
-          this.#debounce = undefined;
-          void this.refresh();
-        }, 50);
-      }
-    } catch (error) {
-      if (!this.#stopped) this.#logger.warn("file_sd: watcher failed", { error });
     }
   }
 
@@ -146,13 +133,8 @@ export class FileDiscoverer implements Discoverer {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    if (this.#debounce !== undefined) clearTimeout(this.#debounce);
-    this.#timer = this.#debounce = undefined;
-    try {
-      this.#watcher?.close();
-    } catch { /* already closed */ }
-    await this.#watchLoop;
+    this.#timer = undefined;
+    await this.#watch?.close();
     await this.#running;
-    if (this.#debounce !== undefined) clearTimeout(this.#debounce);
   }
 }
